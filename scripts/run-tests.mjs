@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// Runs every compiled test file with Node's built-in runner. Files are found here rather than by a
+// shell glob so the command is the same on every machine. Pass paths or a part name to narrow it.
+import { readdirSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { spawnSync } from "node:child_process";
+
+const root = resolve(new URL("..", import.meta.url).pathname);
+const testRoot = join(root, "dist", "test");
+const filters = process.argv.slice(2);
+
+function walk(dir) {
+  const out = [];
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...walk(p));
+    else if (name.endsWith(".test.js")) out.push(p);
+  }
+  return out;
+}
+
+let files = walk(testRoot);
+if (filters.length) files = files.filter((f) => filters.some((x) => f.includes(x)));
+if (!files.length) { console.error("no test files found; run `npm run build` first"); process.exit(1); }
+const args = ["--test", "--test-reporter=spec", `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, ...files];
+const r = spawnSync(process.execPath, args, { stdio: "inherit", cwd: root });
+process.exit(r.status ?? 1);
