@@ -1,4 +1,4 @@
-// The shared language of the grid. Pure: no I/O.
+// The shared language of the grid. Pure: no I/O (randomness enters as a parameter where a test needs it).
 export { canonicalJson, canonicalBytes } from "./canonical.js";
 export { sha256, sha256Hex } from "./hash.js";
 export {
@@ -9,3 +9,23 @@ export {
   type ErrorCode, GridError, ValidationError, SignatureError, NotFoundError, ConflictError, ForbiddenError,
   InsufficientFundsError, CapacityError, NonceError, UnavailableError, describeError,
 } from "./errors.js";
+export { newMnemonic, keyPairFromMnemonic } from "./identity.js";
+export {
+  type Sealed, type SealKeyPair, sealedSchema, generateSealKeyPair, boxSharedKey, seal, unseal, unsealBytes, isSealed,
+} from "./sealed.js";
+export {
+  type Capacity, type Prices, GiB, MiB, capacitySchema, ZERO_CAPACITY, addCapacity, subCapacity, capacityShortfall,
+  formatBytes, parseSize, computeUnits, storageUnits, DEFAULT_PRICES, reservationCost,
+} from "./units.js";
+export {
+  type Workload, type WorkloadType, type WorkloadOf, type WorkloadState, type WorkloadResult, WORKLOAD_TYPES,
+  nameSchema, workloadSchema, workloadStateSchema, workloadResultSchema, workloadCapacity,
+  zdbDataSchema, volumeDataSchema, containerDataSchema, networkDataSchema, gatewayNameProxyDataSchema, gatewayFqdnProxyDataSchema,
+} from "./workloads.js";
+export {
+  type Deployment, type SignatureRequirement, type DeploymentSignature, deploymentSchema, signatureRequirementSchema,
+  signDeployment, approvalStatus, deploymentCapacity,
+} from "./deployment.js";
+export {
+  type TxType, type Payload, type UnsignedTx, type Tx, TX_TYPES, MAX_TX_BYTES, payloadSchemas, parseTx, signTx, txHash, formatIssues,
+} from "./transactions.js";
