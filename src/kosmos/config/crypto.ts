@@ -1,0 +1,53 @@
+// Passphrase encryption of the config's secrets: scrypt derives the key, XChaCha20-Poly1305 seals
+// the JSON. The envelope carries its KDF parameters so they can grow without breaking old files.
+import { randomBytes as nodeRandomBytes } from "node:crypto";
+import { scrypt } from "@noble/hashes/scrypt.js";
+import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
+import { z } from "zod";
+import { ValidationError, ForbiddenError } from "../../core/index.js";
+
+export const envelopeSchema = z.object({
+  format: z.literal("kosmos-secrets-v1"),
+  kdf: z.object({ name: z.literal("scrypt"), N: z.number().int().min(2), r: z.number().int().min(1), p: z.number().int().min(1), salt: z.string() }).strict(),
+  cipher: z.literal("xchacha20poly1305"),
+  nonce: z.string(),
+  ciphertext: z.string(),
+}).strict();
+export type Envelope = z.infer<typeof envelopeSchema>;
+
+/** scrypt cost: 2^15 takes a fraction of a second here, which is what an interactive tool affords. */
+export const DEFAULT_KDF = { N: 2 ** 15, r: 8, p: 1 };
+
+function deriveKey(passphrase: string, salt: Uint8Array, kdf: { N: number; r: number; p: number }): Uint8Array {
+  return scrypt(new TextEncoder().encode(passphrase.normalize("NFKC")), salt, { ...kdf, dkLen: 32 });
+}
+
+export function encryptSecrets(
+  secrets: Record<string, unknown>, passphrase: string,
+  opts: { kdf?: { N: number; r: number; p: number }; randomBytes?: (n: number) => Uint8Array } = {},
+): Envelope {
+  if (!passphrase) throw new ValidationError("an empty passphrase cannot protect secrets", "set KOSMOS_PASSPHRASE or type one at the prompt");
+  const rnd = opts.randomBytes ?? ((n: number) => new Uint8Array(nodeRandomBytes(n)));
+  const kdf = opts.kdf ?? DEFAULT_KDF;
+  const salt = rnd(16);
+  const nonce = rnd(24);
+  const key = deriveKey(passphrase, salt, kdf);
+  const ciphertext = xchacha20poly1305(key, nonce).encrypt(new TextEncoder().encode(JSON.stringify(secrets)));
+  const b64 = (u: Uint8Array) => Buffer.from(u).toString("base64");
+  return { format: "kosmos-secrets-v1", kdf: { name: "scrypt", ...kdf, salt: b64(salt) }, cipher: "xchacha20poly1305", nonce: b64(nonce), ciphertext: b64(ciphertext) };
+}
+
+export function decryptSecrets(input: unknown, passphrase: string): Record<string, unknown> {
+  const env = envelopeSchema.safeParse(input);
+  if (!env.success) throw new ValidationError("the secrets file is not a kosmos secrets envelope", "it may be damaged; restore it or import the identity again");
+  const e = env.data;
+  const u = (s: string) => new Uint8Array(Buffer.from(s, "base64"));
+  const key = deriveKey(passphrase, u(e.kdf.salt), e.kdf);
+  let plain: Uint8Array;
+  try {
+    plain = xchacha20poly1305(key, u(e.nonce)).decrypt(u(e.ciphertext));
+  } catch {
+    throw new ForbiddenError("wrong passphrase: the secrets do not decrypt", "check KOSMOS_PASSPHRASE (or what you typed at the prompt)");
+  }
+  return JSON.parse(new TextDecoder().decode(plain)) as Record<string, unknown>;
+}

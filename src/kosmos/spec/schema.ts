@@ -1,0 +1,77 @@
+// The deployment file, in a user's words: sizes like "10GiB", passwords inline or from the
+// environment. Validated here; translate.ts turns it into core workloads.
+import { z } from "zod";
+import { nameSchema, parseSize } from "../../core/index.js";
+
+const size = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  let n: number;
+  try { n = parseSize(v); } catch (e) {
+    ctx.addIssue({ code: "custom", message: (e as Error).message });
+    return z.NEVER;
+  }
+  if (!Number.isSafeInteger(n) || n <= 0) {
+    ctx.addIssue({ code: "custom", message: `size must be more than 0 bytes, got ${JSON.stringify(v)}` });
+    return z.NEVER;
+  }
+  return n;
+});
+
+/** A secret: inline, or `{env: NAME}` to keep it out of the file. */
+export const secretSchema = z.union([
+  z.string().min(1, "a password cannot be empty"),
+  z.object({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name") }).strict(),
+]);
+export type SecretRef = z.infer<typeof secretSchema>;
+
+export const zdbSpecSchema = z.object({
+  name: nameSchema,
+  size,
+  mode: z.enum(["user", "seq"]).default("user"),
+  password: secretSchema,
+  public: z.boolean().default(false),
+  description: z.string().max(1024).optional(),
+}).strict();
+
+export const volumeSpecSchema = z.object({
+  name: nameSchema,
+  size,
+  description: z.string().max(1024).optional(),
+}).strict();
+
+export const signersSpecSchema = z.object({
+  requests: z.array(z.object({
+    twinId: z.number().int().positive(),
+    weight: z.number().int().min(1).max(1000).default(1),
+    required: z.boolean().default(false),
+  }).strict()).min(1).max(32),
+  weightRequired: z.number().int().min(1),
+}).strict();
+
+export const deploymentSpecSchema = z.object({
+  name: nameSchema,
+  description: z.string().max(4096).optional(),
+  node: z.number().int().positive().optional(),
+  farm: z.number().int().positive().optional(),
+  zdbs: z.array(zdbSpecSchema).max(64).default([]),
+  volumes: z.array(volumeSpecSchema).max(64).default([]),
+  signers: signersSpecSchema.optional(),
+}).strict().superRefine((d, ctx) => {
+  const seen = new Map<string, string>();
+  for (const kind of ["zdbs", "volumes"] as const) {
+    d[kind].forEach((w, i) => {
+      const other = seen.get(w.name);
+      if (other) ctx.addIssue({ code: "custom", path: [kind, i, "name"], message: `"${w.name}" is already the name of ${other}; names are unique in a deployment` });
+      else seen.set(w.name, `${kind}[${i}]`);
+    });
+  }
+  if (d.zdbs.length + d.volumes.length === 0) ctx.addIssue({ code: "custom", path: [], message: "the deployment has no workloads: add zdbs or volumes" });
+  if (d.signers) {
+    const total = d.signers.requests.reduce((s, r) => s + r.weight, 0);
+    if (d.signers.weightRequired > total) ctx.addIssue({ code: "custom", path: ["signers", "weightRequired"], message: `weightRequired ${d.signers.weightRequired} exceeds the total weight ${total}` });
+    const ids = d.signers.requests.map((r) => r.twinId);
+    if (new Set(ids).size !== ids.length) ctx.addIssue({ code: "custom", path: ["signers", "requests"], message: "a twin is listed twice" });
+  }
+});
+export type DeploymentSpec = z.infer<typeof deploymentSpecSchema>;
+export type ZdbSpec = z.infer<typeof zdbSpecSchema>;
+export type VolumeSpec = z.infer<typeof volumeSpecSchema>;
