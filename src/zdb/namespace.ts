@@ -1,0 +1,395 @@
+// One namespace on disk: its data files (append-only, one checksum per entry), the index files
+// beside them, and the in-memory key table. Appends are buffered and written once per event-loop
+// turn by the store; reads of not-yet-written entries are served from that buffer.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import {
+  DATA_HEADER_SIZE, DATA_MAGIC, FILE_HEADER_SIZE, FLAG_DELETED, INDEX_MAGIC, type EntryMeta, type IndexRecord,
+  checkFileHeader, crc32, dataEntrySize, dataFileName, encodeFileHeader, indexFileName, indexRecordSize,
+  readDataEntry, readIndexRecord, writeDataEntry, writeIndexRecord,
+} from "./format.js";
+import { KeyTable } from "./keytable.js";
+import type { Logger } from "./log.js";
+
+export type Mode = "user" | "seq";
+
+export interface NsSettings {
+  password: string | null;
+  public: boolean;
+  maxsize: number;
+  worm: boolean;
+  mode: Mode;
+}
+
+export interface StorageOptions {
+  dataRoot: string;
+  indexRoot: string;
+  datasize: number;
+  now: () => number; // unix seconds
+  log: Logger;
+}
+
+const SETTINGS_FILE = "zdb-namespace";
+const WBUF_SIZE = 256 * 1024;
+
+export interface LoadStats { records: number; rebuiltFiles: number; truncatedBytes: number; }
+
+export class Namespace {
+  readonly table = new KeyTable();
+  entries = 0;       // live keys
+  dataSize = 0;      // payload bytes of live keys (what maxsize limits)
+  indexSize = 0;     // bytes in index files
+  records = 0;       // entries ever appended (the replication cursor)
+  nextId = 0;        // next sequential id (seq mode)
+  fileId = 0;
+  loadStats: LoadStats = { records: 0, rebuiltFiles: 0, truncatedBytes: 0 };
+  onDirty: (ns: Namespace) => void = () => {};
+
+  private dataFd = -1;
+  private indexFd = -1;
+  private dataEnd = 0;
+  private indexEnd = 0;
+  private flushedData = 0;
+  private flushedIndex = 0;
+  private wbuf = Buffer.allocUnsafe(WBUF_SIZE);
+  private wlen = 0;
+  private ibuf = Buffer.allocUnsafe(WBUF_SIZE / 4);
+  private ilen = 0;
+  private readFds = new Map<number, number>();
+  private closed = false;
+
+  readonly dataDir: string;
+  readonly indexDir: string;
+
+  constructor(readonly name: string, public settings: NsSettings, private readonly opts: StorageOptions) {
+    this.dataDir = path.join(opts.dataRoot, name);
+    this.indexDir = path.join(opts.indexRoot, name);
+  }
+
+  static exists(opts: StorageOptions, name: string): boolean {
+    return fs.existsSync(path.join(opts.indexRoot, name, SETTINGS_FILE)) || fs.existsSync(path.join(opts.dataRoot, name));
+  }
+
+  static list(opts: StorageOptions): string[] {
+    const names = new Set<string>();
+    for (const root of [opts.dataRoot, opts.indexRoot]) {
+      if (!fs.existsSync(root)) continue;
+      for (const d of fs.readdirSync(root, { withFileTypes: true })) if (d.isDirectory()) names.add(d.name);
+    }
+    return [...names].sort();
+  }
+
+  static open(opts: StorageOptions, name: string, defaults: NsSettings): Namespace {
+    const settingsPath = path.join(opts.indexRoot, name, SETTINGS_FILE);
+    let settings = { ...defaults };
+    try {
+      const raw = JSON.parse(fs.readFileSync(settingsPath, "utf8")) as Partial<NsSettings>;
+      settings = { ...settings, ...raw };
+    } catch { /* missing or damaged settings fall back to the defaults */ }
+    const ns = new Namespace(name, settings, opts);
+    ns.load();
+    return ns;
+  }
+
+  saveSettings(): void {
+    fs.mkdirSync(this.indexDir, { recursive: true });
+    const p = path.join(this.indexDir, SETTINGS_FILE);
+    const tmp = p + ".tmp";
+    fs.writeFileSync(tmp, JSON.stringify(this.settings));
+    const fd = fs.openSync(tmp, "r");
+    try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
+    fs.renameSync(tmp, p);
+  }
+
+  // ---- loading ------------------------------------------------------------------------------
+
+  private load(): void {
+    fs.mkdirSync(this.dataDir, { recursive: true });
+    fs.mkdirSync(this.indexDir, { recursive: true });
+    if (!fs.existsSync(path.join(this.indexDir, SETTINGS_FILE))) this.saveSettings();
+    const ids = fs.readdirSync(this.dataDir)
+      .filter((f) => /^zdb-data-\d{5}$/.test(f)).map((f) => Number(f.slice(9))).sort((a, b) => a - b);
+    if (ids.length === 0) ids.push(0);
+    for (let i = 0; i < ids.length; i++) this.loadFile(ids[i], i === ids.length - 1);
+  }
+
+  private loadFile(id: number, last: boolean): void {
+    const dpath = path.join(this.dataDir, dataFileName(id));
+    const ipath = path.join(this.indexDir, indexFileName(id));
+    const dfd = fs.openSync(dpath, fs.existsSync(dpath) ? "r+" : "w+");
+    const ifd = fs.openSync(ipath, fs.existsSync(ipath) ? "r+" : "w+");
+    let dsize = fs.fstatSync(dfd).size;
+    const hdr = Buffer.alloc(FILE_HEADER_SIZE);
+    if (dsize < FILE_HEADER_SIZE || (fs.readSync(dfd, hdr, 0, FILE_HEADER_SIZE, 0), !checkFileHeader(hdr, DATA_MAGIC, id))) {
+      if (dsize > 0) this.opts.log.warn({ ns: this.name, file: dpath }, "data file header damaged; starting the file afresh");
+      fs.ftruncateSync(dfd, 0);
+      fs.writeSync(dfd, encodeFileHeader(DATA_MAGIC, id, this.opts.now()), 0, FILE_HEADER_SIZE, 0);
+      dsize = FILE_HEADER_SIZE;
+    }
+
+    // Trust the index only as far as it is intact and agrees with the data file; rebuild the rest from data.
+    const ibuf = fs.readFileSync(ipath);
+    let ipos = FILE_HEADER_SIZE;
+    let covered = FILE_HEADER_SIZE;
+    const good: Array<[IndexRecord, number]> = [];
+    let damaged = false;
+    if (!checkFileHeader(ibuf, INDEX_MAGIC, id)) damaged = ibuf.length > 0;
+    else {
+      while (ipos < ibuf.length) {
+        const r = readIndexRecord(ibuf, ipos);
+        if (!r || r.dataOff !== covered) { damaged = true; break; }
+        good.push([r, ipos]);
+        covered += dataEntrySize(r.key.length, r.vlen);
+        ipos += r.size;
+      }
+    }
+    if (covered > dsize) damaged = true;
+    if (damaged || ibuf.length < FILE_HEADER_SIZE) {
+      if (damaged) this.opts.log.warn({ ns: this.name, file: ipath }, "index file damaged or ahead of data; rebuilding it from the data file");
+      if (damaged || ibuf.length > 0) this.loadStats.rebuiltFiles++;
+      if (damaged) { good.length = 0; covered = FILE_HEADER_SIZE; }
+      ipos = FILE_HEADER_SIZE;
+      fs.ftruncateSync(ifd, 0);
+      fs.writeSync(ifd, encodeFileHeader(INDEX_MAGIC, id, this.opts.now()), 0, FILE_HEADER_SIZE, 0);
+      if (!damaged) { /* empty index file, nothing was lost */ }
+    } else if (ipos < ibuf.length) {
+      fs.ftruncateSync(ifd, ipos);
+    }
+    if (ibuf.length === 0 && !damaged && dsize > FILE_HEADER_SIZE) this.loadStats.rebuiltFiles++;
+    for (const [r, at] of good) this.apply(r.key, id, r.dataOff, at, r);
+    this.records += good.length;
+
+    // Entries in the data file past what the index covers: a crash between the two writes, or a
+    // missing index. Re-index them; the first short or bad-checksum entry is a torn write and is cut off.
+    if (covered < dsize) {
+      const tail = Buffer.allocUnsafe(dsize - covered);
+      fs.readSync(dfd, tail, 0, tail.length, covered);
+      let p = 0;
+      const out: Buffer[] = [];
+      let outLen = 0;
+      while (p < tail.length) {
+        const e = readDataEntry(tail, p, true);
+        if (!e) break;
+        const rec = Buffer.allocUnsafe(indexRecordSize(e.klen));
+        writeIndexRecord(rec, 0, e.key, covered + p, e);
+        out.push(rec);
+        this.apply(e.key, id, covered + p, ipos + outLen, e);
+        outLen += rec.length;
+        this.records++;
+        p += e.size;
+      }
+      if (p < tail.length) {
+        this.opts.log.warn({ ns: this.name, file: dpath, at: covered + p, bytes: tail.length - p },
+          last ? "torn entry at the end of the data file; cut off" : "damaged entry inside a data file; rest of the file dropped");
+        fs.ftruncateSync(dfd, covered + p);
+        this.loadStats.truncatedBytes += tail.length - p;
+        dsize = covered + p;
+      }
+      if (outLen) fs.writeSync(ifd, Buffer.concat(out, outLen), 0, outLen, ipos);
+      ipos += outLen;
+    }
+    this.indexSize += ipos;
+    this.loadStats.records = this.records;
+
+    if (last) {
+      this.fileId = id;
+      this.dataFd = dfd; this.indexFd = ifd;
+      this.dataEnd = this.flushedData = dsize;
+      this.indexEnd = this.flushedIndex = ipos;
+    } else {
+      fs.closeSync(ifd);
+      this.readFds.set(id, dfd);
+    }
+  }
+
+  private apply(key: Buffer, file: number, off: number, idxOff: number, m: EntryMeta): void {
+    const t = this.table;
+    let s = t.find(key);
+    if (s < 0) {
+      s = t.insert(key);
+      if (this.settings.mode === "seq" && key.length === 4) this.nextId = Math.max(this.nextId, key.readUInt32LE(0) + 1);
+    } else if (!(t.flags[s] & FLAG_DELETED)) {
+      this.entries--; this.dataSize -= t.vlen[s];
+    }
+    t.file[s] = file; t.off[s] = off; t.vlen[s] = m.vlen; t.ts[s] = m.ts; t.vcrc[s] = m.vcrc;
+    t.idxOff[s] = idxOff; t.flags[s] = m.flags;
+    if (!(m.flags & FLAG_DELETED)) { this.entries++; this.dataSize += m.vlen; }
+  }
+
+  // ---- writing ------------------------------------------------------------------------------
+
+  /** Appends one version (or a tombstone) of a key; returns the key table slot. */
+  append(key: Buffer, value: Buffer, flags: number, ts: number, vcrc = crc32(value)): number {
+    const size = dataEntrySize(key.length, value.length);
+    if (this.dataEnd + size > this.opts.datasize && this.dataEnd > FILE_HEADER_SIZE) this.rotate();
+    const t = this.table;
+    const prev = t.find(key);
+    const meta: EntryMeta = {
+      flags, vlen: value.length, ts, vcrc,
+      prevFile: prev >= 0 ? t.file[prev] : 0, prevOff: prev >= 0 ? t.off[prev] : 0,
+    };
+    if (this.wlen + size > this.wbuf.length) this.growW(size);
+    const off = this.dataEnd;
+    writeDataEntry(this.wbuf, this.wlen, key, value, meta);
+    this.wlen += size; this.dataEnd += size;
+    const isize = indexRecordSize(key.length);
+    if (this.ilen + isize > this.ibuf.length) this.growI(isize);
+    const idxOff = this.indexEnd;
+    writeIndexRecord(this.ibuf, this.ilen, key, off, meta);
+    this.ilen += isize; this.indexEnd += isize; this.indexSize += isize;
+    this.apply(key, this.fileId, off, idxOff, meta);
+    this.records++;
+    this.onDirty(this);
+    return t.find(key);
+  }
+
+  private growW(extra: number): void {
+    if (this.wlen > 0 && extra <= this.wbuf.length) { this.flush(false); return; }
+    const nb = Buffer.allocUnsafe(Math.max(this.wbuf.length * 2, this.wlen + extra));
+    this.wbuf.copy(nb, 0, 0, this.wlen);
+    this.wbuf = nb;
+  }
+  private growI(extra: number): void {
+    const nb = Buffer.allocUnsafe(Math.max(this.ibuf.length * 2, this.ilen + extra));
+    this.ibuf.copy(nb, 0, 0, this.ilen);
+    this.ibuf = nb;
+  }
+
+  get hasPending(): boolean { return this.wlen > 0 || this.ilen > 0; }
+
+  /** Writes buffered entries; with `durable`, data reaches the disk before this returns. The index
+   *  is not fsynced: it can always be rebuilt from the data files. */
+  flush(durable: boolean): void {
+    if (this.closed) return;
+    if (this.wlen > 0) {
+      fs.writeSync(this.dataFd, this.wbuf, 0, this.wlen, this.flushedData);
+      this.flushedData += this.wlen;
+      this.wlen = 0;
+      if (this.wbuf.length > 4 * WBUF_SIZE) this.wbuf = Buffer.allocUnsafe(WBUF_SIZE);
+    }
+    if (this.ilen > 0) {
+      fs.writeSync(this.indexFd, this.ibuf, 0, this.ilen, this.flushedIndex);
+      this.flushedIndex += this.ilen;
+      this.ilen = 0;
+    }
+    if (durable) fs.fdatasyncSync(this.dataFd);
+  }
+
+  fsync(): void { if (!this.closed) fs.fdatasyncSync(this.dataFd); }
+
+  private rotate(): void {
+    this.flush(true);
+    fs.closeSync(this.indexFd);
+    this.readFds.set(this.fileId, this.dataFd);
+    const id = this.fileId + 1;
+    const dfd = fs.openSync(path.join(this.dataDir, dataFileName(id)), "w+");
+    const ifd = fs.openSync(path.join(this.indexDir, indexFileName(id)), "w+");
+    fs.writeSync(dfd, encodeFileHeader(DATA_MAGIC, id, this.opts.now()), 0, FILE_HEADER_SIZE, 0);
+    fs.writeSync(ifd, encodeFileHeader(INDEX_MAGIC, id, this.opts.now()), 0, FILE_HEADER_SIZE, 0);
+    this.fileId = id; this.dataFd = dfd; this.indexFd = ifd;
+    this.dataEnd = this.flushedData = FILE_HEADER_SIZE;
+    this.indexEnd = this.flushedIndex = FILE_HEADER_SIZE;
+    this.indexSize += FILE_HEADER_SIZE;
+    this.opts.log.info({ ns: this.name, file: id }, "data file rotated");
+  }
+
+  // ---- reading ------------------------------------------------------------------------------
+
+  /** Copies file bytes [pos, pos+len) into out[at..], from the write buffer when not yet on disk. */
+  readInto(file: number, pos: number, len: number, out: Buffer, at: number): boolean {
+    if (file === this.fileId) {
+      if (pos >= this.flushedData) {
+        const p = pos - this.flushedData;
+        if (p + len > this.wlen) return false;
+        this.wbuf.copy(out, at, p, p + len);
+        return true;
+      }
+      return fs.readSync(this.dataFd, out, at, len, pos) === len;
+    }
+    let fd = this.readFds.get(file);
+    if (fd === undefined) {
+      const p = path.join(this.dataDir, dataFileName(file));
+      if (!fs.existsSync(p)) return false;
+      fd = fs.openSync(p, "r");
+      this.readFds.set(file, fd);
+    }
+    return fs.readSync(fd, out, at, len, pos) === len;
+  }
+
+  readBytes(file: number, pos: number, len: number): Buffer | null {
+    const b = Buffer.allocUnsafe(len);
+    return this.readInto(file, pos, len, b, 0) ? b : null;
+  }
+
+  /** Reads and verifies the entry at a location (history, check). */
+  readEntry(file: number, off: number): { key: Buffer; value: Buffer; meta: EntryMeta; ok: boolean } | null {
+    const head = this.readBytes(file, off, DATA_HEADER_SIZE);
+    if (!head) return null;
+    const klen = head[9], vlen = head.readUInt32LE(10);
+    const whole = this.readBytes(file, off, DATA_HEADER_SIZE + klen + vlen);
+    if (!whole) return null;
+    const e = readDataEntry(whole, 0, true);
+    const key = whole.subarray(DATA_HEADER_SIZE, DATA_HEADER_SIZE + klen);
+    const value = whole.subarray(DATA_HEADER_SIZE + klen);
+    const meta: EntryMeta = {
+      flags: head[8], vlen, ts: head.readUInt32LE(14), vcrc: head.readUInt32LE(4),
+      prevFile: head.readUInt32LE(18), prevOff: head.readUInt32LE(22),
+    };
+    return { key, value, meta, ok: e !== null };
+  }
+
+  valuePos(slot: number): number { return this.table.off[slot] + DATA_HEADER_SIZE + this.table.keyLen[slot]; }
+
+  /** Index records of one file with their offsets, for SCAN/RSCAN (a slow path by design). */
+  fileRecords(file: number): Array<{ off: number; rec: IndexRecord }> {
+    if (file === this.fileId) this.flush(false);
+    const p = path.join(this.indexDir, indexFileName(file));
+    let b: Buffer;
+    try { b = fs.readFileSync(p); } catch { return []; }
+    const out: Array<{ off: number; rec: IndexRecord }> = [];
+    let pos = FILE_HEADER_SIZE;
+    while (pos < b.length) {
+      const r = readIndexRecord(b, pos);
+      if (!r) break;
+      out.push({ off: pos, rec: r });
+      pos += r.size;
+    }
+    return out;
+  }
+
+  firstFileId(): number {
+    let min = this.fileId;
+    for (const id of this.readFds.keys()) min = Math.min(min, id);
+    for (const f of fs.readdirSync(this.indexDir)) if (/^zdb-index-\d{5}$/.test(f)) min = Math.min(min, Number(f.slice(10)));
+    return min;
+  }
+
+  // ---- lifecycle ----------------------------------------------------------------------------
+
+  close(): void {
+    if (this.closed) return;
+    try { this.flush(true); } catch (e) { this.opts.log.error({ err: e, ns: this.name }, "flush on close failed"); }
+    this.closed = true;
+    for (const fd of [this.dataFd, this.indexFd, ...this.readFds.values()]) { try { fs.closeSync(fd); } catch { /* already closed */ } }
+    this.readFds.clear();
+  }
+
+  destroy(): void {
+    this.close();
+    fs.rmSync(this.dataDir, { recursive: true, force: true });
+    fs.rmSync(this.indexDir, { recursive: true, force: true });
+  }
+
+  /** Empties the namespace (FLUSH): files removed, settings kept. */
+  reset(): void {
+    this.close();
+    for (const dir of [this.dataDir, this.indexDir]) {
+      for (const f of fs.readdirSync(dir)) if (f.startsWith("zdb-data-") || f.startsWith("zdb-index-")) fs.rmSync(path.join(dir, f));
+    }
+    this.table.clear();
+    this.entries = this.dataSize = this.indexSize = this.records = this.nextId = 0;
+    this.closed = false;
+    this.wlen = this.ilen = 0;
+    this.loadFile(0, true);
+  }
+}

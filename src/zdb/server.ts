@@ -1,0 +1,369 @@
+// Connections, dispatch, held replies (sync and sync-replication) and the master side of replication.
+import * as fs from "node:fs";
+import * as net from "node:net";
+import { randomInt } from "node:crypto";
+import { COMMANDS, type Command } from "./commands.js";
+import { DATA_HEADER_SIZE, FLAG_DELETED } from "./format.js";
+import type { Logger } from "./log.js";
+import type { Mode, Namespace } from "./namespace.js";
+import { ReplyWriter, RequestReader } from "./resp.js";
+import { DEFAULT_NS, Store } from "./store.js";
+import { ReplicaLink } from "./replica.js";
+
+export interface ServerOptions {
+  listen: string;
+  port: number;
+  socket?: string;
+  data: string;
+  index: string;
+  mode: Mode;
+  datasize: number;
+  sync: boolean;
+  synctime: number;
+  admin?: string;
+  protect: boolean;
+  maxsize: number;
+  replicate?: string;           // host:port of a master to follow
+  replicatePassword?: string;   // the master's admin password
+  syncReplicas: number;         // writes are acknowledged once this many replicas hold them
+  log: Logger;
+  now?: () => number;
+}
+
+export class Client {
+  static nextId = 1;
+  readonly id = Client.nextId++;
+  readonly reader = new RequestReader();
+  readonly out = new ReplyWriter(4096);
+  ns: Namespace | null;
+  writable: boolean;
+  admin = false;
+  master = false;
+  nonce: string | null = null;
+  name: string | null = null;
+  needSeq = 0;
+  held: Buffer[] = [];
+  waiting: { target: string; timer: NodeJS.Timeout } | null = null;
+  mirror: { acked: number } | null = null;
+  closeAfterReply = false;
+  closed = false;
+  constructor(readonly socket: net.Socket, ns: Namespace, writable: boolean) { this.ns = ns; this.writable = writable; }
+}
+
+function cmdHash(b: Buffer | string): number {
+  let h = b.length;
+  for (let i = 0; i < b.length; i++) {
+    let ch = typeof b === "string" ? b.charCodeAt(i) : b[i];
+    if (ch >= 97 && ch <= 122) ch -= 32;
+    h = (Math.imul(h, 31) + ch) | 0;
+  }
+  return h;
+}
+
+export class Server {
+  readonly store: Store;
+  readonly clients = new Set<Client>();
+  readonly mirrors = new Set<Client>();
+  readonly stats = { boot: 0, clients: 0, commands: 0, failed: 0, unauthorized: 0 };
+  readonly instanceId = randomInt(1, 2 ** 31);
+  readonly commandNames = new Set(COMMANDS.map((c) => c.name));
+  private readonly table = new Map<number, Command>();
+  private readonly heldClients = new Set<Client>();
+  private readonly waiters = new Set<Client>();
+  private readonly repl = new ReplyWriter(64 * 1024);
+  private servers: net.Server[] = [];
+  private replica: ReplicaLink | null = null;
+  private stopping: Promise<void> | null = null;
+  onStop: () => void = () => {};
+  port = 0;
+
+  constructor(readonly opts: ServerOptions) {
+    const now = opts.now ?? (() => Math.floor(Date.now() / 1000));
+    this.store = new Store({
+      dataRoot: opts.data, indexRoot: opts.index, datasize: opts.datasize, now, log: opts.log,
+      mode: opts.mode, sync: opts.sync, synctime: opts.synctime, maxsize: opts.maxsize,
+    });
+    for (const c of COMMANDS) {
+      const h = cmdHash(c.name);
+      if (this.table.has(h)) throw new Error(`command hash collision: ${c.name}`);
+      this.table.set(h, c);
+    }
+    this.store.afterFlush = () => this.afterFlush();
+  }
+
+  get isReplica(): boolean { return this.replica !== null; }
+
+  async start(): Promise<void> {
+    const t0 = process.hrtime.bigint();
+    this.store.open();
+    const loadMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    this.stats.boot = this.store.opts.now();
+    let records = 0;
+    for (const ns of this.store.namespaces.values()) records += ns.loadStats.records;
+    this.opts.log.info({ namespaces: this.store.namespaces.size, records, loadMs: Math.round(loadMs) }, "index loaded");
+    this.loadMs = loadMs;
+    const listen = (srv: net.Server, arg: { port: number; host: string } | { path: string }) => new Promise<void>((resolve, reject) => {
+      srv.once("error", reject);
+      srv.listen(arg, () => { srv.off("error", reject); resolve(); });
+    });
+    if (this.opts.socket) {
+      try { fs.unlinkSync(this.opts.socket); } catch { /* no stale socket */ }
+      const srv = net.createServer((s) => this.accept(s));
+      await listen(srv, { path: this.opts.socket });
+      this.servers.push(srv);
+    }
+    if (!this.opts.socket || this.opts.port) {
+      const srv = net.createServer((s) => this.accept(s));
+      await listen(srv, { port: this.opts.port, host: this.opts.listen });
+      this.port = (srv.address() as net.AddressInfo).port;
+      this.servers.push(srv);
+    }
+    if (this.opts.replicate) {
+      this.replica = new ReplicaLink(this, this.opts.replicate, this.opts.replicatePassword);
+      this.replica.start();
+    }
+    this.opts.log.info({ listen: this.opts.listen, port: this.port, socket: this.opts.socket }, "0-db ready");
+  }
+  loadMs = 0;
+
+  private accept(socket: net.Socket): void {
+    const def = this.store.get(DEFAULT_NS)!;
+    const c = new Client(socket, def, !this.opts.protect);
+    this.clients.add(c);
+    this.stats.clients++;
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => { c.reader.feed(chunk); this.process(c); });
+    socket.on("drain", () => socket.resume());
+    socket.on("error", () => { /* reset by peer: the close handler cleans up */ });
+    socket.on("close", () => this.drop(c));
+  }
+
+  private drop(c: Client): void {
+    c.closed = true;
+    this.clients.delete(c);
+    this.heldClients.delete(c);
+    if (c.waiting) { clearTimeout(c.waiting.timer); this.waiters.delete(c); c.waiting = null; }
+    if (this.mirrors.delete(c)) this.opts.log.info({ client: c.id }, "mirror disconnected");
+  }
+
+  private process(c: Client): void {
+    const r = c.reader;
+    while (!c.waiting && !c.closeAfterReply) {
+      const st = r.next();
+      if (st === 0) break;
+      if (st < 0) {
+        c.out.error(r.error);
+        this.stats.failed++;
+        this.deliver(c);
+        c.socket.end();
+        c.closeAfterReply = true;
+        return;
+      }
+      this.execute(c, r.frame.args, r.frame.argc);
+    }
+    this.deliver(c);
+  }
+
+  private execute(c: Client, a: Buffer[], n: number): void {
+    this.stats.commands++;
+    if (c.ns === null) {
+      c.out.error("Your active namespace is not available anymore (probably removed).");
+      c.closeAfterReply = true;
+      return;
+    }
+    const name = a[0];
+    const cmd = this.table.get(cmdHash(name));
+    if (!cmd || cmd.name.length !== name.length || name.toString("latin1").toUpperCase() !== cmd.name) {
+      this.stats.failed++;
+      c.out.error("Command not supported");
+      return;
+    }
+    try {
+      cmd.handler(this, c, a, n);
+    } catch (err) {
+      this.opts.log.error({ err, cmd: cmd.name }, "command failed");
+      c.out.error("Internal Error");
+    }
+    if (this.waiters.size && cmd.name !== "WAIT") this.notifyWaiters(c, cmd.name);
+  }
+
+  private releasable(seq: number): boolean {
+    if (this.store.durableSeq < seq) return false;
+    if (this.opts.syncReplicas <= 0) return true;
+    let n = 0;
+    for (const m of this.mirrors) if (m.mirror && m.mirror.acked >= seq) n++;
+    return n >= this.opts.syncReplicas;
+  }
+
+  /** Sends what the client's commands produced, or holds it until its writes are acknowledged. */
+  private deliver(c: Client): void {
+    if (c.out.len === 0 && c.held.length === 0) return;
+    if (c.held.length > 0 || (c.needSeq > 0 && !this.releasable(c.needSeq))) {
+      if (c.out.len > 0) c.held.push(c.out.take());
+      this.heldClients.add(c);
+      return;
+    }
+    c.needSeq = 0;
+    this.write(c, c.out.take());
+  }
+
+  private write(c: Client, buf: Buffer): void {
+    if (c.closed) return;
+    if (!c.socket.write(buf)) c.socket.pause();
+    if (c.closeAfterReply) c.socket.end();
+  }
+
+  private releaseHeld(): void {
+    for (const c of this.heldClients) {
+      if (!this.releasable(c.needSeq)) continue;
+      this.heldClients.delete(c);
+      c.needSeq = 0;
+      const parts = c.held; c.held = [];
+      this.write(c, parts.length === 1 ? parts[0] : Buffer.concat(parts));
+    }
+  }
+
+  private afterFlush(): void {
+    if (this.repl.len > 0) {
+      const frames = this.repl.take();
+      for (const m of this.mirrors) if (!m.closed) m.socket.write(frames);
+    }
+    this.replica?.afterFlush();
+    if (this.heldClients.size) this.releaseHeld();
+  }
+
+  // ---- mutations and replication -------------------------------------------------------------
+
+  private seqMark(c: Client | null): number {
+    const seq = ++this.store.writeSeq;
+    if (c && (this.opts.sync || this.opts.syncReplicas > 0)) c.needSeq = seq;
+    this.store.schedule();
+    return seq;
+  }
+
+  private frameHead(args: number, seq: number, op: string, ns: string): void {
+    const w = this.repl;
+    w.array(args); w.bulkString("R"); w.bulkString(String(seq)); w.bulkString(op); w.bulkString(ns);
+  }
+
+  mutated(c: Client | null, ns: Namespace, op: "RSET" | "RDEL", key: Buffer, value: Buffer, ts: number): void {
+    const seq = this.seqMark(c);
+    if (this.mirrors.size === 0) return;
+    this.frameHead(7, seq, op, ns.name);
+    this.repl.bulk(key); this.repl.bulk(value); this.repl.bulkString(String(ts));
+  }
+
+  mutatedNs(c: Client | null, op: "RNS" | "RNSDEL" | "RFLUSH", ns: Namespace): void {
+    const seq = this.seqMark(c);
+    if (this.mirrors.size === 0) return;
+    this.frameHead(5, seq, op, ns.name);
+    this.repl.bulkString(op === "RNS" ? JSON.stringify(ns.settings) : "");
+  }
+
+  /** Sends a new mirror everything it lacks (by record count per namespace), then streams live frames. */
+  startMirror(c: Client, have: Map<string, number>): void {
+    const w = c.out;
+    const frame = (n: number, op: string, ns: string) => {
+      w.array(n); w.bulkString("R"); w.bulkString("0"); w.bulkString(op); w.bulkString(ns);
+    };
+    for (const ns of this.store.namespaces.values()) {
+      frame(5, "RNS", ns.name); w.bulkString(JSON.stringify(ns.settings));
+      let skip = have.get(ns.name) ?? 0;
+      if (skip > ns.records) { frame(5, "RFLUSH", ns.name); w.bulkString(""); skip = 0; }
+      for (let f = ns.firstFileId(); f <= ns.fileId; f++) {
+        for (const { rec } of ns.fileRecords(f)) {
+          if (skip > 0) { skip--; continue; }
+          const value = ns.readBytes(f, rec.dataOff + DATA_HEADER_SIZE + rec.key.length, rec.vlen) ?? Buffer.alloc(0);
+          frame(7, rec.flags & FLAG_DELETED ? "RDEL" : "RSET", ns.name);
+          w.bulk(rec.key); w.bulk(value); w.bulkString(String(rec.ts));
+        }
+      }
+    }
+    for (const name of have.keys()) if (!this.store.get(name)) { frame(5, "RNSDEL", name); w.bulkString(""); }
+    // A marker at the current sequence lets the replica acknowledge that the snapshot is applied.
+    w.array(5); w.bulkString("R"); w.bulkString(String(this.store.writeSeq)); w.bulkString("RNOP"); w.bulkString(""); w.bulkString("");
+    c.mirror = { acked: 0 };
+    this.mirrors.add(c);
+    this.opts.log.info({ client: c.id }, "mirror attached");
+  }
+
+  mirrorAck(c: Client, seq: number): void {
+    if (!c.mirror || !(seq > c.mirror.acked)) return;
+    c.mirror.acked = seq;
+    if (this.heldClients.size) this.releaseHeld();
+  }
+
+  /** Applies one replicated frame (replica side). */
+  applyFrame(op: string, nsName: string, a: Buffer[]): void {
+    let ns = this.store.get(nsName);
+    switch (op) {
+      case "RNS": {
+        if (!ns) ns = this.store.create(nsName);
+        ns.settings = { ...ns.settings, ...(JSON.parse(a[4].toString("utf8")) as object) };
+        ns.saveSettings();
+        this.mutatedNs(null, "RNS", ns);
+        return;
+      }
+      case "RNSDEL": if (ns && nsName !== DEFAULT_NS) { this.dropNamespace(ns); this.mutatedNs(null, "RNSDEL", ns); } return;
+      case "RFLUSH": if (ns) { ns.reset(); this.mutatedNs(null, "RFLUSH", ns); } return;
+      case "RSET": case "RDEL": {
+        if (!ns) ns = this.store.create(nsName);
+        const ts = Number(a[6].toString("latin1"));
+        const flags = op === "RDEL" ? FLAG_DELETED : 0;
+        ns.append(a[4], a[5], flags, ts, flags ? 0 : undefined);
+        this.mutated(null, ns, op, a[4], a[5], ts);
+        return;
+      }
+      default: return;
+    }
+  }
+
+  dropNamespace(ns: Namespace): void {
+    for (const c of this.clients) if (c.ns === ns) c.ns = null;
+    this.store.remove(ns.name);
+  }
+
+  // ---- WAIT ------------------------------------------------------------------------------------
+
+  addWaiter(c: Client, target: string, timeout: number): void {
+    const timer = setTimeout(() => {
+      if (!c.waiting) return;
+      this.waiters.delete(c); c.waiting = null;
+      c.out.error("Timeout");
+      this.deliver(c);
+      this.process(c);
+    }, timeout);
+    c.waiting = { target, timer };
+    this.waiters.add(c);
+  }
+
+  private notifyWaiters(by: Client, name: string): void {
+    for (const w of this.waiters) {
+      if (w === by || w.ns !== by.ns || !w.waiting) continue;
+      if (w.waiting.target !== "*" && w.waiting.target !== name) continue;
+      clearTimeout(w.waiting.timer);
+      this.waiters.delete(w); w.waiting = null;
+      w.out.simple(name);
+      this.deliver(w);
+      setImmediate(() => this.process(w));
+    }
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------------
+
+  stopSoon(): void { setImmediate(() => { void this.close().then(() => this.onStop()); }); }
+
+  close(): Promise<void> {
+    if (this.stopping) return this.stopping;
+    this.stopping = (async () => {
+      this.replica?.stop();
+      try { this.store.flushAll(); } catch (err) { this.opts.log.error({ err }, "final flush failed"); }
+      for (const c of this.clients) { c.socket.destroy(); }
+      await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+      for (const c of this.waiters) if (c.waiting) clearTimeout(c.waiting.timer);
+      this.store.close();
+      if (this.opts.socket) { try { fs.unlinkSync(this.opts.socket); } catch { /* gone */ } }
+    })();
+    return this.stopping;
+  }
+}
