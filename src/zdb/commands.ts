@@ -102,6 +102,8 @@ const client: Handler = (_s, c, a, n) => {
   c.out.simple("OK");
 };
 const config: Handler = (_s, c) => c.out.array(0);
+// RESP3 clients (ioredis 6) open with HELLO 3; NOPROTO makes them fall back to RESP2.
+const hello: Handler = (_s, c) => c.out.error("NOPROTO unsupported protocol version");
 const quit: Handler = (_s, c) => { c.out.simple("OK"); c.closeAfterReply = true; };
 
 // ---- dataset -----------------------------------------------------------------------------------
@@ -478,6 +480,7 @@ export const COMMANDS: Command[] = [
   { name: "PING", handler: ping }, { name: "TIME", handler: time }, { name: "AUTH", handler: auth },
   { name: "STOP", handler: stop }, { name: "INFO", handler: info }, { name: "COMMAND", handler: command },
   { name: "CLIENT", handler: client }, { name: "CONFIG", handler: config }, { name: "QUIT", handler: quit },
+  { name: "HELLO", handler: hello },
   { name: "SET", handler: set, write: true }, { name: "SETX", handler: set, write: true },
   { name: "GET", handler: get }, { name: "DEL", handler: del, write: true },
   { name: "EXISTS", handler: exists }, { name: "CHECK", handler: check }, { name: "KEYCUR", handler: keycur },
