@@ -1,0 +1,70 @@
+// `zos` flags → options. Kept apart from the daemon so the parsing can be tested on its own.
+import { Command, InvalidArgumentError } from "commander";
+import { resolve } from "node:path";
+import { parseSize } from "../core/index.js";
+import type { CapacityOverrides } from "./capacity.js";
+
+export interface ZosConfig {
+  ledger: string;
+  dataDir: string;
+  farmId: number;
+  underlay: string;
+  capacity: CapacityOverrides;
+  zdbPort: number;
+  metricsPort: number;
+  reportIntervalMs: number;
+  simulate: boolean;
+  logLevel: string;
+}
+
+function int(min: number, max: number) {
+  return (v: string): number => {
+    if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`"${v}" is not a whole number`);
+    const n = Number(v);
+    if (n < min || n > max) throw new InvalidArgumentError(`must be between ${min} and ${max}`);
+    return n;
+  };
+}
+
+function size(v: string): number {
+  try {
+    return parseSize(v);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+export function zosCommand(onRun: (c: ZosConfig) => Promise<void>): Command {
+  return new Command("zos")
+    .description("Zero-OS node daemon: registers this machine's capacity on the ledger and provisions the workloads the ledger assigns to it. It has no API: the ledger is the only way to command it.")
+    .requiredOption("--ledger <url>", "ledger URL, e.g. http://127.0.0.1:8080")
+    .requiredOption("--data <dir>", "data folder (keys, local store, 0-db and volume files)")
+    .requiredOption("--farm <id>", "farm id to register in", int(1, Number.MAX_SAFE_INTEGER))
+    .requiredOption("--underlay <addr>", "this node's address: workloads' ports and /metrics listen on it")
+    .option("--cru <n>", "CPU cores offered (default: detected)", int(0, 1 << 20))
+    .option("--mru <size>", "memory offered, e.g. 8GiB (default: detected minus a reserve)", size)
+    .option("--sru <size>", "SSD offered (default: detected minus a reserve)", size)
+    .option("--hru <size>", "HDD offered (default: detected minus a reserve)", size)
+    .option("--zdb-port <port>", "port of the node's 0-db", int(1, 65535), 9900)
+    .option("--metrics-port <port>", "read-only /metrics port on the underlay address (0 = off)", int(0, 65535), 9100)
+    .option("--report-interval <seconds>", "seconds between uptime reports", int(1, 86400), 10)
+    .option("--simulate", "provision nothing, answer ok with fake data (for benchmarks)", false)
+    .option("--log-level <level>", "log level: trace, debug, info, warn, error", "info")
+    .addHelpText("after", "\nOn start it prints one JSON line {\"nodeId\",\"twinId\",\"underlay\"} on stdout once registered; logs (JSON) go to stderr.")
+    .action(async (o: Record<string, unknown>) => {
+      const cap: CapacityOverrides = {};
+      for (const k of ["cru", "mru", "sru", "hru"] as const) if (o[k] !== undefined) cap[k] = o[k] as number;
+      await onRun({
+        ledger: String(o.ledger).replace(/\/+$/, ""),
+        dataDir: resolve(String(o.data)),
+        farmId: o.farm as number,
+        underlay: String(o.underlay),
+        capacity: cap,
+        zdbPort: o.zdbPort as number,
+        metricsPort: o.metricsPort as number,
+        reportIntervalMs: (o.reportInterval as number) * 1000,
+        simulate: o.simulate === true,
+        logLevel: String(o.logLevel),
+      });
+    });
+}

@@ -1,0 +1,132 @@
+// The reconcile engine: desired state (approved, verified contract versions for this node) against
+// actual state (the durable store of what this node provisioned). Contracts map to per-workload
+// tasks; the engine hands each task its target and never waits on one.
+import type { Logger } from "pino";
+import { addCapacity, canonicalJson, sha256Hex, subCapacity, ZERO_CAPACITY, type Capacity, type SealKeyPair } from "../core/index.js";
+import type { Registry } from "./provisioners/index.js";
+import type { ContractView } from "./ledger.js";
+import type { WorkloadStore } from "./store.js";
+import type { ResultPoster } from "./results.js";
+import type { Verdict } from "./verify.js";
+import { WorkloadTask, type TaskHost } from "./task.js";
+
+export interface EngineOptions {
+  nodeId: number;
+  dataDir: string;
+  underlay: string;
+  sealKeys: SealKeyPair;
+  capacity: Capacity;
+  log: Logger;
+  registry: Registry;
+  store: WorkloadStore;
+  results: ResultPoster;
+  onError?: () => void;
+  retry?: { baseMs: number; maxMs: number };
+  checkIntervalMs?: number;
+}
+
+export class Engine {
+  private readonly tasks = new Map<string, WorkloadTask>();
+  private readonly host: TaskHost;
+  private checkTimer?: NodeJS.Timeout;
+  private readonly rejected = new Map<number, string>();
+
+  constructor(private readonly opts: EngineOptions) {
+    this.host = {
+      nodeId: opts.nodeId, dataDir: opts.dataDir, underlay: opts.underlay, sealKeys: opts.sealKeys, log: opts.log,
+      registry: opts.registry, store: opts.store, results: opts.results,
+      retry: opts.retry ?? { baseMs: 1000, maxMs: 60_000 },
+      freeExcept: (id) => subCapacity(opts.capacity, this.reservedExcept(id)),
+      onReleased: (id) => this.released(id),
+      onError: () => opts.onError?.(),
+    };
+  }
+
+  /** Load what was provisioned before (a restart or a crash); nothing acts until desired state arrives. */
+  async load(): Promise<void> {
+    for (const r of await this.opts.store.load()) this.task(r.id, r.contractId).check();
+  }
+
+  /** Start periodic health checks of running workloads. */
+  startChecks(): void {
+    const ms = this.opts.checkIntervalMs ?? 30_000;
+    this.checkTimer = setInterval(() => { for (const t of this.tasks.values()) t.check(); }, ms);
+    this.checkTimer.unref();
+  }
+
+  /** Contract ids this node holds anything for. */
+  localContracts(): number[] {
+    return [...new Set(this.opts.store.all().map((r) => r.contractId))];
+  }
+
+  reserved(): Capacity {
+    return this.reservedExcept("");
+  }
+
+  private reservedExcept(id: string): Capacity {
+    let c = ZERO_CAPACITY;
+    for (const r of this.opts.store.all()) if (r.id !== id) c = addCapacity(c, r.reserved);
+    return c;
+  }
+
+  counts(): Record<string, number> {
+    const out: Record<string, number> = { provisioning: 0, ok: 0, error: 0, paused: 0, deprovisioning: 0, refused: 0 };
+    for (const r of this.opts.store.all()) out[r.state]++;
+    for (const t of this.tasks.values()) if (t.isRefused) out.refused++;
+    return out;
+  }
+
+  private task(id: string, contractId: number): WorkloadTask {
+    let t = this.tasks.get(id);
+    if (!t) { t = new WorkloadTask(id, contractId, this.host); this.tasks.set(id, t); }
+    return t;
+  }
+
+  private released(id: string): void {
+    // Freed capacity may let a refused workload in; a finished removal's task can go.
+    for (const [tid, t] of this.tasks) {
+      if (tid !== id) t.retryRefused();
+    }
+    queueMicrotask(() => { const t = this.tasks.get(id); if (t?.isDone) this.tasks.delete(id); });
+  }
+
+  /** Apply the ledger's current view of one contract (already checked by the verifier). */
+  apply(c: ContractView, verdict: Verdict): void {
+    const mine = [...this.tasks.values()].filter((t) => t.contractId === c.id);
+    if (c.state === "deleted") {
+      for (const t of mine) t.setDesired(null, { contractGone: true });
+      this.rejected.delete(c.id);
+      return;
+    }
+    if (!verdict.ok) {
+      // Not approved, or not signed right: do nothing at all (what runs keeps running as it was).
+      if (this.rejected.get(c.id) !== verdict.reason) {
+        this.rejected.set(c.id, verdict.reason);
+        this.opts.log.info({ contractId: c.id, reason: verdict.reason }, "contract ignored");
+      }
+      return;
+    }
+    this.rejected.delete(c.id);
+    const d = verdict.deployment;
+    const wanted = new Set<string>();
+    for (const w of d.workloads) {
+      const id = `${c.id}-${w.name}`;
+      wanted.add(id);
+      this.task(id, c.id).setDesired({
+        id, contractId: c.id, twinId: c.twinId, version: verdict.version, workload: w, deployment: d,
+        hash: sha256Hex(canonicalJson(w)), mode: c.state === "grace" ? "pause" : "run",
+      });
+    }
+    for (const t of mine) if (!wanted.has(t.id)) t.setDesired(null);
+  }
+
+  /** The ledger has never heard of this contract: whatever is held for it goes. */
+  forget(contractId: number): void {
+    for (const t of this.tasks.values()) if (t.contractId === contractId) t.setDesired(null, { contractGone: true });
+  }
+
+  async stop(): Promise<void> {
+    if (this.checkTimer) clearInterval(this.checkTimer);
+    await Promise.all([...this.tasks.values()].map((t) => t.stop()));
+  }
+}

@@ -1,0 +1,136 @@
+// One node, put together: identity, registration, the local store, provisioners, the engine, the
+// watcher that feeds it, results, uptime reports and metrics. `startNode` is what `bin/zos` runs;
+// the bench starts many simulated nodes in one process with it.
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Logger } from "pino";
+import { describeError, GridError, type Capacity, type KeyPair } from "../core/index.js";
+import { ensureDir, readJson, removeFile, writeFileAtomic } from "./fsutil.js";
+import { loadOrCreateIdentity } from "./identity.js";
+import { detectCapacity, type CapacityOverrides } from "./capacity.js";
+import { WorkloadStore } from "./store.js";
+import { Cursor } from "./cursor.js";
+import { createRegistry } from "./provisioners/index.js";
+import { ResultPoster } from "./results.js";
+import { Engine } from "./engine.js";
+import { ApprovalVerifier } from "./verify.js";
+import { Watcher } from "./watcher.js";
+import { Reporter } from "./reporter.js";
+import { NodeMetrics } from "./metrics.js";
+import type { NodeLedger, NodeSigner } from "./ledger.js";
+
+export interface NodeOptions {
+  ledger: NodeLedger;
+  signerFor(keys: KeyPair): NodeSigner;
+  dataDir: string;
+  farmId: number;
+  underlay: string;
+  capacity?: CapacityOverrides;
+  zdbPort?: number;
+  /** 0 = no metrics server. */
+  metricsPort?: number;
+  reportIntervalMs?: number;
+  simulate?: boolean;
+  log: Logger;
+  zdbBin?: string;
+}
+
+export interface RunningNode {
+  nodeId: number;
+  twinId: number;
+  capacity: Capacity;
+  stop(): Promise<void>;
+}
+
+function alive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
+/** One zos per data folder: a second one would provision everything twice. */
+async function lockDataDir(dataDir: string): Promise<string> {
+  const path = join(dataDir, "zos.pid");
+  const prev = await readJson<{ pid: number }>(path).catch(() => undefined);
+  if (prev?.pid && prev.pid !== process.pid && alive(prev.pid)) {
+    const cmd = await readFile(`/proc/${prev.pid}/cmdline`, "utf8").catch(() => "");
+    if (cmd.includes(dataDir)) throw new GridError("conflict", `another zos (pid ${prev.pid}) runs on ${dataDir}`, "stop it first, or give this node its own --data folder");
+  }
+  await writeFileAtomic(path, JSON.stringify({ pid: process.pid }));
+  return path;
+}
+
+async function untilDone<T>(log: Logger, what: string, fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      // A refusal is final (bad farm id, …); only an unreachable ledger is worth waiting for.
+      if (err instanceof GridError && err.code !== "unavailable" && err.code !== "internal" && err.code !== "bad_nonce") throw err;
+      const ms = Math.min(5000, 200 * 2 ** attempt);
+      log.warn({ err: describeError(err), retryInMs: ms }, `${what} failed; retrying`);
+      await new Promise((r) => setTimeout(r, ms));
+    }
+  }
+}
+
+export async function startNode(o: NodeOptions): Promise<RunningNode> {
+  const log = o.log;
+  await ensureDir(o.dataDir);
+  const pidFile = await lockDataDir(o.dataDir);
+  const identity = await loadOrCreateIdentity(o.dataDir);
+  const { capacity, detected } = await detectCapacity(o.dataDir, o.capacity);
+  log.info({ capacity, detected, simulate: !!o.simulate }, "capacity");
+
+  const signer = o.signerFor(identity.keys);
+  const twinId = await untilDone(log, "twin creation", () => signer.ensureTwin());
+  await untilDone(log, "node registration", () => signer.send("node.register", {
+    farmId: o.farmId, capacity, sealKey: identity.seal.publicKey, underlay: o.underlay,
+  }));
+  const node = await untilDone(log, "node lookup", async () => {
+    const found = (await o.ledger.nodes({ farmId: o.farmId })).find((n) => n.twinId === twinId);
+    if (!found) throw new GridError("internal", `node of twin ${twinId} not found in farm ${o.farmId} after registering`);
+    return found;
+  });
+  const nodeId = node.id;
+  await writeFileAtomic(join(o.dataDir, "node.json"), JSON.stringify({ nodeId, twinId, farmId: o.farmId, underlay: o.underlay }));
+  log.info({ nodeId, twinId, farmId: o.farmId }, "registered");
+
+  const store = new WorkloadStore(o.dataDir);
+  const cursor = new Cursor(o.dataDir);
+  await cursor.load();
+  const zdbPort = o.zdbPort ?? 9900;
+  const registry = createRegistry({ simulate: !!o.simulate, zdb: { listen: o.underlay, port: zdbPort, bin: o.zdbBin } });
+  for (const p of registry.values()) await p.init?.(o.dataDir, log);
+
+  let ledgerTime = 0;
+  const results = new ResultPoster(signer, log, () => ledgerTime);
+  let metrics: NodeMetrics | undefined;
+  const engine = new Engine({
+    nodeId, dataDir: o.dataDir, underlay: o.underlay, sealKeys: identity.seal, capacity, log, registry, store, results,
+    onError: () => metrics?.reconcileErrors.inc(),
+  });
+  metrics = new NodeMetrics(() => engine.counts());
+  await engine.load();
+  const watcher = new Watcher({
+    ledger: o.ledger, nodeId, engine, verifier: new ApprovalVerifier(o.ledger, nodeId), cursor, log,
+    onBlock: (height, time) => { ledgerTime = Math.max(ledgerTime, time); metrics?.lastHeight.set(height); },
+  });
+  await watcher.start();
+  engine.startChecks();
+  const reporter = new Reporter(signer, nodeId, () => engine.reserved(), log);
+  reporter.start(o.reportIntervalMs ?? 10_000);
+  if (o.metricsPort) await metrics.listen(o.underlay, o.metricsPort);
+
+  let stopping: Promise<void> | undefined;
+  return {
+    nodeId, twinId, capacity,
+    stop: () => stopping ??= (async () => {
+      reporter.stop();
+      await watcher.stop();
+      await engine.stop();
+      results.close();
+      for (const p of registry.values()) await p.shutdown?.().catch((err) => log.warn({ err: describeError(err) }, "provisioner shutdown failed"));
+      await metrics?.close();
+      await removeFile(pidFile).catch(() => {});
+    })(),
+  };
+}

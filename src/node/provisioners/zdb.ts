@@ -1,0 +1,121 @@
+// `zdb` workloads: a namespace on the node's own 0-db, named after the workload id, with the
+// user's (unsealed) password, size limit, mode and public flag. Grace swaps the password for a
+// random one nobody knows (the data stays); resume puts the user's back.
+import { randomBytes } from "node:crypto";
+import type { Logger } from "pino";
+import { unseal, describeError, ValidationError, type WorkloadOf } from "../../core/index.js";
+import { ZdbServer } from "../zdb-server.js";
+import { RespError } from "../resp.js";
+import type { Provisioner, WorkloadContext } from "./types.js";
+
+export interface ZdbOptions {
+  /** Address the 0-db listens on (the node's underlay). */
+  listen: string;
+  port: number;
+  bin?: string;
+}
+
+type Zdb = WorkloadOf<"zdb">;
+
+export function parseNsinfo(text: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const line of text.split("\n")) {
+    const i = line.indexOf(": ");
+    if (i > 0 && !line.startsWith("#")) m.set(line.slice(0, i).trim(), line.slice(i + 2).trim());
+  }
+  return m;
+}
+
+export class ZdbProvisioner implements Provisioner<"zdb"> {
+  readonly type = "zdb" as const;
+  private server?: ZdbServer;
+  private starting?: Promise<void>;
+
+  constructor(private readonly opts: ZdbOptions) {}
+
+  async init(dataDir: string, log: Logger): Promise<void> {
+    this.server = new ZdbServer({ ...this.opts, dataDir, log: log.child({ component: "zdb" }) });
+    this.starting = this.server.start();
+    // A node whose 0-db cannot start still serves other workload types; zdb ones get the error.
+    await this.starting.catch((err) => log.error({ err: describeError(err) }, "0-db did not start"));
+  }
+
+  private async zdb(): Promise<ZdbServer> {
+    if (!this.server) throw new Error("the zdb provisioner was not initialised");
+    return this.server;
+  }
+
+  /** NSINFO as a map, or undefined when the namespace does not exist. */
+  private async info(ns: string): Promise<Map<string, string> | undefined> {
+    const s = await this.zdb();
+    try {
+      return parseNsinfo(String(await s.call("NSINFO", ns)));
+    } catch (err) {
+      if (err instanceof RespError && /not found/i.test(err.message)) return undefined;
+      throw err;
+    }
+  }
+
+  private async exists(ns: string): Promise<boolean> {
+    return (await this.info(ns)) !== undefined;
+  }
+
+  private async configure(ctx: WorkloadContext, w: Zdb, password: string): Promise<void> {
+    const s = await this.zdb();
+    const ns = ctx.workloadId;
+    await s.call("NSSET", ns, "password", password);
+    await s.call("NSSET", ns, "maxsize", w.data.size);
+    await s.call("NSSET", ns, "public", w.data.public ? 1 : 0);
+    // 0-db refuses to change the mode of a namespace that holds data, so only set it when it differs.
+    const mode = (await this.info(ns))?.get("mode");
+    if (mode !== (w.data.mode === "seq" ? "sequential" : "userkey")) await s.call("NSSET", ns, "mode", w.data.mode);
+  }
+
+  private result(ctx: WorkloadContext): Record<string, unknown> {
+    return { namespace: ctx.workloadId, ips: [ctx.underlay], port: this.opts.port };
+  }
+
+  async provision(ctx: WorkloadContext, w: Zdb): Promise<Record<string, unknown>> {
+    const password = unseal(w.data.password, ctx.sealKeys);
+    if (password.length === 0 || password.length > 63) throw new ValidationError("a 0-db password is 1 to 63 characters", "deploy it again with a shorter password");
+    const s = await this.zdb();
+    if (!(await this.exists(ctx.workloadId))) {
+      try {
+        await s.call("NSNEW", ctx.workloadId);
+      } catch (err) {
+        // Made by a previous attempt whose reply was lost: adopt it.
+        if (!(err instanceof RespError) || !(await this.exists(ctx.workloadId))) throw err;
+      }
+    }
+    await this.configure(ctx, w, password);
+    return this.result(ctx);
+  }
+
+  async deprovision(ctx: WorkloadContext): Promise<void> {
+    if (!(await this.exists(ctx.workloadId))) return;
+    await (await this.zdb()).call("NSDEL", ctx.workloadId);
+  }
+
+  async pause(ctx: WorkloadContext): Promise<void> {
+    const s = await this.zdb();
+    if (!(await this.exists(ctx.workloadId))) throw new Error(`namespace ${ctx.workloadId} is missing`);
+    await s.call("NSSET", ctx.workloadId, "password", randomBytes(24).toString("hex"));
+    await s.call("NSSET", ctx.workloadId, "public", 0);
+  }
+
+  async resume(ctx: WorkloadContext, w: Zdb): Promise<Record<string, unknown>> {
+    return this.provision(ctx, w);
+  }
+
+  async check(ctx: WorkloadContext): Promise<{ ok: boolean; message?: string }> {
+    try {
+      return (await this.exists(ctx.workloadId)) ? { ok: true } : { ok: false, message: `namespace ${ctx.workloadId} is missing` };
+    } catch (err) {
+      return { ok: false, message: describeError(err) };
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    await this.server?.stop();
+  }
+}

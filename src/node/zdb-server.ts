@@ -1,0 +1,162 @@
+// The node's own 0-db: one `bin/zdb` child process on the underlay address, supervised (restarted
+// if it dies). Its pid is kept in a file so that after a `kill -9` of zos the next zos stops the
+// orphan before starting its own: never two servers on one data folder, never a port clash.
+import { spawn, type ChildProcess } from "node:child_process";
+import { openSync, closeSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Logger } from "pino";
+import { UnavailableError, describeError } from "../core/index.js";
+import { ensureDir, readJson, removeFile, writeFileAtomic } from "./fsutil.js";
+import { loadOrCreatePassword } from "./identity.js";
+import { RespClient } from "./resp.js";
+
+export interface ZdbServerOptions {
+  listen: string;
+  port: number;
+  /** The node's data folder; the server keeps everything under `${dataDir}/zdb/`. */
+  dataDir: string;
+  log: Logger;
+  /** Path of the zdb executable (default: this checkout's bin/zdb). */
+  bin?: string;
+}
+
+export const DEFAULT_ZDB_BIN = fileURLToPath(new URL("../../../bin/zdb", import.meta.url));
+
+function alive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
+async function waitFor(cond: () => boolean | Promise<boolean>, ms: number, stepMs = 50): Promise<boolean> {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await cond()) return true;
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
+
+export class ZdbServer {
+  private child?: ChildProcess;
+  private stopping = false;
+  private restarts = 0;
+  private password = "";
+  private adminConn?: Promise<RespClient>;
+  private ready?: Promise<void>;
+  private readonly dir: string;
+  private readonly pidFile: string;
+
+  constructor(private readonly opts: ZdbServerOptions) {
+    this.dir = join(opts.dataDir, "zdb");
+    this.pidFile = join(this.dir, "zdb.pid");
+  }
+
+  get address(): { host: string; port: number } {
+    return { host: this.opts.listen, port: this.opts.port };
+  }
+
+  async start(): Promise<void> {
+    await ensureDir(join(this.dir, "data"));
+    await ensureDir(join(this.dir, "index"));
+    this.password = await loadOrCreatePassword(join(this.dir, "admin.key"));
+    await this.replaceOrphan();
+    this.ready = this.spawnAndWait();
+    await this.ready;
+  }
+
+  /** A zdb left running by a previous zos (kill -9) holds the port and the data: stop it first. */
+  private async replaceOrphan(): Promise<void> {
+    const rec = await readJson<{ pid: number }>(this.pidFile).catch(() => undefined);
+    if (!rec?.pid || !alive(rec.pid)) return;
+    // The pid may have been reused by an unrelated process: only stop it if it is our zdb.
+    const cmdline = await readFile(`/proc/${rec.pid}/cmdline`, "utf8").catch(() => "");
+    if (!cmdline.includes(join(this.dir, "data"))) return;
+    this.opts.log.info({ pid: rec.pid }, "stopping the 0-db left by a previous run");
+    process.kill(rec.pid, "SIGTERM");
+    if (!(await waitFor(() => !alive(rec.pid), 5000))) {
+      process.kill(rec.pid, "SIGKILL");
+      await waitFor(() => !alive(rec.pid), 5000);
+    }
+  }
+
+  private async spawnAndWait(): Promise<void> {
+    const o = this.opts;
+    const logFd = openSync(join(this.dir, "zdb.log"), "a", 0o600);
+    const args = [
+      o.bin ?? DEFAULT_ZDB_BIN, "--listen", o.listen, "--port", String(o.port),
+      "--data", join(this.dir, "data"), "--index", join(this.dir, "index"),
+      "--mode", "user", "--admin", this.password, "--protect",
+    ];
+    const child = spawn(process.execPath, args, { stdio: ["ignore", logFd, logFd] });
+    closeSync(logFd);
+    this.child = child;
+    let exited = false;
+    child.once("exit", (code, signal) => {
+      exited = true;
+      this.adminConn = undefined;
+      if (this.stopping || this.child !== child) return;
+      const delay = Math.min(10_000, 250 * 2 ** Math.min(this.restarts++, 6));
+      o.log.warn({ code, signal, restartInMs: delay }, "0-db exited; restarting it");
+      setTimeout(() => {
+        if (this.stopping) return;
+        this.ready = this.spawnAndWait().catch((err) => o.log.error({ err: describeError(err) }, "0-db did not come back"));
+      }, delay);
+    });
+    if (child.pid) await writeFileAtomic(this.pidFile, JSON.stringify({ pid: child.pid }));
+    const up = await waitFor(async () => {
+      if (exited) return true;
+      try {
+        const c = await RespClient.open(o.listen, o.port, 1000);
+        try { await c.call("PING"); return true; } finally { c.close(); }
+      } catch { return false; }
+    }, 15_000, 50);
+    if (exited || !up) {
+      throw new UnavailableError(`0-db did not start on ${o.listen}:${o.port}`, `see ${join(this.dir, "zdb.log")}`);
+    }
+    this.restarts = 0;
+    o.log.info({ pid: child.pid, listen: o.listen, port: o.port }, "0-db running");
+  }
+
+  /** An authenticated admin connection (reconnects when the server restarted). */
+  async admin(): Promise<RespClient> {
+    if (this.ready) await this.ready.catch(() => {});
+    if (!this.adminConn) {
+      const p = (async () => {
+        const c = await RespClient.open(this.opts.listen, this.opts.port);
+        await c.call("AUTH", this.password);
+        return c;
+      })();
+      this.adminConn = p;
+      p.catch(() => { if (this.adminConn === p) this.adminConn = undefined; });
+    }
+    return this.adminConn;
+  }
+
+  /** Run one admin command, reconnecting once if the connection went away. */
+  async call(...args: Array<string | number>): Promise<unknown> {
+    try {
+      return await (await this.admin()).call(...args);
+    } catch (err) {
+      if (err instanceof Error && err.constructor.name === "RespError") throw err;
+      this.adminConn = undefined;
+      return (await this.admin()).call(...args);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const conn = this.adminConn;
+    this.adminConn = undefined;
+    if (conn) (await conn.catch(() => undefined))?.close();
+    const child = this.child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const done = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      const t = setTimeout(() => child.kill("SIGKILL"), 5000);
+      await done;
+      clearTimeout(t);
+    }
+    await removeFile(this.pidFile).catch(() => {});
+  }
+}
