@@ -1,0 +1,38 @@
+// The signed request that publishes an flist under an owner's name. The owner is an ed25519 public
+// key (hex); the request carries a timestamp and a nonce, and the hub accepts a name's requests only
+// with strictly increasing timestamps, so a captured request cannot be replayed to roll a name back.
+import { z } from "zod";
+import { signObject, verifyObject, isPublicKeyHex, type KeyPair, SignatureError, ValidationError, ConflictError, formatIssues } from "../core/index.js";
+import { randomBytes } from "node:crypto";
+
+export const flistNameSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,127}$/i, "letters, digits, '.', '-' and '_', at most 128");
+export const publishRequestSchema = z.object({
+  action: z.literal("flist.publish"),
+  owner: z.string().refine(isPublicKeyHex, "an ed25519 public key, 64 hex digits"),
+  name: flistNameSchema,
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+  timestamp: z.number().int().positive(),
+  nonce: z.string().min(8).max(64),
+  signature: z.string(),
+}).strict();
+export type PublishRequest = z.infer<typeof publishRequestSchema>;
+
+/** Maximal clock difference between the publisher and the hub, seconds. */
+export const PUBLISH_WINDOW_S = 300;
+
+export function signPublish(keys: KeyPair, name: string, hash: string, now: number = Date.now(), nonce: string = randomBytes(12).toString("hex")): PublishRequest {
+  return signObject({ action: "flist.publish" as const, owner: keys.publicKey, name, hash, timestamp: now, nonce }, keys.privateKey);
+}
+
+/** Checks a publish request against the URL it came to and the name's last accepted timestamp. */
+export function checkPublish(v: unknown, owner: string, name: string, hash: string, now: number, lastTimestamp: number | null): PublishRequest {
+  const r = publishRequestSchema.safeParse(v);
+  if (!r.success) throw new ValidationError(`bad publish request: ${formatIssues(r.error)}`);
+  const req = r.data;
+  if (req.owner !== owner || req.name !== name) throw new ValidationError(`publish request is for ${req.owner}/${req.name}, not ${owner}/${name}`);
+  if (req.hash !== hash) throw new ValidationError(`publish request signs flist ${req.hash}, but the body's flist hashes to ${hash}`);
+  if (!verifyObject(req, owner)) throw new SignatureError(`publish request for ${owner}/${name} is not signed by ${owner}`, "only the owner's key may publish under its name");
+  if (Math.abs(now - req.timestamp) > PUBLISH_WINDOW_S * 1000) throw new ValidationError(`publish request timestamp is more than ${PUBLISH_WINDOW_S}s away from the hub's clock`, "check the clock");
+  if (lastTimestamp !== null && req.timestamp <= lastTimestamp) throw new ConflictError(`publish request for ${owner}/${name} is not newer than the last one (replayed?)`);
+  return req;
+}
