@@ -1,0 +1,334 @@
+// The ledger engine: admits signed transactions, produces blocks, keeps the block log, the event
+// log and snapshots, and rebuilds its state from them at start. The I/O loop around the pure
+// state machine in apply.ts.
+import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync, openSync, fsyncSync, closeSync, chmodSync } from "node:fs";
+import { join } from "node:path";
+import {
+  GridError, UnavailableError, ValidationError, canonicalJson, generateKeyPair, keyPairFromSeed, parseTx, payloadSchemas, signTx, txHash,
+  type KeyPair, type Tx,
+} from "../core/index.js";
+import { apply, applyBilling } from "./apply.js";
+import { decodeBlock, encodeBlock, computeBlockHash, ZERO_HASH } from "./block.js";
+import { RecordFile } from "./records.js";
+import { emptyState, stateFromJson, stateToJson, type State, type StateJson } from "./state.js";
+import type { Block, BlockMarker, ChainEvent, EventBody, Genesis, Receipt } from "./types.js";
+
+export interface ChainOptions {
+  dir: string;
+  billingPeriod: number;
+  gracePeriod: number;
+  reportInterval: number;
+  /** Initial supply owned by the genesis twin on a new chain. */
+  supply?: number;
+  /** Snapshot after this many blocks, or this many transactions, since the last one. */
+  snapshotBlocks?: number;
+  snapshotTxs?: number;
+  /** Milliseconds since the epoch; ledger time is derived from it only when a block is produced. */
+  now?: () => number;
+  log?: { info(o: object, msg?: string): void; warn(o: object, msg?: string): void };
+}
+
+/** One block's events as the event log stores them. */
+export interface BlockEvents { height: number; time: number; hash: string; events: ChainEvent[] }
+
+interface Pending {
+  tx?: Tx; raw?: unknown; canon?: string; hash?: string;
+  faucet?: { twinId: number; amount: number };
+  submittedAt: number;
+  resolve: (r: Receipt) => void;
+  reject: (e: unknown) => void;
+}
+
+export const DEFAULT_SUPPLY = 100_000_000_000_000;
+
+export class Chain {
+  state!: State;
+  genesisKey!: KeyPair;
+  private blocks!: RecordFile;
+  private eventLog!: RecordFile;
+  private pending: Pending[] = [];
+  private producing = false;
+  private closed = false;
+  private lastBlockAt = 0;
+  private beat = false;
+  private sinceSnapshot = { blocks: 0, txs: 0 };
+  private recent = new Map<number, BlockEvents>();
+  private readonly now: () => number;
+  private listeners = new Set<(b: BlockEvents, block: Block) => void>();
+  /** Observers for metrics: one call per produced block. */
+  onRefused?: (refused: { code: string }[]) => void;
+  onProduced?: (info: { txs: number; seconds: number; latencies: number[] }) => void;
+
+  private constructor(readonly opts: ChainOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  static async open(opts: ChainOptions): Promise<Chain> {
+    const c = new Chain(opts);
+    await c.load();
+    return c;
+  }
+
+  /** The last block that is durable, with its events logged: what readers and subscribers see. */
+  committed = { height: 0, hash: ZERO_HASH, time: 0 };
+  get height(): number { return this.committed.height; }
+  get pendingCount(): number { return this.pending.length; }
+
+  // ---- admission ----
+
+  /** Verify a transaction now (shape, size, signature) and resolve once a block includes it. */
+  submit(raw: unknown): Promise<Receipt> {
+    if (this.closed) return Promise.reject(new UnavailableError("the ledger is shutting down"));
+    let tx: Tx;
+    try { tx = parseTx(raw); } catch (e) { return Promise.reject(e); }
+    const canon = canonicalJson(raw);
+    return new Promise((resolve, reject) => {
+      this.pending.push({ tx, raw, canon, submittedAt: this.now(), resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Mint from the genesis key (the local grid's faucet). The mint is signed when its block is made. */
+  faucet(twinId: number, amount: number): Promise<Receipt> {
+    const p = payloadSchemas.mint.safeParse({ to: twinId, amount });
+    if (!p.success) return Promise.reject(new ValidationError("faucet wants {twinId, amount}: positive integers"));
+    return new Promise((resolve, reject) => {
+      this.pending.push({ faucet: { twinId, amount }, submittedAt: this.now(), resolve, reject });
+      this.schedule();
+    });
+  }
+
+  subscribe(fn: (b: BlockEvents, block: Block) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  // ---- block production ----
+
+  private schedule(): void {
+    if (this.producing || this.closed) return;
+    this.producing = true;
+    setImmediate(() => void this.produceLoop());
+  }
+
+  /** Called by the heartbeat timer: make an empty block if none was made for `intervalMs`. */
+  heartbeat(intervalMs: number): void {
+    if (this.producing || this.closed) return;
+    if (this.now() - this.lastBlockAt >= intervalMs) { this.beat = true; this.schedule(); }
+  }
+
+  private async produceLoop(): Promise<void> {
+    try {
+      do { await this.produceBlock(); } while (this.pending.length && !this.closed);
+    } catch (e) {
+      // The in-memory state is ahead of a block that could not be written: stop rather than diverge.
+      this.opts.log?.warn({ err: String(e) }, "block log write failed; stopping");
+      this.closed = true;
+      for (const p of this.pending.splice(0)) p.reject(new UnavailableError("the ledger stopped: its block log could not be written"));
+      process.exitCode = 1;
+      throw e;
+    } finally {
+      this.producing = false;
+    }
+  }
+
+  private async produceBlock(): Promise<void> {
+    const started = process.hrtime.bigint();
+    const batch = this.pending;
+    this.pending = [];
+    const s = this.state;
+    const time = Math.max(s.time, Math.floor(this.now() / 1000));
+    const beat = this.beat || time >= s.billingDue;
+    this.beat = false;
+    const bodies: { e: EventBody; tx?: number }[] = applyBilling(s, time).map((e) => ({ e }));
+    const txs: unknown[] = [], canons: string[] = [];
+    const included: { p: Pending; index: number; hash: string; first: number; count: number }[] = [];
+    const refused: { code: string }[] = [];
+    for (const p of batch) {
+      let tx = p.tx, raw = p.raw, canon = p.canon;
+      if (p.faucet) {
+        const gk = this.genesisKey;
+        raw = tx = signTx({ type: "mint", signer: gk.publicKey, nonce: (s.nonces.get(gk.publicKey) ?? 0) + 1, payload: { to: p.faucet.twinId, amount: p.faucet.amount } }, gk.privateKey);
+        canon = canonicalJson(raw);
+      }
+      try {
+        const evs = apply(s, tx!, time);
+        const index = txs.length;
+        included.push({ p, index, hash: p.hash ?? txHash(raw as object), first: bodies.length, count: evs.length });
+        for (const e of evs) bodies.push({ e, tx: index });
+        txs.push(raw);
+        canons.push(canon!);
+      } catch (e) {
+        refused.push({ code: e instanceof GridError ? e.code : "internal" });
+        p.reject(e);
+      }
+    }
+    // Nothing accepted, no heartbeat and no billing due: a refusal leaves not even a block behind.
+    if (!beat && txs.length === 0) { this.onRefused?.(refused); return; }
+    const { block, bytes } = encodeBlock({ height: s.height + 1, prevHash: s.hash, time }, txs, canons);
+    const events = bodies.map(({ e, tx }, index) => ({ ...e, height: block.height, index, time, ...(tx !== undefined ? { tx } : {}) }) as ChainEvent);
+    s.height = block.height; s.hash = block.hash; s.time = time;
+    this.lastBlockAt = this.now();
+    await this.blocks.append(bytes, true);
+    const be: BlockEvents = { height: block.height, time, hash: block.hash, events };
+    this.eventLog.append(Buffer.from(JSON.stringify(be)), false);
+    this.remember(be);
+    this.committed = { height: block.height, hash: block.hash, time };
+    const latencies: number[] = [];
+    const done = this.now();
+    for (const inc of included) {
+      latencies.push((done - inc.p.submittedAt) / 1000);
+      inc.p.resolve({ height: block.height, index: inc.index, hash: inc.hash, events: events.slice(inc.first, inc.first + inc.count) });
+    }
+    for (const fn of this.listeners) fn(be, block);
+    this.sinceSnapshot.blocks++;
+    this.sinceSnapshot.txs += txs.length;
+    if (this.sinceSnapshot.blocks >= (this.opts.snapshotBlocks ?? 1000) || this.sinceSnapshot.txs >= (this.opts.snapshotTxs ?? 100_000)) this.snapshot();
+    this.onRefused?.(refused);
+    this.onProduced?.({ txs: txs.length, seconds: Number(process.hrtime.bigint() - started) / 1e9, latencies });
+  }
+
+  private remember(be: BlockEvents): void {
+    this.recent.set(be.height, be);
+    if (this.recent.size > 2048) this.recent.delete(this.recent.keys().next().value as number);
+  }
+
+  // ---- reads ----
+
+  readBlock(height: number): Block | undefined {
+    if (!Number.isInteger(height) || height < 0 || height > this.committed.height) return undefined;
+    return decodeBlock(this.blocks.read(height));
+  }
+
+  readEvents(height: number): BlockEvents | undefined {
+    if (!Number.isInteger(height) || height < 0 || height > this.committed.height) return undefined;
+    return this.recent.get(height) ?? (JSON.parse(this.eventLog.read(height).toString("utf8")) as BlockEvents);
+  }
+
+  static marker(be: BlockEvents): BlockMarker {
+    return { type: "block", height: be.height, time: be.time, hash: be.hash };
+  }
+
+  // ---- persistence ----
+
+  private snapshot(): void {
+    const s = this.state;
+    const snap = { height: s.height, hash: s.hash, logBytes: this.blocks.bytes, state: stateToJson(s) };
+    const path = join(this.opts.dir, "snapshot.json");
+    const tmp = `${path}.tmp`;
+    writeFileSync(tmp, canonicalJson(snap));
+    const fd = openSync(tmp, "r+"); fsyncSync(fd); closeSync(fd);
+    renameSync(tmp, path);
+    this.sinceSnapshot = { blocks: 0, txs: 0 };
+  }
+
+  private async load(): Promise<void> {
+    const { dir } = this.opts;
+    mkdirSync(dir, { recursive: true });
+    const keyPath = join(dir, "genesis.key");
+    if (!existsSync(keyPath)) {
+      const kp = generateKeyPair();
+      writeFileSync(keyPath, JSON.stringify(kp) + "\n", { mode: 0o600 });
+      chmodSync(keyPath, 0o600);
+    }
+    this.genesisKey = JSON.parse(readFileSync(keyPath, "utf8")) as KeyPair;
+    keyPairFromSeed(this.genesisKey.privateKey); // fails loudly on a damaged key file
+
+    const b = RecordFile.open(join(dir, "blocks.log"));
+    this.blocks = b.file;
+    if (b.torn) this.opts.log?.warn({ bytes: b.torn }, "cut a torn block off the end of the block log");
+    const ev = RecordFile.open(join(dir, "events.log"));
+    this.eventLog = ev.file;
+
+    if (this.blocks.count === 0) {
+      const genesis: Genesis = {
+        publicKey: this.genesisKey.publicKey, supply: this.opts.supply ?? DEFAULT_SUPPLY,
+        billingPeriod: this.opts.billingPeriod, gracePeriod: this.opts.gracePeriod, reportInterval: this.opts.reportInterval,
+      };
+      const time = Math.floor(this.now() / 1000);
+      const { block, bytes } = encodeBlock({ height: 0, prevHash: ZERO_HASH, time, genesis }, [], []);
+      await this.blocks.append(bytes, true);
+      this.eventLog.truncate(0);
+      this.state = emptyState(genesis, time);
+      this.state.height = 0; this.state.hash = block.hash;
+      this.eventLog.append(Buffer.from(JSON.stringify({ height: 0, time, hash: block.hash, events: [] })), false);
+      this.lastBlockAt = this.now();
+      this.committed = { height: 0, hash: block.hash, time };
+      return;
+    }
+
+    // The last block must be whole and sound; a checksum failure there is a torn write of its payload.
+    try { this.blocks.read(this.blocks.count - 1); } catch {
+      this.opts.log?.warn({ height: this.blocks.count - 1 }, "the last block fails its checksum; cutting it off");
+      this.blocks.truncate(this.blocks.count - 1);
+    }
+    const last = this.blocks.count - 1;
+    if (this.eventLog.count > last + 1) this.eventLog.truncate(last + 1);
+
+    const genesisBlock = decodeBlock(this.blocks.read(0));
+    const g = genesisBlock.genesis!;
+    for (const [k, v] of Object.entries({ billingPeriod: this.opts.billingPeriod, gracePeriod: this.opts.gracePeriod, reportInterval: this.opts.reportInterval })) {
+      if (g[k as keyof Genesis] !== v) this.opts.log?.warn({ [k]: g[k as keyof Genesis], requested: v }, `${k} is fixed at genesis; keeping the chain's value`);
+    }
+
+    let state: State | undefined;
+    const snapPath = join(dir, "snapshot.json");
+    if (existsSync(snapPath)) {
+      try {
+        const snap = JSON.parse(readFileSync(snapPath, "utf8")) as { height: number; hash: string; logBytes: number; state: StateJson };
+        const atHeight = snap.height <= last ? decodeBlock(this.blocks.read(snap.height)) : undefined;
+        // A snapshot counts only if the log still holds its block and the event log reaches it.
+        if (atHeight && atHeight.hash === snap.hash && this.eventLog.count > snap.height) state = stateFromJson(snap.state);
+        else this.opts.log?.warn({ height: snap.height }, "snapshot does not match the block log; replaying from genesis");
+      } catch (e) {
+        this.opts.log?.warn({ err: String(e) }, "unreadable snapshot; replaying from genesis");
+      }
+    }
+    if (!state) {
+      state = emptyState(g, genesisBlock.time);
+      state.height = 0; state.hash = genesisBlock.hash;
+      if (this.eventLog.count === 0) this.eventLog.append(Buffer.from(JSON.stringify({ height: 0, time: genesisBlock.time, hash: genesisBlock.hash, events: [] })), false);
+    }
+    this.state = state;
+    const from = state.height + 1;
+    const t0 = Date.now();
+    for (let h = from; h <= last; h++) {
+      const block = decodeBlock(this.blocks.read(h));
+      if (block.prevHash !== state.hash) throw new Error(`block ${h} does not follow block ${h - 1} (prevHash mismatch); run bcdb verify`);
+      const events = replayBlock(state, block);
+      if (this.eventLog.count === h) this.eventLog.append(Buffer.from(JSON.stringify({ height: h, time: block.time, hash: block.hash, events })), false);
+    }
+    this.committed = { height: state.height, hash: state.hash, time: state.time };
+    if (last >= from) this.opts.log?.info({ blocks: last - from + 1, ms: Date.now() - t0 }, "replayed the block log");
+    this.lastBlockAt = this.now();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.producing) await new Promise((r) => setTimeout(r, 5));
+    for (const p of this.pending.splice(0)) p.reject(new UnavailableError("the ledger is shutting down"));
+    this.blocks.close();
+    this.eventLog.close();
+  }
+}
+
+/** Fold one logged block into the state, as when it was made. Throws if it does not apply. */
+export function replayBlock(s: State, block: Block, opts: { checkHash?: boolean } = {}): ChainEvent[] {
+  if (opts.checkHash && computeBlockHash(block) !== block.hash) throw new Error(`block ${block.height}: hash does not match its content`);
+  const time = block.time;
+  const out: ChainEvent[] = [];
+  const push = (e: EventBody, tx?: number) => out.push({ ...e, height: block.height, index: out.length, time, ...(tx !== undefined ? { tx } : {}) } as ChainEvent);
+  for (const e of applyBilling(s, time)) push(e);
+  block.txs.forEach((raw, i) => {
+    const r = raw as Tx;
+    const p = payloadSchemas[r.type].safeParse(r.payload);
+    if (!p.success) throw new Error(`block ${block.height} tx ${i}: invalid payload`);
+    let evs: EventBody[];
+    try { evs = apply(s, { ...r, payload: p.data } as Tx, time); } catch (e) {
+      throw new Error(`block ${block.height} tx ${i} does not apply: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    for (const e of evs) push(e, i);
+  });
+  s.height = block.height; s.hash = block.hash; s.time = time;
+  return out;
+}

@@ -1,0 +1,272 @@
+// The ledger's HTTP JSON API, its WebSocket event stream and Prometheus metrics, over node:http.
+import { createServer, type IncomingMessage, type ServerResponse, type Server } from "node:http";
+import { WebSocketServer, type WebSocket } from "ws";
+import client from "prom-client";
+import { GridError, NotFoundError, ValidationError, MAX_TX_BYTES, isPublicKeyHex, type ErrorCode } from "../core/index.js";
+import { Chain, type BlockEvents } from "./chain.js";
+import { contractView, nodeView } from "./state.js";
+import type { ChainEvent, LedgerStatus, NodeFilter } from "./types.js";
+
+/** Largest request body: a maximal transaction plus room for JSON whitespace. */
+export const MAX_BODY_BYTES = 2 * MAX_TX_BYTES;
+
+const STATUS: Record<ErrorCode, number> = {
+  invalid: 400, bad_signature: 401, not_found: 404, conflict: 409, forbidden: 403,
+  insufficient_funds: 402, capacity: 409, bad_nonce: 409, unavailable: 503, internal: 500,
+};
+
+export interface ServerOptions { faucet: boolean; log: { warn(o: object, m?: string): void; debug?(o: object, m?: string): void } }
+
+class HttpError extends GridError {
+  constructor(readonly status: number, code: ErrorCode, message: string, hint?: string) { super(code, message, hint); }
+}
+
+export function createLedgerServer(chain: Chain, opts: ServerOptions): { server: Server; close(): Promise<void> } {
+  const registry = new client.Registry();
+  const m = {
+    height: new client.Gauge({ name: "ledger_height", help: "Height of the last block", registers: [registry], collect() { this.set(chain.height); } }),
+    pending: new client.Gauge({ name: "ledger_pending_txs", help: "Transactions waiting for a block", registers: [registry], collect() { this.set(chain.pendingCount); } }),
+    objects: new client.Gauge({
+      name: "ledger_objects", help: "Twins, farms, nodes, contracts, names in the state", labelNames: ["kind"], registers: [registry],
+      collect() {
+        const s = chain.state;
+        this.set({ kind: "twins" }, s.twins.size); this.set({ kind: "farms" }, s.farms.size); this.set({ kind: "nodes" }, s.nodes.size);
+        this.set({ kind: "contracts" }, s.contracts.size); this.set({ kind: "names" }, s.names.size);
+      },
+    }),
+    subscribers: new client.Gauge({ name: "ledger_event_subscribers", help: "Open event-stream connections", registers: [registry] }),
+    included: new client.Counter({ name: "ledger_txs_included_total", help: "Transactions included in blocks", registers: [registry] }),
+    refused: new client.Counter({ name: "ledger_txs_refused_total", help: "Transactions refused, by error code", labelNames: ["code"], registers: [registry] }),
+    blocks: new client.Counter({ name: "ledger_blocks_total", help: "Blocks produced since start", registers: [registry] }),
+    blockSeconds: new client.Histogram({ name: "ledger_block_seconds", help: "Time to apply and fsync a block", buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1], registers: [registry] }),
+    inclusion: new client.Histogram({ name: "ledger_submit_to_inclusion_seconds", help: "From admission to a durable block", buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5], registers: [registry] }),
+  };
+  chain.onRefused = (refused) => { for (const r of refused) m.refused.inc({ code: r.code }); };
+  chain.onProduced = ({ txs, seconds, latencies }) => {
+    m.blocks.inc(); m.included.inc(txs); m.blockSeconds.observe(seconds);
+    for (const l of latencies) m.inclusion.observe(l);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e) => sendError(res, e));
+  });
+  server.keepAliveTimeout = 30_000;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://x");
+    const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+    const q = url.searchParams;
+    const s = chain.state;
+    if (req.method === "POST") {
+      if (parts[0] === "tx" && parts.length === 1) {
+        const body = await readJson(req);
+        return send(res, 200, await chain.submit(body));
+      }
+      if (parts[0] === "faucet" && parts.length === 1) {
+        if (!opts.faucet) throw new HttpError(404, "not_found", "this ledger has no faucet", "start bcdb with --faucet");
+        const body = await readJson(req) as { twinId?: unknown; amount?: unknown };
+        if (!body || typeof body !== "object") throw new ValidationError("faucet wants {twinId, amount}");
+        return send(res, 200, await chain.faucet(body.twinId as number, body.amount as number));
+      }
+      throw new HttpError(404, "not_found", `no POST ${url.pathname}`);
+    }
+    if (req.method !== "GET" && req.method !== "HEAD") throw new HttpError(405, "invalid", `method ${req.method} is not allowed`);
+    const id = (v: string | undefined, what: string): number => {
+      const n = Number(v);
+      if (!v || !Number.isInteger(n) || n < 0) throw new ValidationError(`${what} must be a non-negative integer, got "${v}"`);
+      return n;
+    };
+    const optNum = (k: string): number | undefined => (q.has(k) ? id(q.get(k)!, k) : undefined);
+    switch (parts[0]) {
+      case "status": {
+        const c = chain.committed;
+        const st: LedgerStatus = { height: c.height, hash: c.hash, time: c.time, twins: s.twins.size, nodes: s.nodes.size, contracts: s.contracts.size, pending: chain.pendingCount };
+        return send(res, 200, st);
+      }
+      case "metrics": {
+        res.writeHead(200, { "content-type": registry.contentType });
+        res.end(await registry.metrics());
+        return;
+      }
+      case "accounts": {
+        const pk = parts[1];
+        if (!isPublicKeyHex(pk)) throw new ValidationError("an account is a 64-hex-character ed25519 public key");
+        const twinId = s.twinByKey.get(pk) ?? null;
+        return send(res, 200, { publicKey: pk, twinId, nonce: s.nonces.get(pk) ?? 0, balance: twinId === null ? 0 : s.twins.get(twinId)!.balance });
+      }
+      case "twins": {
+        const t = s.twins.get(id(parts[1], "twin id"));
+        if (!t) throw new NotFoundError(`twin ${parts[1]} does not exist`);
+        return send(res, 200, { id: t.id, publicKey: t.publicKey, balance: t.balance, nonce: s.nonces.get(t.publicKey) ?? 0, createdAt: t.createdAt });
+      }
+      case "farms": {
+        if (parts.length === 1) return send(res, 200, [...s.farms.values()]);
+        const f = s.farms.get(id(parts[1], "farm id"));
+        if (!f) throw new NotFoundError(`farm ${parts[1]} does not exist`);
+        return send(res, 200, f);
+      }
+      case "nodes": {
+        if (parts.length === 1) {
+          const f: NodeFilter = { farmId: optNum("farmId"), cru: optNum("cru"), mru: optNum("mru"), sru: optNum("sru"), hru: optNum("hru") };
+          const status = q.get("status");
+          if (status !== null && status !== "up" && status !== "down") throw new ValidationError(`status is "up" or "down", not "${status}"`);
+          const out = [...s.nodes.values()].map((n) => nodeView(n, chain.committed.time, s.genesis)).filter((n) =>
+            (f.farmId === undefined || n.farmId === f.farmId) && (status === null || n.status === status)
+            && (["cru", "mru", "sru", "hru"] as const).every((k) => f[k] === undefined || n.free[k] >= f[k]!));
+          return send(res, 200, out);
+        }
+        const n = s.nodes.get(id(parts[1], "node id"));
+        if (!n) throw new NotFoundError(`node ${parts[1]} does not exist`);
+        return send(res, 200, nodeView(n, chain.committed.time, s.genesis));
+      }
+      case "contracts": {
+        if (parts.length === 1) {
+          const twinId = optNum("twinId"), nodeId = optNum("nodeId"), state = q.get("state");
+          if (state !== null && !["active", "grace", "deleted"].includes(state)) throw new ValidationError(`state is active, grace or deleted, not "${state}"`);
+          const out = [...s.contracts.values()].filter((c) => (twinId === undefined || c.twinId === twinId)
+            && (nodeId === undefined || c.nodeId === nodeId) && (state === null || c.state === state)).map(contractView);
+          return send(res, 200, out);
+        }
+        const c = s.contracts.get(id(parts[1], "contract id"));
+        if (!c) throw new NotFoundError(`contract ${parts[1]} does not exist`);
+        return send(res, 200, contractView(c));
+      }
+      case "names": {
+        const n = parts[1] === undefined ? undefined : s.names.get(parts[1]);
+        if (!n) throw new NotFoundError(`name "${parts[1] ?? ""}" is not reserved`);
+        return send(res, 200, { ...n });
+      }
+      case "blocks": {
+        if (parts.length === 1) {
+          const from = optNum("from") ?? Math.max(0, chain.height - 9);
+          const limit = Math.min(optNum("limit") ?? 10, 1000);
+          const out = [];
+          for (let h = from; h < from + limit && h <= chain.height; h++) out.push(chain.readBlock(h));
+          return send(res, 200, out);
+        }
+        const b = chain.readBlock(id(parts[1], "height"));
+        if (!b) throw new NotFoundError(`no block at height ${parts[1]} (the chain is at ${chain.height})`);
+        return send(res, 200, b);
+      }
+      case undefined:
+        return send(res, 200, { name: "bcdb", endpoints: ["POST /tx", "POST /faucet", "GET /status", "GET /accounts/:pk", "GET /twins/:id", "GET /farms", "GET /nodes", "GET /contracts", "GET /names/:name", "GET /blocks", "GET /metrics", "WS /events"] });
+    }
+    throw new HttpError(404, "not_found", `no GET ${url.pathname}`);
+  }
+
+  // ---- event stream ----
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  const subs = new Set<Sub>();
+  server.on("upgrade", (req, socket, head) => {
+    const url = new URL(req.url ?? "/", "http://x");
+    if (url.pathname !== "/events") { socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n"); return; }
+    let sub: Omit<Sub, "ws">;
+    try { sub = parseSubscription(url.searchParams, chain.height); } catch (e) {
+      const body = JSON.stringify({ error: e instanceof GridError ? e.toJSON() : { code: "invalid", message: String(e) } });
+      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const full: Sub = { ...sub, ws };
+      subs.add(full); m.subscribers.inc();
+      ws.on("close", () => { subs.delete(full); m.subscribers.dec(); });
+      ws.on("error", () => ws.terminate());
+      catchUp(full);
+    });
+  });
+  // Live blocks go to subscribers that have caught up; the others reach them through catchUp.
+  const unsubscribe = chain.subscribe((be) => {
+    for (const sub of subs) if (!sub.catchingUp && sub.next === be.height) sendBlock(sub, be);
+  });
+
+  function sendBlock(sub: Sub, be: BlockEvents): void {
+    for (const e of be.events) if (matches(sub, e)) sub.ws.send(JSON.stringify(e));
+    sub.ws.send(JSON.stringify(Chain.marker(be)));
+    sub.next = be.height + 1;
+  }
+
+  function catchUp(sub: Sub): void {
+    sub.catchingUp = true;
+    let n = 0;
+    while (sub.next <= chain.height && n < 500 && sub.ws.readyState === sub.ws.OPEN) {
+      sendBlock(sub, chain.readEvents(sub.next)!);
+      n++;
+    }
+    if (sub.next <= chain.height && sub.ws.readyState === sub.ws.OPEN) {
+      // Yield between chunks (and wait for the socket to drain) so one slow reader cannot stall the ledger.
+      const wait = sub.ws.bufferedAmount > 4 * 1024 * 1024 ? 50 : 0;
+      setTimeout(() => catchUp(sub), wait);
+      return;
+    }
+    sub.catchingUp = false;
+  }
+
+  return {
+    server,
+    async close() {
+      unsubscribe();
+      for (const s of subs) s.ws.terminate();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+interface Sub { ws: WebSocket; next: number; catchingUp: boolean; nodeId?: number; twinId?: number; contractId?: number }
+
+function parseSubscription(q: URLSearchParams, height: number): Omit<Sub, "ws"> {
+  const num = (k: string): number | undefined => {
+    if (!q.has(k) || q.get(k) === "") return undefined;
+    const n = Number(q.get(k));
+    if (!Number.isInteger(n) || n < 0) throw new ValidationError(`${k} must be a non-negative integer, got "${q.get(k)}"`);
+    return n;
+  };
+  const from = num("from");
+  return { next: from === undefined ? height + 1 : from, catchingUp: false, nodeId: num("nodeId"), twinId: num("twinId"), contractId: num("contractId") };
+}
+
+function matches(sub: Sub, e: ChainEvent): boolean {
+  const r = e as unknown as Record<string, unknown>;
+  if (sub.nodeId !== undefined && r.nodeId !== sub.nodeId) return false;
+  if (sub.contractId !== undefined && r.contractId !== sub.contractId) return false;
+  if (sub.twinId !== undefined && r.twinId !== sub.twinId && r.from !== sub.twinId && r.to !== sub.twinId) return false;
+  return true;
+}
+
+function readJson(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers["content-length"] ?? 0);
+    const tooBig = () => new HttpError(413, "invalid", `request body is larger than the limit of ${MAX_BODY_BYTES} bytes`, `a transaction may be at most ${MAX_TX_BYTES} bytes`);
+    if (declared > MAX_BODY_BYTES) { req.resume(); reject(tooBig()); return; }
+    const chunks: Buffer[] = [];
+    let size = 0, failed = false;
+    req.on("data", (c: Buffer) => {
+      if (failed) return;
+      size += c.length;
+      if (size > MAX_BODY_BYTES) { failed = true; reject(tooBig()); return; }
+      chunks.push(c);
+    });
+    req.on("end", () => {
+      if (failed) return;
+      try { resolve(JSON.parse(Buffer.concat(chunks).toString("utf8"))); } catch (e) {
+        reject(new HttpError(400, "invalid", `the request body is not valid JSON: ${(e as Error).message}`));
+      }
+    });
+    req.on("error", reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const s = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(s) });
+  res.end(s);
+}
+
+function sendError(res: ServerResponse, e: unknown): void {
+  if (res.headersSent) { res.destroy(); return; }
+  const g = e instanceof GridError ? e : new GridError("internal", e instanceof Error ? e.message : String(e));
+  const status = e instanceof HttpError ? e.status : STATUS[g.code] ?? 500;
+  if (status === 413) res.setHeader("connection", "close");
+  send(res, status, { error: g.toJSON() });
+}
