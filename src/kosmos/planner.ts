@@ -41,7 +41,7 @@ export function describeNeed(c: Capacity): string {
 
 /** Choose among `candidates` (already filtered or not): up, in the farm, with room. The node with
  *  the most free disk wins so deployments spread; the lowest id breaks ties, for repeatable plans. */
-export function chooseNode(candidates: PlannerNode[], need: Capacity, placement: Placement = {}): PlannerNode {
+export function chooseNode<N extends PlannerNode>(candidates: N[], need: Capacity, placement: Placement = {}): N {
   if (placement.node !== undefined) {
     const n = candidates.find((c) => c.id === placement.node);
     if (!n) throw new NotFoundError(`node ${placement.node} is not on the ledger`, "list the nodes with `kosmos nodes`");

@@ -1,0 +1,202 @@
+// The `kosmos` command line: a thin layer over the SDK (sdk.ts) and the config manager.
+import { createInterface } from "node:readline/promises";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { ConflictError, ValidationError, newMnemonic, formatBytes } from "../../core/index.js";
+import { readSecretInput } from "../config/index.js";
+import { parseDeploymentFile } from "../spec/index.js";
+import { describeNeed } from "../planner.js";
+import type { DeployProgress, Plan } from "../sdk.js";
+import { Context, type GlobalOptions } from "./context.js";
+import { capacityText, deploymentText, errorJson, errorText, table, accessLines } from "./output.js";
+
+const DEFAULT_FAUCET = 100_000_000;
+
+function positiveInt(what: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError(`${what} must be a positive whole number`);
+    return n;
+  };
+}
+
+function planText(p: Plan): string {
+  return [
+    `deployment "${p.name}" ${p.existing ? `(update of contract ${p.existing.id})` : "(new)"}`,
+    `  node ${p.node.id} in farm ${p.node.farmId} at ${p.node.underlay}`,
+    `  reserves ${describeNeed(p.need)}`,
+    `  costs about ${p.cost.perHour} per hour, ${p.cost.perMonth} per month`,
+  ].join("\n");
+}
+
+function progressLine(p: DeployProgress): string {
+  switch (p.stage) {
+    case "planned": return planText(p.plan);
+    case "unchanged": return `already deployed as contract ${p.contractId}, unchanged`;
+    case "submitted": return `${p.update ? "updated" : "submitted"}: contract ${p.contractId}, version ${p.version}`;
+    case "signatures": return `waiting for signatures: weight ${p.weight} of ${p.weightRequired}, not yet signed by twin(s) ${p.waitingFor.join(", ")} (they run: kosmos sign ${p.contractId})`;
+    case "approved": return `approved: version ${p.version}`;
+    case "workload": return `  ${p.name}: ${p.state}${p.message ? ` (${p.message})` : ""}`;
+  }
+}
+
+async function confirmPlan(ctx: Context, yes: boolean, plan: Plan): Promise<boolean> {
+  if (yes || ctx.out.json || !process.stdin.isTTY) return true;
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const a = await rl.question("Sign and submit it? [y/N] ");
+    return /^y(es)?$/i.test(a.trim());
+  } finally { rl.close(); }
+}
+
+export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
+  const program = new Command("kosmos")
+    .description("Deploy workloads on the grid: 0-db namespaces and volumes, signed on the ledger, provisioned by the nodes")
+    .option("--ledger <url>", "the ledger's URL (env KOSMOS_LEDGER, or the one saved in the home)")
+    .option("--home <dir>", "the kosmos home: encrypted identity and settings (env KOSMOS_HOME, default ~/.kosmos)")
+    .option("--json", "print one JSON document (for scripts)")
+    .showHelpAfterError();
+  const ctx = (cmd: Command) => new Context(cmd.optsWithGlobals() as GlobalOptions, env);
+
+  const identity = program.command("identity").description("your signing identity (a BIP39 mnemonic, stored encrypted)");
+  identity.command("new").description("create a new identity in the kosmos home")
+    .option("--force", "replace the identity that is there (its mnemonic is lost unless you saved it)")
+    .action(async (o: { force?: boolean }, cmd: Command) => {
+      const c = ctx(cmd);
+      if (!o.force && c.store.hasSecrets() && (await c.store.secrets()).mnemonic) throw new ConflictError(`${c.store.home} already has an identity`, "pass --force to replace it, or use another --home");
+      const id = await c.store.setIdentity(newMnemonic());
+      c.out.result({ publicKey: id.keys.publicKey, home: c.store.home }, () =>
+        `new identity ${id.keys.publicKey}\nstored encrypted in ${c.store.secretsPath}; back up its mnemonic with \`kosmos identity show --mnemonic\``);
+    });
+  identity.command("import").description("import a mnemonic, read from stdin or typed at a prompt (never from the command line)")
+    .option("--force", "replace the identity that is there")
+    .action(async (o: { force?: boolean }, cmd: Command) => {
+      const c = ctx(cmd);
+      const words = await readSecretInput("Mnemonic: ");
+      if (!words) throw new ValidationError("no mnemonic given", "pipe it on stdin: kosmos identity import < mnemonic.txt");
+      if (!o.force && c.store.hasSecrets()) {
+        const old = (await c.store.secrets()).mnemonic;
+        if (old && old !== words.trim().split(/\s+/).join(" ")) throw new ConflictError(`${c.store.home} already has another identity`, "pass --force to replace it");
+      }
+      const id = await c.store.setIdentity(words);
+      c.out.result({ publicKey: id.keys.publicKey, home: c.store.home }, () => `imported identity ${id.keys.publicKey}`);
+    });
+  identity.command("show").description("your public key and twin id")
+    .option("--mnemonic", "also print the mnemonic (to back it up; keep it secret)")
+    .action(async (o: { mnemonic?: boolean }, cmd: Command) => {
+      const c = ctx(cmd);
+      const id = await c.store.identity();
+      let twinId: number | null = c.store.settings().twinId ?? null;
+      let balance: number | null = null;
+      try {
+        const k = await c.kosmos();
+        const b = await k.balance();
+        twinId = b.twinId; balance = b.balance;
+        c.remember(twinId);
+      } catch { /* no ledger configured or reachable: show what is local */ }
+      const data = { publicKey: id.keys.publicKey, twinId, balance, home: c.store.home, ...(o.mnemonic ? { mnemonic: id.mnemonic } : {}) };
+      c.out.result(data, () => [
+        `public key  ${id.keys.publicKey}`,
+        `twin        ${twinId ?? "(none yet: created on first use)"}`,
+        ...(balance !== null ? [`balance     ${balance}`] : []),
+        `home        ${c.store.home}`,
+        ...(o.mnemonic ? [`mnemonic    ${id.mnemonic}`] : []),
+      ].join("\n"));
+    });
+
+  const wallet = program.command("wallet").description("your twin's balance and transfers");
+  wallet.command("balance").description("your balance").action(async (_o: unknown, cmd: Command) => {
+    const c = ctx(cmd);
+    const b = await (await c.kosmos()).balance();
+    c.remember(b.twinId);
+    c.out.result(b, () => `twin ${b.twinId ?? "(none yet)"}: ${b.balance}`);
+  });
+  wallet.command("transfer").description("send tokens to another twin").argument("<twin>", "the receiving twin id", positiveInt("twin"))
+    .argument("<amount>", "how much", positiveInt("amount"))
+    .action(async (to: number, amount: number, _o: unknown, cmd: Command) => {
+      const c = ctx(cmd);
+      const k = await c.kosmos();
+      const r = await k.transfer(to, amount);
+      const b = await k.balance();
+      c.remember(b.twinId);
+      c.out.result({ ...r, to, amount, balance: b.balance }, () => `sent ${amount} to twin ${to} (block ${r.height}); balance ${b.balance}`);
+    });
+  wallet.command("faucet").description("get free tokens (the local grid's ledger only)").argument("[amount]", "how much", positiveInt("amount"), DEFAULT_FAUCET)
+    .action(async (amount: number, _o: unknown, cmd: Command) => {
+      const c = ctx(cmd);
+      const k = await c.kosmos();
+      const r = await k.faucet(amount);
+      const b = await k.balance();
+      c.remember(b.twinId);
+      c.out.result({ ...r, amount, twinId: b.twinId, balance: b.balance }, () => `received ${amount}; balance ${b.balance}`);
+    });
+
+  program.command("nodes").description("the grid's nodes and their free capacity")
+    .option("--farm <id>", "only this farm's", positiveInt("farm"))
+    .addOption(new Option("--status <status>", "only nodes that are up or down").choices(["up", "down"]))
+    .action(async (o: { farm?: number; status?: "up" | "down" }, cmd: Command) => {
+      const c = ctx(cmd);
+      const nodes = await (await c.kosmos()).nodes({ farmId: o.farm, status: o.status });
+      c.out.result(nodes.map((n) => ({ id: n.id, farmId: n.farmId, status: n.status, free: n.free, capacity: n.capacity, underlay: n.underlay })), () =>
+        nodes.length ? table(["ID", "FARM", "STATUS", "FREE", "UNDERLAY"], nodes.map((n) => [String(n.id), String(n.farmId), n.status, capacityText(n.free), n.underlay])) : "no nodes");
+    });
+
+  program.command("deploy").description("deploy (or update) what a deployment file describes, and wait until it runs")
+    .argument("<file>", "the deployment file (YAML; see docs/kosmos.md)")
+    .option("-y, --yes", "do not ask before signing (implied when not at a terminal)")
+    .option("--timeout <seconds>", "how long to wait for every workload to be ok", positiveInt("timeout"), 120)
+    .option("--no-wait", "return once the contract is on the ledger")
+    .action(async (file: string, o: { yes?: boolean; timeout: number; wait: boolean }, cmd: Command) => {
+      const c = ctx(cmd);
+      const spec = parseDeploymentFile(file, env);
+      const k = await c.kosmos();
+      const r = await k.deploy(spec, {
+        timeoutMs: o.timeout * 1000,
+        wait: o.wait,
+        onProgress: (p) => c.out.note(progressLine(p)),
+        confirm: (plan) => confirmPlan(c, !!o.yes, plan),
+      });
+      c.remember(await k.existingTwinId());
+      c.out.result(r, () => deploymentText(r));
+    });
+
+  program.command("ls").description("your deployments").action(async (_o: unknown, cmd: Command) => {
+    const c = ctx(cmd);
+    const list = await (await c.kosmos()).list();
+    c.out.result(list, () => list.length
+      ? table(["NAME", "CONTRACT", "NODE", "STATE", "VERSION", "WORKLOADS"], list.map((d) => [d.name, String(d.contractId), String(d.nodeId), d.state + (d.approved ? "" : " (unsigned)"), String(d.version), d.workloads.map((w) => `${w.name}:${w.state}`).join(" ")]))
+      : "no deployments");
+  });
+  program.command("show").description("one deployment, its workloads and how to reach them").argument("<name>")
+    .action(async (name: string, _o: unknown, cmd: Command) => {
+      const c = ctx(cmd);
+      const v = await (await c.kosmos()).get(name);
+      c.out.result(v, () => deploymentText(v));
+    });
+  program.command("cancel").description("cancel a deployment: the node removes its workloads").argument("<name>")
+    .action(async (name: string, _o: unknown, cmd: Command) => {
+      const c = ctx(cmd);
+      const v = await (await c.kosmos()).cancel(name);
+      c.out.result(v, () => `cancelled ${name} (contract ${v.contractId})`);
+    });
+  program.command("sign").description("approve a multi-signature deployment as one of its signers").argument("<contract>", "contract id", positiveInt("contract"))
+    .action(async (id: number, _o: unknown, cmd: Command) => {
+      const c = ctx(cmd);
+      const r = await (await c.kosmos()).sign(id);
+      c.out.result(r, () => `signed contract ${r.contractId} version ${r.version}: ${r.approved ? "approved" : "still waiting for other signatures"}`);
+    });
+  return program;
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const program = buildProgram(env);
+  const json = argv.includes("--json");
+  try {
+    await program.parseAsync(argv, { from: "user" });
+  } catch (err) {
+    if (json) process.stdout.write(JSON.stringify(errorJson(err), null, 2) + "\n");
+    else process.stderr.write(errorText(err) + "\n");
+    process.exitCode = 1;
+  }
+}
+
+export { formatBytes, accessLines };
