@@ -1,0 +1,91 @@
+// The `grid` command line: up, down, status.
+import { Command, InvalidArgumentError } from "commander";
+import { describeError, GridError } from "../core/index.js";
+import { accessLines } from "../kosmos/index.js";
+import { gridUp, DEFAULT_EXAMPLE, type UpReport } from "./up.js";
+import { gridDown } from "./down.js";
+import { gridStatus, type StatusReport } from "./status.js";
+
+const note = (line: string) => process.stderr.write(`grid: ${line}\n`);
+
+function upText(r: UpReport): string {
+  const lines = [
+    `The local grid is up (${r.mode === "netns" ? "one network namespace per node" : "plain processes on 127.0.0.1"}; data in ${r.dir}).`,
+    "",
+    `ledger   ${r.ledger}`,
+    ...r.nodes.map((n) => `node ${n.id}   ${n.underlay}${n.netns ? `  (netns ${n.netns})` : ""}  pid ${n.pid}`),
+    "",
+    `"${r.deployment.name}" is deployed (contract ${r.deployment.contractId}) by the demo user, twin ${r.user.twinId}:`,
+    ...r.view.workloads.map((w) => `  ${w.name} (${w.type}): ${w.state}`),
+    "",
+    ...r.view.workloads.flatMap((w) => accessLines(w, r.examplePassword)),
+    "",
+    "To use ./bin/kosmos as the demo user (a local demo grid: its passphrase is kept in a file):",
+    ...Object.entries(r.env).map(([k, v]) => `  export ${k}=${v}`),
+    "",
+    `Stop it with: ./bin/grid down --data ${r.dir}`,
+  ];
+  return lines.join("\n");
+}
+
+function statusText(s: StatusReport): string {
+  if (!s.exists) return `no grid in ${s.dir}`;
+  return [
+    `grid in ${s.dir}: ${s.running ? "running" : "not (fully) running"} (${s.mode})`,
+    `ledger  ${s.ledger.url}  ${s.ledger.alive ? `pid ${s.ledger.pid}, height ${s.ledger.height ?? "?"}` : "stopped"}`,
+    ...s.nodes.map((n) => `node ${n.id ?? "?"}  ${n.underlay}${n.netns ? ` (netns ${n.netns}${n.netnsExists ? "" : ", missing"})` : ""}  ${n.alive ? `pid ${n.pid}` : "stopped"}${n.status ? `, ${n.status} on the ledger` : ""}`),
+    ...(s.bridge ? [`bridge ${s.bridge.name}: ${s.bridge.exists ? "present" : "absent"}`] : []),
+    ...(s.deployment ? [`example deployment: ${s.deployment.name}`] : []),
+  ].join("\n");
+}
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 1 || n > 200) throw new InvalidArgumentError("a whole number from 1 to 200");
+  return n;
+}
+
+export function buildProgram(): Command {
+  const program = new Command("grid").description("A whole grid on this machine: ledger, nodes, a demo user and an example deployment").showHelpAfterError();
+  program.command("up").description("bring the local grid up (or report it if it is up), deploy the example, print how to reach it")
+    .option("--data <dir>", "the grid's folder: state, keys, logs, node data", "./.grid")
+    .option("--nodes <n>", "how many nodes", positiveInt, 3)
+    .option("--example <file>", "the deployment to make", DEFAULT_EXAMPLE)
+    .option("--no-netns", "run nodes as plain processes on 127.0.0.1 even as root")
+    .option("--timeout <seconds>", "how long to wait for the example to be ok", positiveInt, 90)
+    .option("--json", "print one JSON document")
+    .action(async (o: { data: string; nodes: number; example: string; netns: boolean; timeout: number; json?: boolean }) => {
+      const r = await gridUp({ dir: o.data, nodes: o.nodes, example: o.example, noNetns: !o.netns, note, timeoutMs: o.timeout * 1000 });
+      if (o.json) {
+        const { ledger, nodes, user, deployment } = r;
+        process.stdout.write(JSON.stringify({ ledger, nodes, user, deployment }, null, 2) + "\n");
+      } else process.stdout.write(upText(r) + "\n");
+    });
+  program.command("down").description("stop every process of the grid and remove its namespaces and links (the data stays)")
+    .option("--data <dir>", "the grid's folder", "./.grid")
+    .option("--json", "print one JSON document")
+    .action(async (o: { data: string; json?: boolean }) => {
+      const r = await gridDown({ dir: o.data, note });
+      process.stdout.write(o.json ? JSON.stringify(r, null, 2) + "\n" : `stopped ${r.stopped.length} process(es), removed ${r.removed.length} namespace(s)/link(s)\n`);
+    });
+  program.command("status").description("what of the grid runs")
+    .option("--data <dir>", "the grid's folder", "./.grid")
+    .option("--json", "print one JSON document")
+    .action(async (o: { data: string; json?: boolean }) => {
+      const s = await gridStatus(o.data);
+      process.stdout.write(o.json ? JSON.stringify(s, null, 2) + "\n" : statusText(s) + "\n");
+    });
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv, { from: "user" });
+  } catch (err) {
+    const json = argv.includes("--json");
+    const e = err instanceof GridError ? err.toJSON() : { code: "internal", message: describeError(err) };
+    if (json) process.stdout.write(JSON.stringify({ error: e }, null, 2) + "\n");
+    process.stderr.write(`grid: error: ${e.message}${"hint" in e && e.hint ? `\nhint: ${e.hint}` : ""}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,62 @@
+// What a local grid remembers in its data folder, so `grid up` after `grid down` brings back the
+// same grid: the layout of DIR, and DIR/grid.json (addresses, ports, ids; no secrets).
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, chmodSync } from "node:fs";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import type { GridNet } from "./naming.js";
+
+export interface NodeState {
+  index: number;
+  underlay: string;
+  netns: string | null;
+  zdbPort: number;
+  metricsPort: number;
+  nodeId?: number;
+  twinId?: number;
+}
+
+export interface GridState {
+  version: 1;
+  mode: "netns" | "local";
+  net: GridNet | null;
+  ledger: { host: string; port: number; url: string };
+  farmer?: { twinId: number; farmId: number };
+  nodes: NodeState[];
+  user?: { twinId: number };
+  example?: { name: string; file: string };
+}
+
+export class GridLayout {
+  constructor(readonly dir: string) {}
+  get logs(): string { return join(this.dir, "logs"); }
+  get run(): string { return join(this.dir, "run"); }
+  get ledgerData(): string { return join(this.dir, "ledger"); }
+  get farmerKey(): string { return join(this.dir, "farmer", "identity.key"); }
+  get userHome(): string { return join(this.dir, "user"); }
+  get passphraseFile(): string { return join(this.dir, "user", ".passphrase"); }
+  get examplePasswordFile(): string { return join(this.dir, "user", ".example-password"); }
+  get stateFile(): string { return join(this.dir, "grid.json"); }
+  nodeData(index: number): string { return join(this.dir, "nodes", `n${index}`); }
+
+  load(): GridState | null {
+    if (!existsSync(this.stateFile)) return null;
+    return JSON.parse(readFileSync(this.stateFile, "utf8")) as GridState;
+  }
+
+  save(s: GridState): void {
+    mkdirSync(this.dir, { recursive: true });
+    const tmp = `${this.stateFile}.tmp`;
+    writeFileSync(tmp, JSON.stringify(s, null, 2) + "\n");
+    renameSync(tmp, this.stateFile);
+  }
+
+  /** A random secret kept in a 0600 file, made on first use (the demo grid's passphrase...). */
+  secretFile(path: string, bytes = 24): string {
+    if (existsSync(path)) return readFileSync(path, "utf8").trim();
+    mkdirSync(join(path, ".."), { recursive: true, mode: 0o700 });
+    const v = randomBytes(bytes).toString("base64url");
+    writeFileSync(path, v + "\n", { mode: 0o600 });
+    chmodSync(path, 0o600);
+    return v;
+  }
+}
