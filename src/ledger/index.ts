@@ -56,6 +56,7 @@ function int(name: string, min = 0) {
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command("bcdb")
+    .enablePositionalOptions()
     .description("The grid's ledger: signed transactions in hash-chained blocks, multi-signature contracts, billing, an event stream.")
     .option("--data <dir>", "folder of the block log, snapshots and genesis key", "./bcdb-data")
     .option("--port <port>", "TCP port (0: any free port)", int("--port"), 8080)
