@@ -20,7 +20,7 @@ export class Context {
   }
 
   ledgerUrl(): string {
-    const url = this.opts.ledger ?? this.env.KOSMOS_LEDGER ?? this.store.settings().ledgerUrl;
+    const url = this.opts.ledger || this.env.KOSMOS_LEDGER || this.store.settings().ledgerUrl;
     if (!url) throw new ValidationError("no ledger to talk to", "pass --ledger URL or set KOSMOS_LEDGER (the local grid prints it)");
     if (!/^https?:\/\/[^\s]+$/.test(url)) throw new ValidationError(`"${url}" is not an http(s) URL`);
     return url.replace(/\/+$/, "");
