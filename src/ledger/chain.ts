@@ -213,7 +213,7 @@ export class Chain {
 
   private snapshot(): void {
     const s = this.state;
-    const snap = { height: s.height, hash: s.hash, logBytes: this.blocks.bytes, state: stateToJson(s) };
+    const snap = { height: s.height, hash: s.hash, logBytes: this.blocks.offsets[s.height + 1] ?? this.blocks.bytes, state: stateToJson(s) };
     const path = join(this.opts.dir, "snapshot.json");
     const tmp = `${path}.tmp`;
     writeFileSync(tmp, canonicalJson(snap));
@@ -297,6 +297,10 @@ export class Chain {
       if (block.prevHash !== state.hash) throw new Error(`block ${h} does not follow block ${h - 1} (prevHash mismatch); run bcdb verify`);
       const events = replayBlock(state, block);
       if (this.eventLog.count === h) this.eventLog.append(Buffer.from(JSON.stringify({ height: h, time: block.time, hash: block.hash, events })), false);
+      // Snapshot on the way, as the running ledger would have: the next start replays only the tail.
+      this.sinceSnapshot.blocks++;
+      this.sinceSnapshot.txs += block.txs.length;
+      if (this.sinceSnapshot.blocks >= (this.opts.snapshotBlocks ?? 1000) || this.sinceSnapshot.txs >= (this.opts.snapshotTxs ?? 100_000)) this.snapshot();
     }
     this.committed = { height: state.height, hash: state.hash, time: state.time };
     if (last >= from) this.opts.log?.info({ blocks: last - from + 1, ms: Date.now() - t0 }, "replayed the block log");

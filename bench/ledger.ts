@@ -1,0 +1,213 @@
+// Ledger benchmark (`node dist/bench/ledger.js [--seconds N] [--replay-txs N]`).
+//  1. The anchor: ed25519 verifications per second on one core, measured here and now.
+//  2. Throughput: 8 concurrent HTTP clients submit signed transfers to a real bcdb process;
+//     included tx/s and submit-to-inclusion latency (p50/p99) as the clients see it.
+//  3. Start-up: a block log of ~1,000,000 signed transactions; bcdb's start with snapshots
+//     (as the running ledger leaves them) and, for reference, a full replay without any.
+import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
+import { spawn } from "node:child_process";
+import { Agent, request } from "node:http";
+import { mkdtempSync, rmSync, writeFileSync, unlinkSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import {
+  canonicalJson, generateKeyPair, keyPairFromSeed, sha256, signTx, signingDigest, signBytes, verifyBytes, type KeyPair, type Tx,
+} from "../src/core/index.js";
+import { LedgerClient } from "../src/ledger/client/index.js";
+import { encodeBlock, ZERO_HASH } from "../src/ledger/block.js";
+import { RecordFile } from "../src/ledger/records.js";
+import { Chain } from "../src/ledger/chain.js";
+import type { Genesis } from "../src/ledger/types.js";
+
+const ROOT = resolve(new URL("../..", import.meta.url).pathname);
+const BCDB = join(ROOT, "bin", "bcdb");
+const args = process.argv.slice(2);
+const arg = (name: string, def: number) => { const i = args.indexOf(name); return i >= 0 ? Number(args[i + 1]) : def; };
+
+// ---- worker: sign a slice of the replay log's transfers ----
+interface SignJob { accounts: number; from: number; to: number }
+function seedKey(i: number): KeyPair { return keyPairFromSeed(sha256(`bench-account-${i}`)); }
+if (!isMainThread) {
+  const job = workerData as SignJob;
+  const keys = Array.from({ length: job.accounts }, (_, i) => seedKey(i));
+  const out: string[] = [];
+  // Round n holds every account's transfer with nonce n + 2 (twin.create used nonce 1).
+  for (let n = job.from; n < job.to; n++) {
+    for (let a = 0; a < job.accounts; a++) {
+      const tx = signTx({ type: "transfer", signer: keys[a].publicKey, nonce: n + 2, payload: { to: ((a + 1) % job.accounts) + 2, amount: 1 } }, keys[a].privateKey);
+      out.push(canonicalJson(tx));
+    }
+  }
+  parentPort!.postMessage(out);
+}
+
+function verifyCeiling(ms = 1500): number {
+  const k = generateKeyPair();
+  const tx = { type: "transfer", signer: k.publicKey, nonce: 1, payload: { to: 2, amount: 1 } };
+  const sig = signBytes(signingDigest(tx), k.privateKey);
+  const digest = signingDigest(tx);
+  let n = 0;
+  const end = performance.now() + ms;
+  while (performance.now() < end) { for (let i = 0; i < 100; i++) verifyBytes(digest, sig, k.publicKey); n += 100; }
+  return n / (ms / 1000);
+}
+
+async function startBcdb(dir: string, extra: string[] = []): Promise<{ url: string; stop(): Promise<void>; readyMs: number }> {
+  const t0 = performance.now();
+  const proc = spawn(process.execPath, [BCDB, "--data", dir, "--port", "0", "--log-level", "warn", ...extra], { stdio: ["ignore", "pipe", "inherit"] });
+  const line = await new Promise<string>((res, rej) => {
+    createInterface({ input: proc.stdout! }).once("line", res);
+    proc.once("exit", (c) => rej(new Error(`bcdb exited ${c}`)));
+  });
+  const readyMs = performance.now() - t0;
+  return {
+    url: (JSON.parse(line) as { url: string }).url, readyMs,
+    stop: () => new Promise<void>((r) => { proc.once("exit", () => r()); proc.kill("SIGTERM"); }),
+  };
+}
+
+function post(agent: Agent, url: URL, body: string): Promise<number> {
+  return new Promise((res, rej) => {
+    const req = request({ host: url.hostname, port: url.port, path: "/tx", method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (r) => {
+      r.resume();
+      r.on("end", () => res(r.statusCode ?? 0));
+    });
+    req.on("error", rej);
+    req.end(body);
+  });
+}
+
+function pct(sorted: number[], p: number): number { return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]; }
+
+async function throughput(seconds: number) {
+  const dir = mkdtempSync(join(tmpdir(), "bcdb-bench-"));
+  const led = await startBcdb(dir, ["--faucet"]);
+  try {
+    const client = new LedgerClient(led.url);
+    const CLIENTS = 8, PER_CLIENT = 24;
+    // Each client drives PER_CLIENT accounts, one transfer in flight per account (nonces in order).
+    const accounts = await Promise.all(Array.from({ length: CLIENTS * PER_CLIENT }, async () => {
+      const keys = generateKeyPair();
+      const twinId = await client.signer(keys).ensureTwin();
+      await client.faucet(twinId, 10 ** 9);
+      return { keys, twinId };
+    }));
+    const url = new URL(led.url);
+    const latencies: number[] = [];
+    let included = 0, failed = 0;
+    // Pre-sign enough transfers so signing is not measured.
+    const perAccount = Math.ceil((seconds * 12_000) / accounts.length);
+    const signed = accounts.map((a, i) => Array.from({ length: perAccount }, (_, n) => JSON.stringify(
+      signTx({ type: "transfer", signer: a.keys.publicKey, nonce: n + 2, payload: { to: accounts[(i + 1) % accounts.length].twinId, amount: 1 } }, a.keys.privateKey) as Tx)));
+    const h0 = (await client.status()).height;
+    const t0 = performance.now();
+    const deadline = t0 + seconds * 1000;
+    await Promise.all(Array.from({ length: CLIENTS }, async (_, c) => {
+      const agent = new Agent({ keepAlive: true, maxSockets: PER_CLIENT });
+      await Promise.all(Array.from({ length: PER_CLIENT }, async (_, k) => {
+        const mine = signed[c * PER_CLIENT + k];
+        for (let n = 0; n < mine.length && performance.now() < deadline; n++) {
+          const s = performance.now();
+          const status = await post(agent, url, mine[n]);
+          if (status === 200) { included++; latencies.push(performance.now() - s); } else { failed++; break; }
+        }
+      }));
+      agent.destroy();
+    }));
+    const elapsed = (performance.now() - t0) / 1000;
+    const h1 = (await client.status()).height;
+    latencies.sort((a, b) => a - b);
+    return { txPerSec: included / elapsed, p50: pct(latencies, 50), p99: pct(latencies, 99), included, failed, blocks: h1 - h0, clients: CLIENTS, inFlight: CLIENTS * PER_CLIENT };
+  } finally {
+    await led.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function buildLog(dir: string, accounts: number, rounds: number): Promise<number> {
+  const gk = generateKeyPair();
+  writeFileSync(join(dir, "genesis.key"), JSON.stringify(gk), { mode: 0o600 });
+  const keys = Array.from({ length: accounts }, (_, i) => seedKey(i));
+  const log = RecordFile.open(join(dir, "blocks.log")).file;
+  const genesis: Genesis = { publicKey: gk.publicKey, supply: 10 ** 14, billingPeriod: 3600, gracePeriod: 7200, reportInterval: 60 };
+  let prev = ZERO_HASH, height = 0, time = 1_700_000_000, txCount = 0;
+  const append = (txs: string[], g?: Genesis) => {
+    const { block, bytes } = encodeBlock({ height, prevHash: prev, time, ...(g ? { genesis: g } : {}) }, txs.map((t) => JSON.parse(t)), txs);
+    log.append(bytes, false);
+    prev = block.hash; height++; time++; txCount += txs.length;
+  };
+  append([], genesis);
+  append(keys.map((k) => canonicalJson(signTx({ type: "twin.create", signer: k.publicKey, nonce: 1, payload: {} }, k.privateKey))));
+  append(keys.map((k, i) => canonicalJson(signTx({ type: "transfer", signer: gk.publicKey, nonce: i + 1, payload: { to: i + 2, amount: 10 ** 6 } }, gk.privateKey))));
+  // Sign the transfers in two workers (one per core), a few rounds at a time, in order.
+  const CHUNK = 50;
+  for (let r = 0; r < rounds; r += 2 * CHUNK) {
+    const jobs = [r, r + CHUNK].filter((f) => f < rounds).map((from) => new Promise<string[]>((res, rej) => {
+      const w = new Worker(new URL(import.meta.url), { workerData: { accounts, from, to: Math.min(rounds, from + CHUNK) } satisfies SignJob });
+      w.once("message", res); w.once("error", rej);
+    }));
+    for (const txs of await Promise.all(jobs)) for (let i = 0; i < txs.length; i += accounts) append(txs.slice(i, i + accounts));
+    process.stderr.write(`\rbuilding the replay log: ${txCount} transactions`);
+  }
+  process.stderr.write("\n");
+  log.close();
+  return txCount;
+}
+
+async function replay(totalTxs: number) {
+  const dir = mkdtempSync(join(tmpdir(), "bcdb-replay-"));
+  try {
+    const accounts = 1000;
+    const txs = await buildLog(dir, accounts, Math.max(1, Math.round((totalTxs - 2 * accounts) / accounts)));
+    // First start: replays everything from genesis and leaves snapshots on the way, as a ledger
+    // that had been running would have (every 100,000 transactions).
+    let t0 = performance.now();
+    const c = await Chain.open({ dir, billingPeriod: 3600, gracePeriod: 7200, reportInterval: 60 });
+    const fullMs = performance.now() - t0;
+    const height = c.height;
+    await c.close();
+    // Second start, the one that counts: a bcdb process, from snapshot + tail to "ready".
+    const led = await startBcdb(dir);
+    const status = await new LedgerClient(led.url).status();
+    await led.stop();
+    if (status.height < height) throw new Error("replayed chain is shorter than the log");
+    // In-process, to separate Node's own start-up from the ledger's.
+    t0 = performance.now();
+    const c2 = await Chain.open({ dir, billingPeriod: 3600, gracePeriod: 7200, reportInterval: 60 });
+    const snapMs = performance.now() - t0;
+    await c2.close();
+    if (existsSync(join(dir, "snapshot.json"))) unlinkSync(join(dir, "snapshot.json"));
+    return { txs, blocks: height + 1, fullMs, snapMs, processMs: led.readyMs };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const seconds = arg("--seconds", 5);
+  const replayTxs = arg("--replay-txs", 1_000_000);
+  process.stderr.write("measuring one core's ed25519 verify/s…\n");
+  const ceiling = verifyCeiling();
+  process.stderr.write(`throughput: 8 HTTP clients for ${seconds} s…\n`);
+  const tp = await throughput(seconds);
+  const ceiling2 = verifyCeiling();
+  const verifyPerSec = (ceiling + ceiling2) / 2;
+  process.stderr.write(`replay: a log of ${replayTxs} transactions…\n`);
+  const rp = await replay(replayTxs);
+  const rows: [string, string, string][] = [
+    ["ed25519 verify/s, one core (anchor)", verifyPerSec.toFixed(0), "measured in this run"],
+    ["included tx/s (8 HTTP clients)", tp.txPerSec.toFixed(0), `${tp.inFlight} in flight, ${tp.included} txs in ${tp.blocks} blocks, ${tp.failed} refused`],
+    ["ratio included / verify ceiling", `${((100 * tp.txPerSec) / verifyPerSec).toFixed(1)} %`, "bar ≥ 40 %"],
+    ["submit→inclusion p50", `${tp.p50.toFixed(1)} ms`, "bar < 50 ms"],
+    ["submit→inclusion p99", `${tp.p99.toFixed(1)} ms`, ""],
+    [`start-up, ${rp.txs} txs, with snapshots`, `${(rp.snapMs / 1000).toFixed(2)} s`, `bar < 5 s; bcdb process to "ready": ${(rp.processMs / 1000).toFixed(2)} s`],
+    [`full replay from genesis, no snapshot`, `${(rp.fullMs / 1000).toFixed(2)} s`, `${rp.blocks} blocks (reference)`],
+  ];
+  const w0 = Math.max(...rows.map((r) => r[0].length)), w1 = Math.max(...rows.map((r) => r[1].length));
+  console.log(`${"figure".padEnd(w0)}  ${"value".padStart(w1)}  note`);
+  for (const r of rows) console.log(`${r[0].padEnd(w0)}  ${r[1].padStart(w1)}  ${r[2]}`);
+  if (args.includes("--json")) console.log(JSON.stringify({ verifyPerSec, ...tp, replay: rp }));
+}
+
+if (isMainThread) await main();
