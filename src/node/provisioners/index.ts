@@ -3,6 +3,7 @@ import type { WorkloadType } from "../../core/index.js";
 import type { Provisioner } from "./types.js";
 import { ZdbProvisioner, type ZdbOptions } from "./zdb.js";
 import { VolumeProvisioner } from "./volume.js";
+import { ContainerProvisioner } from "./container.js";
 import { simulatedProvisioners } from "./simulated.js";
 
 export type { Provisioner, WorkloadContext } from "./types.js";
@@ -15,6 +16,7 @@ export function createRegistry(opts: RegistryOptions): Registry {
   const list: Provisioner[] = [
     new ZdbProvisioner(opts.zdb) as unknown as Provisioner,
     new VolumeProvisioner() as unknown as Provisioner,
+    new ContainerProvisioner() as unknown as Provisioner,
   ];
   return new Map(list.map((p) => [p.type, p]));
 }

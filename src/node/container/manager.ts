@@ -1,0 +1,379 @@
+// Runs containers for one node: a root from an flist (overlayfs), a prepared network namespace,
+// runc with cgroup limits, output to a rotated file (and 0-db when asked), restarts with back-off,
+// OOM kills noticed and reported, pause/resume, adoption of running containers after a node
+// restart, and removal that leaves no process, mount, namespace, cgroup or folder behind.
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { lstat, mkdir, open, readFile, readlink, rm, rmdir, unlink, writeFile, rename } from "node:fs/promises";
+import { join } from "node:path";
+import type { Logger } from "pino";
+import { formatBytes, ValidationError } from "../../core/index.js";
+import { ociConfig } from "./oci.js";
+import { LogShipper, rotateLog, type LogTarget } from "./logs.js";
+import { mountRootfs, unmountRootfs } from "./rootfs.js";
+import { setupNetns, teardownNetns } from "./netns.js";
+import { detectRuntime, Runtime } from "./runc.js";
+
+export interface ContainerSpec {
+  /** `${contractId}-${name}`: unique on the node. */
+  id: string;
+  flistHash: string;
+  lower: string;
+  args: string[];
+  /** KEY=VALUE, secrets included: kept in memory and on the container's tmpfs only. */
+  env: string[];
+  cwd: string;
+  memory: number;
+  cpu: number;
+  rootfsSize: number;
+  pids?: number;
+  mounts: Array<{ source: string; destination: string }>;
+  logs?: LogTarget;
+}
+
+/** What survives a node restart (no secrets: the env is rebuilt from the sealed workload). */
+interface Saved { id: string; runcId: string; specHash: string; flistHash: string; ip: string; netns: string; restarts: number; oomKills: number; lastExit?: string; logOffset: number; createdAt: string }
+
+export interface ContainerStatus { state: "running" | "paused" | "restarting" | "stopped"; ip: string; restarts: number; oomKills: number; lastExit?: string }
+
+interface Live { spec: ContainerSpec; saved: Saved; pid: number; startedAt: number; backoffMs: number; timer?: NodeJS.Timeout; restarting: boolean; paused: boolean; shipper?: LogShipper; unreported: boolean; busy: Promise<unknown> }
+
+export interface ManagerOptions {
+  dataDir: string;
+  log: Logger;
+  runtime?: string;
+  pollMs?: number;
+  backoff?: { baseMs: number; maxMs: number };
+  logMaxBytes?: number;
+}
+
+/** Hash of what decides how a container runs (env included, so a secret change restarts it). */
+export function specHash(s: ContainerSpec): string {
+  return createHash("sha256").update(JSON.stringify({ ...s, lower: undefined })).digest("hex");
+}
+
+export class ContainerManager {
+  readonly root: string;
+  private tag: string;
+  private rt?: Runtime;
+  private live = new Map<string, Live>();
+  private ticker?: NodeJS.Timeout;
+  private readonly pollMs: number;
+  private readonly backoff: { baseMs: number; maxMs: number };
+  private readonly log: Logger;
+
+  constructor(private readonly opts: ManagerOptions) {
+    this.root = join(opts.dataDir, "container");
+    // Containers of several nodes on one machine must not collide in runc ids or cgroup paths.
+    this.tag = createHash("sha256").update(opts.dataDir).digest("hex").slice(0, 8);
+    this.pollMs = opts.pollMs ?? 200;
+    this.backoff = opts.backoff ?? { baseMs: 500, maxMs: 30_000 };
+    this.log = opts.log;
+  }
+
+  private async runtime(): Promise<Runtime> {
+    if (!this.rt) {
+      const bin = this.opts.runtime ?? await detectRuntime();
+      await mkdir(join(this.root, ".runc"), { recursive: true, mode: 0o700 });
+      this.rt = new Runtime(bin, join(this.root, ".runc"));
+    }
+    return this.rt;
+  }
+  dir(id: string): string { return join(this.root, id); }
+  runcId(id: string): string { return `${this.tag}-${id}`; }
+  cgroupPath(id: string): string { return `/grid/${this.runcId(id)}`; }
+  private netKey(id: string): string { return `${this.opts.dataDir}\0${id}`; }
+
+  private async load(id: string): Promise<Saved | null> {
+    try { return JSON.parse(await readFile(join(this.dir(id), "state.json"), "utf8")) as Saved; } catch { return null; }
+  }
+  private async save(s: Saved): Promise<void> {
+    const p = join(this.dir(s.id), "state.json");
+    await writeFile(`${p}.tmp`, JSON.stringify(s));
+    await rename(`${p}.tmp`, p);
+  }
+
+  /** Start, or adopt a running container with the same spec. Resolves once its process runs. */
+  async ensure(spec: ContainerSpec): Promise<ContainerStatus> {
+    return this.serial(spec.id, () => this.ensureNow(spec));
+  }
+
+  private serial<T>(id: string, f: () => Promise<T>): Promise<T> {
+    const l = this.live.get(id);
+    if (!l) return f();
+    const p = l.busy.then(f, f);
+    l.busy = p.catch(() => undefined);
+    return p;
+  }
+
+  private async ensureNow(spec: ContainerSpec): Promise<ContainerStatus> {
+    const rt = await this.runtime();
+    const hash = specHash(spec);
+    const dir = this.dir(spec.id);
+    const prev = await this.load(spec.id);
+    const st = await rt.state(this.runcId(spec.id));
+    const l = this.live.get(spec.id);
+    if (prev && prev.specHash === hash && st && (st.status === "running" || st.status === "paused")) {
+      if (l) { l.spec = spec; return this.status(spec.id)!; }
+      // Adopt what survived a node restart.
+      this.track(spec, prev, st.pid, st.status === "paused");
+      this.log.info({ container: spec.id, pid: st.pid }, "adopted running container");
+      return this.status(spec.id)!;
+    }
+    if (l) this.untrack(spec.id);
+    if (st) await rt.delete(this.runcId(spec.id));
+    if (prev && prev.flistHash !== spec.flistHash) await unmountRootfs(dir);
+    await mkdir(join(dir, "logs"), { recursive: true, mode: 0o700 });
+    const net = await setupNetns(this.netKey(spec.id), dir);
+    const saved: Saved = {
+      id: spec.id, runcId: this.runcId(spec.id), specHash: hash, flistHash: spec.flistHash, ip: net.ip, netns: net.netns,
+      restarts: prev?.specHash === hash ? prev.restarts : 0, oomKills: prev?.specHash === hash ? prev.oomKills : 0,
+      lastExit: prev?.specHash === hash ? prev.lastExit : undefined, logOffset: prev?.logOffset ?? 0, createdAt: new Date().toISOString(),
+    };
+    await this.save(saved);
+    const pid = await this.startProcess(spec, saved);
+    this.track(spec, saved, pid, false);
+    return this.status(spec.id)!;
+  }
+
+  private async startProcess(spec: ContainerSpec, saved: Saved): Promise<number> {
+    const rt = await this.runtime();
+    const dir = this.dir(spec.id);
+    const paths = await mountRootfs(dir, spec.lower, spec.rootfsSize);
+    await checkEntrypoint(paths.rootfs, spec.args, spec.env);
+    for (const m of spec.mounts) {
+      if (!(await lstat(m.source).then((s) => s.isDirectory(), () => false))) throw new ValidationError(`volume for ${m.destination} is not there (${m.source})`);
+      await mkdir(join(paths.rootfs, m.destination), { recursive: true });
+    }
+    const cfg = ociConfig({
+      rootfs: paths.rootfs, args: spec.args, env: spec.env, cwd: spec.cwd, hostname: spec.id.slice(0, 63),
+      netnsPath: `/var/run/netns/${saved.netns}`, cgroupsPath: this.cgroupPath(spec.id),
+      memoryBytes: spec.memory, cpus: spec.cpu, pids: spec.pids ?? 4096, mounts: spec.mounts,
+    });
+    // config.json holds the clear env: it is written on the container's tmpfs and removed as soon
+    // as runc has read it.
+    const cfgPath = join(paths.bundle, "config.json");
+    await writeFile(cfgPath, JSON.stringify(cfg), { mode: 0o600 });
+    const out = await open(join(dir, "logs", "output.log"), "a", 0o600);
+    try {
+      await rt.run(saved.runcId, paths.bundle, out.fd, join(dir, "logs", "runc.log"));
+    } finally {
+      await out.close();
+      await unlink(cfgPath).catch(() => {});
+    }
+    const st = await rt.state(saved.runcId);
+    if (!st || st.status !== "running") throw new Error(`container ${spec.id} did not start (state: ${st?.status ?? "gone"})`);
+    return st.pid;
+  }
+
+  private track(spec: ContainerSpec, saved: Saved, pid: number, paused: boolean): void {
+    const l: Live = { spec, saved, pid, startedAt: Date.now(), backoffMs: this.backoff.baseMs, restarting: false, paused, unreported: false, busy: Promise.resolve() };
+    if (spec.logs) l.shipper = new LogShipper(join(this.dir(spec.id), "logs", "output.log"), spec.logs, saved.logOffset);
+    this.live.set(spec.id, l);
+    if (!this.ticker) this.ticker = setInterval(() => { void this.tick(); }, this.pollMs);
+  }
+  private untrack(id: string): void {
+    const l = this.live.get(id);
+    if (!l) return;
+    clearTimeout(l.timer);
+    l.shipper?.close();
+    this.live.delete(id);
+    if (!this.live.size && this.ticker) { clearInterval(this.ticker); this.ticker = undefined; }
+  }
+
+  private ticking = false;
+  private lastHousekeeping = 0;
+  private async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      const house = Date.now() - this.lastHousekeeping > 1000;
+      if (house) this.lastHousekeeping = Date.now();
+      for (const l of [...this.live.values()]) {
+        if (!l.restarting && !l.paused && alive(l.pid) && await oomKills(this.cgroupPath(l.spec.id)) > 0) {
+          // The kernel killed a process of the container for exceeding the limit: whatever it left
+          // running is in an unknown state, so the whole container is killed and restarted.
+          await (await this.runtime()).kill(l.saved.runcId, "KILL");
+          await waitGone(l.pid);
+        }
+        if (!l.restarting && !alive(l.pid)) await this.exited(l).catch((e) => this.log.error({ container: l.spec.id, err: String(e) }, "handling exit failed"));
+        if (house) await this.housekeeping(l).catch((e) => this.log.warn({ container: l.spec.id, err: String(e) }, "log housekeeping failed"));
+      }
+    } finally { this.ticking = false; }
+  }
+
+  private async housekeeping(l: Live): Promise<void> {
+    const file = join(this.dir(l.spec.id), "logs", "output.log");
+    await l.shipper?.pump();
+    if (await rotateLog(file, this.opts.logMaxBytes)) l.shipper?.rotated();
+    if (l.shipper && l.shipper.offset !== l.saved.logOffset) { l.saved.logOffset = l.shipper.offset; await this.save(l.saved); }
+  }
+
+  /** The container's process is gone: find out why, clean its runc state, restart after a back-off. */
+  private async exited(l: Live): Promise<void> {
+    const id = l.spec.id;
+    if (this.live.get(id) !== l) return;
+    l.restarting = true;
+    const oom = await oomKills(this.cgroupPath(id));
+    const isOom = oom > 0;
+    const ran = Date.now() - l.startedAt;
+    l.saved.restarts++;
+    if (isOom) l.saved.oomKills++;
+    l.saved.lastExit = isOom ? `killed: out of memory (over its ${formatBytes(l.spec.memory)} limit); restarted` : `exited after ${Math.round(ran / 1000)}s; restarted`;
+    l.unreported = true;
+    await this.save(l.saved);
+    this.log.warn({ container: id, oom: isOom, restarts: l.saved.restarts }, isOom ? "container killed for exceeding its memory limit; restarting" : "container exited; restarting");
+    const rt = await this.runtime();
+    await rt.delete(l.saved.runcId);
+    if (ran > 30_000) l.backoffMs = this.backoff.baseMs;
+    const wait = l.backoffMs;
+    l.backoffMs = Math.min(this.backoff.maxMs, l.backoffMs * 2);
+    l.timer = setTimeout(() => {
+      void this.serial(id, async () => {
+        if (this.live.get(id) !== l) return;
+        try {
+          l.pid = await this.startProcess(l.spec, l.saved);
+          l.startedAt = Date.now();
+          l.restarting = false;
+        } catch (e) {
+          l.saved.lastExit = `restart failed: ${(e as Error).message}`;
+          this.log.error({ container: id, err: (e as Error).message }, "container restart failed");
+          l.restarting = false;
+          l.pid = -1; // the next tick sees it gone and backs off again
+        }
+      });
+    }, wait);
+  }
+
+  status(id: string): ContainerStatus | null {
+    const l = this.live.get(id);
+    if (!l) return null;
+    return { state: l.paused ? "paused" : l.restarting ? "restarting" : "running", ip: l.saved.ip, restarts: l.saved.restarts, oomKills: l.saved.oomKills, lastExit: l.saved.lastExit };
+  }
+
+  /** An exit not yet reported upward (read once). */
+  takeUnreported(id: string): ContainerStatus | null {
+    const l = this.live.get(id);
+    if (!l || !l.unreported) return null;
+    l.unreported = false;
+    return this.status(id);
+  }
+
+  async pause(id: string): Promise<void> {
+    await this.serial(id, async () => {
+      const l = this.live.get(id);
+      const rt = await this.runtime();
+      const st = await rt.state(this.runcId(id));
+      if (st?.status === "running") await rt.pause(this.runcId(id));
+      if (l) { l.paused = true; clearTimeout(l.timer); }
+    });
+  }
+  async resume(id: string): Promise<void> {
+    await this.serial(id, async () => {
+      const l = this.live.get(id);
+      const rt = await this.runtime();
+      const st = await rt.state(this.runcId(id));
+      if (st?.status === "paused") await rt.resume(this.runcId(id));
+      if (l) l.paused = false;
+    });
+  }
+
+  /** Stops and removes everything of container `id`; idempotent. */
+  async remove(id: string): Promise<void> {
+    await this.serial(id, async () => {
+      this.untrack(id);
+      const rt = await this.runtime();
+      const rid = this.runcId(id);
+      const st = await rt.state(rid);
+      if (st?.status === "paused") await rt.resume(rid).catch(() => {});
+      if (st) { await rt.kill(rid, "KILL"); await rt.delete(rid); }
+      await unmountRootfs(this.dir(id));
+      await teardownNetns(this.netKey(id));
+      await removeCgroups(this.cgroupPath(id));
+      await rm(this.dir(id), { recursive: true, force: true });
+    });
+  }
+
+  /** Stop watching (containers keep running: they are adopted on the next start). */
+  shutdown(): void {
+    for (const id of [...this.live.keys()]) this.untrack(id);
+  }
+
+  ids(): string[] { return [...this.live.keys()]; }
+}
+
+async function waitGone(pid: number, ms = 5000): Promise<void> {
+  for (const end = Date.now() + ms; alive(pid) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 10));
+}
+
+function alive(pid: number): boolean {
+  if (pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+  } catch { return false; }
+  // A zombie (exited, not yet reaped by whoever inherited it) counts as gone.
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const state = s.slice(s.lastIndexOf(")") + 2, s.lastIndexOf(")") + 3);
+    return state !== "Z" && state !== "X";
+  } catch { return false; }
+}
+
+const CGROUP_ROOT = "/sys/fs/cgroup";
+
+async function oomKills(cgroupPath: string): Promise<number> {
+  const v1 = await readFile(`${CGROUP_ROOT}/memory${cgroupPath}/memory.oom_control`, "utf8").catch(() => null);
+  if (v1) return Number(/oom_kill (\d+)/.exec(v1)?.[1] ?? 0);
+  const v2 = await readFile(`${CGROUP_ROOT}${cgroupPath}/memory.events`, "utf8").catch(() => null);
+  return v2 ? Number(/oom_kill (\d+)/.exec(v2)?.[1] ?? 0) : 0;
+}
+
+/** The cgroup folders of a container in every hierarchy (runc removes them; this makes sure). */
+export async function cgroupDirs(cgroupPath: string): Promise<string[]> {
+  const { readdir } = await import("node:fs/promises");
+  const out: string[] = [];
+  for (const h of await readdir(CGROUP_ROOT).catch(() => [] as string[])) {
+    const p = `${CGROUP_ROOT}/${h}${cgroupPath}`;
+    if (await lstat(p).then(() => true, () => false)) out.push(p);
+  }
+  if (await lstat(`${CGROUP_ROOT}${cgroupPath}`).then(() => true, () => false)) out.push(`${CGROUP_ROOT}${cgroupPath}`);
+  return out;
+}
+async function removeCgroups(cgroupPath: string): Promise<void> {
+  for (const p of await cgroupDirs(cgroupPath)) await rmdir(p).catch(() => {});
+}
+
+/** Resolves `p` inside `root` as the container would (absolute symlinks stay inside the root). */
+async function resolveInRoot(root: string, p: string): Promise<string | null> {
+  let parts = p.split("/").filter(Boolean);
+  const done: string[] = [];
+  for (let hops = 0; parts.length; ) {
+    const s = parts.shift()!;
+    if (s === ".") continue;
+    if (s === "..") { done.pop(); continue; }
+    const abs = join(root, ...done, s);
+    const st = await lstat(abs).catch(() => null);
+    if (!st) return null;
+    if (st.isSymbolicLink()) {
+      if (++hops > 40) return null;
+      const t = await readlink(abs);
+      if (t.startsWith("/")) done.length = 0;
+      parts = [...t.split("/").filter(Boolean), ...parts];
+      continue;
+    }
+    done.push(s);
+  }
+  return join(root, ...done);
+}
+
+/** A clear error when what the container would exec is not in its root. */
+async function checkEntrypoint(rootfs: string, args: string[], env: string[]): Promise<void> {
+  const cmd = args[0];
+  if (!cmd) throw new ValidationError("the container has nothing to run: no entrypoint in the workload nor in the flist", "set `entrypoint`");
+  const candidates = cmd.includes("/") ? [cmd] : (env.find((e) => e.startsWith("PATH="))?.slice(5) ?? "/usr/local/bin:/usr/bin:/bin").split(":").map((d) => `${d}/${cmd}`);
+  for (const c of candidates) {
+    const r = await resolveInRoot(rootfs, c);
+    if (r && await lstat(r).then((s) => s.isFile() && (s.mode & 0o111) !== 0, () => false)) return;
+  }
+  throw new ValidationError(`entrypoint ${cmd} is not in the flist (or not executable)`, "check the workload's entrypoint against the image");
+}

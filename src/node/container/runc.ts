@@ -1,0 +1,67 @@
+// The OCI runtime, driven through its CLI: runc (Debian's), or crun where it works (it refuses the
+// hybrid cgroup v1/v2 layout these machines have, so runc is preferred whenever it is there).
+import { access, constants } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
+import { sh, CommandError } from "./sys.js";
+
+export interface RuntimeState { status: "created" | "running" | "paused" | "stopped"; pid: number }
+
+async function onPath(bin: string): Promise<string | null> {
+  for (const d of (process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin").split(":").concat(["/usr/sbin", "/sbin"])) {
+    const p = `${d}/${bin}`;
+    if (await access(p, constants.X_OK).then(() => true, () => false)) return p;
+  }
+  return null;
+}
+
+/** The runtime binary to use: runc if installed; crun only on a pure cgroup v2 host. */
+export async function detectRuntime(): Promise<string> {
+  const runc = await onPath("runc");
+  if (runc) return runc;
+  const crun = await onPath("crun");
+  const hybrid = await access("/sys/fs/cgroup/memory", constants.F_OK).then(() => true, () => false);
+  if (crun && !hybrid) return crun;
+  throw new Error(crun ? "crun is installed but refuses this host's hybrid cgroup layout; install runc" : "no OCI runtime: install runc (apt-get install runc)");
+}
+
+export class Runtime {
+  constructor(readonly bin: string, readonly root: string) {}
+  private base(): string[] { return ["--root", this.root]; }
+
+  /** `run -d`: the container keeps running when this process (or the node) exits. */
+  async run(id: string, bundle: string, outFd: number, logFile: string): Promise<void> {
+    try {
+      await sh(this.bin, [...this.base(), "--log", logFile, "--log-format", "json", "run", "-d", "--bundle", bundle, id], { stdio: [outFd, outFd] });
+    } catch (e) {
+      throw new Error(`${this.bin} run ${id} failed: ${await lastError(logFile) ?? (e as Error).message}`);
+    }
+  }
+  async state(id: string): Promise<RuntimeState | null> {
+    try {
+      const s = JSON.parse(await sh(this.bin, [...this.base(), "state", id])) as RuntimeState;
+      return { status: s.status, pid: s.pid };
+    } catch (e) {
+      if (e instanceof CommandError && /does not exist|not exist|no such/i.test(e.stderr)) return null;
+      if (e instanceof CommandError) return null;
+      throw e;
+    }
+  }
+  async kill(id: string, signal = "KILL"): Promise<void> { await sh(this.bin, [...this.base(), "kill", id, signal]).catch(() => {}); }
+  async delete(id: string): Promise<void> {
+    await sh(this.bin, [...this.base(), "delete", "--force", id]).catch(async (e: CommandError) => {
+      if (/does not exist|not exist/i.test(e.stderr)) return;
+      throw e;
+    });
+  }
+  async pause(id: string): Promise<void> { await sh(this.bin, [...this.base(), "pause", id]); }
+  async resume(id: string): Promise<void> { await sh(this.bin, [...this.base(), "resume", id]); }
+}
+
+async function lastError(logFile: string): Promise<string | null> {
+  const text = await readFile(logFile, "utf8").catch(() => "");
+  const lines = text.trim().split("\n").reverse();
+  for (const l of lines) {
+    try { const v = JSON.parse(l) as { level?: string; msg?: string }; if (v.level === "error" && v.msg) return v.msg; } catch { /* not JSON */ }
+  }
+  return null;
+}

@@ -1,0 +1,178 @@
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, readdir, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { generateKeyPair, seal, type Workload } from "../../src/core/index.js";
+import { publishExampleFlist, type PublishResult } from "../../src/flist/index.js";
+import { ContainerProvisioner } from "../../src/node/provisioners/container.js";
+import { cgroupDirs } from "../../src/node/container/manager.js";
+import { netNames } from "../../src/node/container/netns.js";
+import { startRedis, startHub, waitFor, type Proc } from "../flist/helpers.js";
+import { captureLogger, ctxFor, mountsUnder, netnsList, exists, sealKeys } from "./helpers.js";
+
+let redis: Proc, hub: Proc, work: string, example: PublishResult & { entrypoint: string };
+const keys = generateKeyPair();
+const MiB = 1024 * 1024;
+
+before(async () => {
+  redis = await startRedis();
+  hub = await startHub(redis.url);
+  work = await mkdtemp(join(tmpdir(), "container-test-"));
+  example = await publishExampleFlist({ hub: hub.url, keys });
+});
+after(async () => {
+  await hub?.stop();
+  await redis?.stop();
+  if (work) {
+    assert.deepEqual(await mountsUnder(work), [], "no mount left under the test folder");
+    await rm(work, { recursive: true, force: true });
+  }
+});
+
+function container(name: string, data: Partial<Extract<Workload, { type: "container" }>["data"]>): Workload {
+  return { name, version: 0, description: "", type: "container", data: { flist: example.address, entrypoint: example.entrypoint, env: {}, secretEnv: {}, cpu: 1, memory: 64 * MiB, rootfsSize: 32 * MiB, mounts: [], ...data } } as Workload;
+}
+
+/** Asserts nothing of the container is left: process, runc state, mounts, netns, cgroups, folder. */
+async function assertGone(dataDir: string, workloadId: string, pid: number | null, p: ContainerProvisioner): Promise<void> {
+  const m = p.manager(dataDir, captureLogger().log);
+  if (pid) await waitFor("the container process to be gone", async () => !(await exists(`/proc/${pid}/stat`)) || (await readFile(`/proc/${pid}/stat`, "utf8")).includes(") Z"), 5000);
+  assert.deepEqual(await mountsUnder(join(dataDir, "container")), [], "no mount left");
+  assert.ok(!(await netnsList()).includes(netNames(`${dataDir}\0${workloadId}`).netns), "netns removed");
+  assert.deepEqual(await cgroupDirs(m.cgroupPath(workloadId)), [], "cgroups removed");
+  assert.equal(await exists(m.dir(workloadId)), false, "folder removed");
+  const runcRoot = join(dataDir, "container", ".runc");
+  assert.deepEqual((await readdir(runcRoot).catch(() => [])).filter((x) => x.endsWith(workloadId)), [], "no runc state");
+}
+
+async function pidOf(dataDir: string, id: string, p: ContainerProvisioner): Promise<number> {
+  const m = p.manager(dataDir, captureLogger().log);
+  const s = JSON.parse(await readFile(join(dataDir, "container", ".runc", m.runcId(id), "state.json"), "utf8")) as { init_process_pid: number };
+  return s.init_process_pid;
+}
+
+test("the busybox flist serves its page from the container's IP; secrets reach the container only", async () => {
+  const dataDir = join(work, "node-web");
+  const { log, text } = captureLogger();
+  const progress: string[] = [];
+  const secret = `s3cr3t-${Date.now()}-value`;
+  const w = container("web", { env: { GREETING: "hi" }, secretEnv: { API_TOKEN: seal(secret, sealKeys.publicKey) } });
+  const ctx = ctxFor(dataDir, 11, [w], log, progress);
+  const p = new ContainerProvisioner({ pollMs: 50 });
+  let pid: number | null = null;
+  try {
+    const r = await p.provision(ctx, w as never);
+    assert.equal(r.state, "running");
+    assert.match(String(r.ip), /^100\.(9[6-9]|10\d|11[01])\.\d+\.\d+$/);
+    assert.ok(progress.some((m) => /^fetching flist: \d+% of /.test(m)), `progress posted: ${progress.join(" | ")}`);
+    const res = await fetch(`http://${r.ip}/`);
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /Hello from a container on the grid/);
+    pid = await pidOf(dataDir, ctx.workloadId, p);
+    const environ = (await readFile(`/proc/${pid}/environ`, "utf8")).split("\0");
+    assert.ok(environ.includes(`API_TOKEN=${secret}`), "the secret is in the container's environment");
+    assert.ok(environ.includes("GREETING=hi"));
+    // Not in the node's logs, nor in any file the node wrote (the container's tmpfs included).
+    assert.ok(!text().includes(secret), "secret not in logs");
+    const grep = async (dir: string): Promise<string[]> => {
+      const hits: string[] = [];
+      for (const e of await readdir(dir, { withFileTypes: true })) {
+        const f = join(dir, e.name);
+        if (e.isDirectory()) hits.push(...await grep(f));
+        else if (e.isFile() && (await stat(f)).size < 64 * MiB && (await readFile(f)).includes(secret)) hits.push(f);
+      }
+      return hits;
+    };
+    assert.deepEqual(await grep(dataDir), [], "secret not on disk");
+    assert.deepEqual(await p.check(ctx), { ok: true });
+    // Idempotent: provisioning again adopts the same process.
+    const again = await p.provision(ctx, w as never);
+    assert.equal(again.ip, r.ip);
+    assert.equal(await pidOf(dataDir, ctx.workloadId, p), pid);
+    // Pause and resume (grace).
+    await p.pause(ctx, w as never);
+    assert.match(await readFile(`/proc/${pid}/status`, "utf8"), /State:\s+[DS]/);
+    await assert.rejects(fetch(`http://${r.ip}/`, { signal: AbortSignal.timeout(300) }));
+    const resumed = await p.resume(ctx, w as never);
+    assert.equal(resumed.state, "running");
+    assert.equal((await fetch(`http://${r.ip}/`)).status, 200);
+  } finally {
+    await p.deprovision(ctx, w as never);
+    await p.shutdown();
+  }
+  await assertGone(dataDir, ctx.workloadId, pid, p);
+  await p.deprovision(ctx, w as never); // idempotent
+});
+
+test("over its memory limit: killed, restarted, and the result says so", async () => {
+  const dataDir = join(work, "node-oom");
+  const { log } = captureLogger();
+  const w = container("hog", { memory: 16 * MiB, entrypoint: `/bin/sh -c "echo started; dd if=/dev/zero of=/dev/null bs=48M count=1; exec sleep 1000"` });
+  const ctx = ctxFor(dataDir, 12, [w], log);
+  const p = new ContainerProvisioner({ pollMs: 50, backoff: { baseMs: 100, maxMs: 1000 } });
+  try {
+    await p.provision(ctx, w as never);
+    const health = await waitFor("the OOM kill to be noticed", async () => { const h = await p.check(ctx); return h.ok ? null : h; }, 15_000);
+    assert.match(health.message ?? "", /out of memory \(over its 16 MiB limit\); restarted/);
+    const m = p.manager(dataDir, log);
+    await waitFor("the restart", () => (m.status(ctx.workloadId)?.state === "running" && m.status(ctx.workloadId)!.restarts >= 1));
+    const r = await p.provision(ctx, w as never);
+    assert.ok(Number(r.oomKills) >= 1);
+    assert.match(String(r.message), /out of memory/);
+    const out = await readFile(join(m.dir(ctx.workloadId), "logs", "output.log"), "utf8");
+    assert.ok(out.split("\n").filter((l) => l === "started").length >= 2, "it ran again after the kill");
+  } finally {
+    await p.deprovision(ctx, w as never);
+    await p.shutdown();
+  }
+  await assertGone(dataDir, ctx.workloadId, null, p);
+});
+
+test("after a node restart: a running container is adopted, a dead one recreated", async () => {
+  const dataDir = join(work, "node-restart");
+  const { log } = captureLogger();
+  const w = container("web", {});
+  const ctx = ctxFor(dataDir, 13, [w], log);
+  const first = new ContainerProvisioner({ pollMs: 50 });
+  const r = await first.provision(ctx, w as never);
+  const pid = await pidOf(dataDir, ctx.workloadId, first);
+  await first.shutdown(); // the node goes away; runc containers outlive it
+  const second = new ContainerProvisioner({ pollMs: 50 });
+  try {
+    assert.equal((await second.check(ctx)).ok, false, "the new node process does not know it yet");
+    const again = await second.provision(ctx, w as never);
+    assert.equal(again.ip, r.ip);
+    assert.equal(await pidOf(dataDir, ctx.workloadId, second), pid, "adopted, not restarted");
+    await second.shutdown();
+    process.kill(pid, "SIGKILL"); // dies while no node watches
+    await waitFor("the process to go", async () => !(await exists(`/proc/${pid}/cmdline`)) || (await readFile(`/proc/${pid}/stat`, "utf8")).includes(") Z"));
+    const third = new ContainerProvisioner({ pollMs: 50 });
+    const re = await third.provision(ctx, w as never);
+    assert.equal(re.ip, r.ip);
+    assert.notEqual(await pidOf(dataDir, ctx.workloadId, third), pid, "recreated");
+    assert.equal((await fetch(`http://${re.ip}/`)).status, 200);
+    await third.deprovision(ctx, w as never);
+    await third.shutdown();
+  } finally {
+    await second.deprovision(ctx, w as never);
+  }
+  await assertGone(dataDir, ctx.workloadId, pid, second);
+});
+
+test("start failures say why: missing entrypoint, bad flist", async () => {
+  const dataDir = join(work, "node-bad");
+  const { log } = captureLogger();
+  const p = new ContainerProvisioner({ pollMs: 50 });
+  const w1 = container("noexec", { entrypoint: "/bin/does-not-exist --flag" });
+  const ctx1 = ctxFor(dataDir, 14, [w1], log);
+  await assert.rejects(p.provision(ctx1, w1 as never), /entrypoint \/bin\/does-not-exist is not in the flist/);
+  await p.deprovision(ctx1, w1 as never);
+  await assertGone(dataDir, ctx1.workloadId, null, p);
+  const w2 = container("noflist", { flist: `${hub.url}/flists/${keys.publicKey}/no-such-flist` });
+  const ctx2 = ctxFor(dataDir, 15, [w2], log);
+  await assert.rejects(p.provision(ctx2, w2 as never), /bad flist .*not found/);
+  await p.deprovision(ctx2, w2 as never);
+  await assertGone(dataDir, ctx2.workloadId, null, p);
+  await p.shutdown();
+});

@@ -1,0 +1,37 @@
+// A WorkloadContext for driving the container provisioner directly (no ledger, no node daemon),
+// and the checks that a container left nothing behind.
+import { Writable } from "node:stream";
+import { readFile, stat } from "node:fs/promises";
+import { pino } from "pino";
+import { generateSealKeyPair, type Deployment, type SealKeyPair, type Workload } from "../../src/core/index.js";
+import type { WorkloadContext } from "../../src/node/provisioners/types.js";
+import { sh } from "../../src/node/container/sys.js";
+
+export const sealKeys: SealKeyPair = generateSealKeyPair();
+
+export function captureLogger(): { log: pino.Logger; text: () => string } {
+  let buf = "";
+  const out = new Writable({ write(c, _e, cb) { buf += c.toString(); cb(); } });
+  return { log: pino({ level: "debug" }, out), text: () => buf };
+}
+
+export function ctxFor(dataDir: string, contractId: number, workloads: Workload[], log: pino.Logger, progress: string[] = []): WorkloadContext {
+  const deployment = { version: 0, twinId: 1, nodeId: 1, metadata: "", description: "", signatureRequirement: { requests: [{ twinId: 1, weight: 1, required: false }], weightRequired: 1 }, workloads } as Deployment;
+  const c = workloads.find((w) => w.type === "container")!;
+  return {
+    nodeId: 1, contractId, twinId: 1, workloadId: `${contractId}-${c.name}`, deployment, dataDir, underlay: "127.0.0.1",
+    sealKeys, log, progress: (m) => { progress.push(m); }, signal: new AbortController().signal,
+  };
+}
+
+/** Every mount point under `prefix`. */
+export async function mountsUnder(prefix: string): Promise<string[]> {
+  const text = await readFile("/proc/self/mountinfo", "utf8");
+  return text.split("\n").filter(Boolean).map((l) => l.split(" ")[4]).filter((m) => m.startsWith(prefix));
+}
+
+export async function netnsList(): Promise<string[]> {
+  return (await sh("ip", ["netns", "list"])).split("\n").map((l) => l.split(" ")[0]).filter(Boolean);
+}
+
+export async function exists(p: string): Promise<boolean> { return stat(p).then(() => true, () => false); }
