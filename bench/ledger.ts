@@ -7,7 +7,7 @@
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 import { spawn } from "node:child_process";
 import { Agent, request } from "node:http";
-import { mkdtempSync, rmSync, writeFileSync, unlinkSync, existsSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -148,7 +148,7 @@ async function buildLog(dir: string, accounts: number, rounds: number): Promise<
       w.once("message", res); w.once("error", rej);
     }));
     for (const txs of await Promise.all(jobs)) for (let i = 0; i < txs.length; i += accounts) append(txs.slice(i, i + accounts));
-    process.stderr.write(`\rbuilding the replay log: ${txCount} transactions`);
+    process.stderr.write(`\rbuilding the replay log: ${txCount} transactions `);
   }
   process.stderr.write("\n");
   log.close();
@@ -160,24 +160,24 @@ async function replay(totalTxs: number) {
   try {
     const accounts = 1000;
     const txs = await buildLog(dir, accounts, Math.max(1, Math.round((totalTxs - 2 * accounts) / accounts)));
-    // First start: replays everything from genesis and leaves snapshots on the way, as a ledger
-    // that had been running would have (every 100,000 transactions).
+    // First start: replays everything from genesis. It leaves its snapshot 100,000 transactions
+    // behind the head: the longest tail the default policy (a snapshot every 100,000) can leave.
     let t0 = performance.now();
-    const c = await Chain.open({ dir, billingPeriod: 3600, gracePeriod: 7200, reportInterval: 60 });
+    const c = await Chain.open({ dir, billingPeriod: 3600, gracePeriod: 7200, reportInterval: 60, snapshotBlocks: 1e9, snapshotTxs: txs - 100_000 });
     const fullMs = performance.now() - t0;
     const height = c.height;
     await c.close();
-    // Second start, the one that counts: a bcdb process, from snapshot + tail to "ready".
+    // Second start, the one that counts: snapshot + the 100,000-tx tail (in-process: the ledger's own time).
+    t0 = performance.now();
+    const c2 = await Chain.open({ dir, billingPeriod: 3600, gracePeriod: 7200, reportInterval: 60, snapshotBlocks: 1e9, snapshotTxs: 1e12 });
+    const snapMs = performance.now() - t0;
+    if (c2.height !== height) throw new Error("replayed chain differs from the log");
+    await c2.close();
+    // And as a bcdb process, from spawn to its "ready" line.
     const led = await startBcdb(dir);
     const status = await new LedgerClient(led.url).status();
     await led.stop();
-    if (status.height < height) throw new Error("replayed chain is shorter than the log");
-    // In-process, to separate Node's own start-up from the ledger's.
-    t0 = performance.now();
-    const c2 = await Chain.open({ dir, billingPeriod: 3600, gracePeriod: 7200, reportInterval: 60 });
-    const snapMs = performance.now() - t0;
-    await c2.close();
-    if (existsSync(join(dir, "snapshot.json"))) unlinkSync(join(dir, "snapshot.json"));
+    if (status.height !== height) throw new Error("replayed chain differs from the log");
     return { txs, blocks: height + 1, fullMs, snapMs, processMs: led.readyMs };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -201,7 +201,7 @@ async function main(): Promise<void> {
     ["ratio included / verify ceiling", `${((100 * tp.txPerSec) / verifyPerSec).toFixed(1)} %`, "bar ≥ 40 %"],
     ["submit→inclusion p50", `${tp.p50.toFixed(1)} ms`, "bar < 50 ms"],
     ["submit→inclusion p99", `${tp.p99.toFixed(1)} ms`, ""],
-    [`start-up, ${rp.txs} txs, with snapshots`, `${(rp.snapMs / 1000).toFixed(2)} s`, `bar < 5 s; bcdb process to "ready": ${(rp.processMs / 1000).toFixed(2)} s`],
+    [`start-up, ${rp.txs} txs, snapshot + 100k-tx tail`, `${(rp.snapMs / 1000).toFixed(2)} s`, `bar < 5 s; bcdb process spawn to "ready": ${(rp.processMs / 1000).toFixed(2)} s`],
     [`full replay from genesis, no snapshot`, `${(rp.fullMs / 1000).toFixed(2)} s`, `${rp.blocks} blocks (reference)`],
   ];
   const w0 = Math.max(...rows.map((r) => r[0].length)), w1 = Math.max(...rows.map((r) => r[1].length));
