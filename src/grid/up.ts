@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync, statfsSy
 import { cpus, totalmem } from "node:os";
 import { resolve, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { connect } from "node:net";
 import { generateKeyPair, keyPairFromSeed, newMnemonic, UnavailableError, type KeyPair } from "../core/index.js";
 import { LedgerClient } from "../ledger/client/index.js";
 import { ConfigStore, Kosmos, parseDeploymentFile, type DeploymentView } from "../kosmos/index.js";
@@ -70,6 +71,14 @@ function pickNet(dir: string): GridNet {
     if (!subnetInUse(net.subnet, net.bridge)) return net;
   }
   throw new UnavailableError("no free 10.x.y.0/24 subnet for the grid's bridge");
+}
+
+function tcpOpen(host: string, port: number): Promise<true | undefined> {
+  return new Promise((res) => {
+    const c = connect({ host, port, timeout: 1000 }, () => { c.destroy(); res(true); });
+    c.on("error", () => res(undefined));
+    c.on("timeout", () => { c.destroy(); res(undefined); });
+  });
 }
 
 async function waitFor<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
@@ -186,6 +195,11 @@ export async function gridUp(opts: UpOptions): Promise<UpReport> {
       else if (p.stage === "workload") note(`  ${p.name}: ${p.state}${p.message ? ` (${p.message})` : ""}`);
     },
   });
+  // An `ok` from before a restart says nothing about now: wait until each 0-db answers again.
+  for (const w of result.workloads) {
+    const d = w.data as { ips?: string[]; port?: number };
+    if (w.type === "zdb" && d.ips?.[0] && d.port) await waitFor(`0-db ${w.name} at ${d.ips[0]}:${d.port}`, 30_000, () => tcpOpen(d.ips![0], d.port!));
+  }
   state.example = { name: spec.name, file: resolve(opts.example) };
   L.save(state);
 
