@@ -80,7 +80,10 @@ export class Chain {
   submit(raw: unknown): Promise<Receipt> {
     if (this.closed) return Promise.reject(new UnavailableError("the ledger is shutting down"));
     let tx: Tx;
-    try { tx = parseTx(raw); } catch (e) { return Promise.reject(e); }
+    try { tx = parseTx(raw); } catch (e) {
+      this.onRefused?.([{ code: e instanceof GridError ? e.code : "internal" }]);
+      return Promise.reject(e);
+    }
     const canon = canonicalJson(raw);
     return new Promise((resolve, reject) => {
       this.pending.push({ tx, raw, canon, submittedAt: this.now(), resolve, reject });

@@ -23,7 +23,8 @@ export class RecordFile {
     while (pos + HEADER <= total) {
       readSync(f.fd, head, 0, HEADER, pos);
       const len = head.readUInt32LE(0);
-      if (pos + HEADER + len > total) break;
+      // No record is empty: a zero length is a region the file system extended but never wrote.
+      if (len === 0 || pos + HEADER + len > total) break;
       f.offsets.push(pos);
       pos += HEADER + len;
     }

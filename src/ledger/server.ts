@@ -186,6 +186,13 @@ export function createLedgerServer(chain: Chain, opts: ServerOptions): { server:
   }
 
   function catchUp(sub: Sub): void {
+    try { catchUpChunk(sub); } catch (e) {
+      opts.log.warn({ err: String(e), next: sub.next }, "event catch-up failed; closing the subscription");
+      sub.ws.close(1011, "event log unreadable");
+    }
+  }
+
+  function catchUpChunk(sub: Sub): void {
     sub.catchingUp = true;
     let n = 0;
     while (sub.next <= chain.height && n < 500 && sub.ws.readyState === sub.ws.OPEN) {
