@@ -19,6 +19,7 @@ export { HubStore, parseHostPort, type NameRecord, type ZdbAddress } from "./sto
 export { createHubServer, type HubOptions } from "./server.js";
 export { layoutExampleFolder, EXAMPLE_ENTRYPOINT, EXAMPLE_PAGE, BUSYBOX } from "./example.js";
 export { main } from "./main.js";
+export { readShippedLogs, type LogTargetAddress, type ShippedLine } from "./logs.js";
 
 export interface PublishResult {
   /** http://HUB/flists/OWNER/NAME#HASH: pinned, so a node verifies the document too. */
