@@ -111,7 +111,8 @@ export class ContainerManager {
     const hash = specHash(spec);
     const dir = this.dir(spec.id);
     const prev = await this.load(spec.id);
-    const st = await rt.state(this.runcId(spec.id));
+    // Nothing saved: nothing to adopt, and no need to ask runc.
+    const st = prev || this.live.has(spec.id) ? await rt.state(this.runcId(spec.id)) : null;
     const l = this.live.get(spec.id);
     if (prev && prev.specHash === hash && st && (st.status === "running" || st.status === "paused")) {
       if (l) { l.spec = spec; return this.status(spec.id)!; }
@@ -161,9 +162,9 @@ export class ContainerManager {
       await out.close();
       await unlink(cfgPath).catch(() => {});
     }
-    const st = await rt.state(saved.runcId);
-    if (!st || st.status !== "running") throw new Error(`container ${spec.id} did not start (state: ${st?.status ?? "gone"})`);
-    return st.pid;
+    const pid = await rt.pid(saved.runcId);
+    if (!pid || !alive(pid)) throw new Error(`container ${spec.id} did not start (its process is gone right away; see ${join(dir, "logs", "output.log")})`);
+    return pid;
   }
 
   private track(spec: ContainerSpec, saved: Saved, pid: number, paused: boolean): void {

@@ -2,7 +2,7 @@
 // private namespace with a veth pair, point-to-point /30 from 100.96.0.0/12, the host side holding
 // .1 and the container .2, so the node (and anything on the host) reaches the container at its IP.
 import { createHash } from "node:crypto";
-import { writeFile, unlink } from "node:fs/promises";
+import { access, writeFile, unlink } from "node:fs/promises";
 import { sh } from "./sys.js";
 
 export interface NetPlan { netns: string; hostIf: string; ip: string; hostIp: string }
@@ -24,7 +24,8 @@ async function usedAddresses(): Promise<Set<string>> {
 }
 
 export async function netnsExists(netns: string): Promise<boolean> {
-  return (await sh("ip", ["netns", "list"])).split("\n").some((l) => l.split(" ")[0] === netns);
+  // `ip netns add` makes /run/netns/NAME (/var/run is /run): no process needed to look.
+  return access(`/run/netns/${netns}`).then(() => true, () => false);
 }
 
 /** The container's IP if its namespace is already set up. */
@@ -79,5 +80,5 @@ function ipToInt(ip: string): number { return ip.split(".").reduce((a, x) => a *
 export async function teardownNetns(key: string): Promise<void> {
   const n = netNames(key);
   if (await netnsExists(n.netns)) await sh("ip", ["netns", "del", n.netns]);
-  await sh("ip", ["link", "del", n.hostIf]).catch(() => {});
+  if (await access(`/sys/class/net/${n.hostIf}`).then(() => true, () => false)) await sh("ip", ["link", "del", n.hostIf]).catch(() => {});
 }

@@ -46,6 +46,10 @@ export class Runtime {
       throw e;
     }
   }
+  /** The init pid from runc's own state file (no process spawned), or null. */
+  async pid(id: string): Promise<number | null> {
+    try { return (JSON.parse(await readFile(`${this.root}/${id}/state.json`, "utf8")) as { init_process_pid: number }).init_process_pid; } catch { return null; }
+  }
   async kill(id: string, signal = "KILL"): Promise<void> { await sh(this.bin, [...this.base(), "kill", id, signal]).catch(() => {}); }
   async delete(id: string): Promise<void> {
     await sh(this.bin, [...this.base(), "delete", "--force", id]).catch(async (e: CommandError) => {

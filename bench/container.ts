@@ -1,0 +1,112 @@
+// Container start time (flist cached / uncached, beside bare `runc run` of the same unpacked root)
+// and flist build throughput (beside tar). Run as root: node dist/bench/container.js [--json] [--mb 200]
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { generateKeyPair, generateSealKeyPair, type Workload, type Deployment } from "../src/core/index.js";
+import { buildAndPublish, buildFromFolder, layoutExampleFolder, EXAMPLE_ENTRYPOINT, type ChunkSink } from "../src/flist/index.js";
+import { ContainerProvisioner } from "../src/node/provisioners/container.js";
+import { ociConfig } from "../src/node/container/oci.js";
+import type { WorkloadContext } from "../src/node/provisioners/types.js";
+import { startRedis, startHub } from "../test/flist/helpers.js";
+
+const args = process.argv.slice(2);
+const json = args.includes("--json");
+const buildMb = Number(args[args.indexOf("--mb") + 1]) || 200;
+const RUNS = 5;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
+const say = (s: string) => { if (!json) console.log(s); };
+
+const work = await mkdtemp(join(tmpdir(), "bench-container-"));
+const redis = await startRedis();
+const hub = await startHub(redis.url);
+const log = pino({ level: "silent" });
+const results: Record<string, unknown> = {};
+try {
+  // The image: the busybox example plus 40 MB of incompressible data, so fetching it costs something.
+  const tree = join(work, "image");
+  await layoutExampleFolder(tree);
+  await mkdir(join(tree, "data"));
+  for (let i = 0; i < 40; i++) await writeFile(join(tree, "data", `blob${i}`), randomBytes(1024 * 1024));
+  const pub = await buildAndPublish(tree, { hub: hub.url, keys: generateKeyPair(), name: "bench" });
+  results.imageBytes = pub.size;
+  const w = { name: "web", version: 0, description: "", type: "container", data: { flist: pub.address, entrypoint: EXAMPLE_ENTRYPOINT, env: {}, secretEnv: {}, cpu: 1, memory: 64 << 20, rootfsSize: 64 << 20, mounts: [] } } as Workload;
+  const ctx = (dataDir: string, cid: number): WorkloadContext => ({
+    nodeId: 1, contractId: cid, twinId: 1, workloadId: `${cid}-web`, dataDir, underlay: "127.0.0.1", sealKeys: generateSealKeyPair(), log, progress: () => {}, signal: new AbortController().signal,
+    deployment: { version: 0, twinId: 1, nodeId: 1, metadata: "", description: "", signatureRequirement: { requests: [{ twinId: 1, weight: 1, required: false }], weightRequired: 1 }, workloads: [w] } as Deployment,
+  });
+  const p = new ContainerProvisioner();
+  const uncached: number[] = [], cached: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const c = ctx(join(work, `node-u${i}`), 100 + i);
+    const t0 = process.hrtime.bigint();
+    await p.provision(c, w as never);
+    uncached.push(ms(t0));
+    await p.deprovision(c, w as never);
+  }
+  const warm = join(work, "node-warm");
+  await p.provision(ctx(warm, 200), w as never);
+  await p.deprovision(ctx(warm, 200), w as never);
+  for (let i = 0; i < RUNS; i++) {
+    const c = ctx(warm, 300 + i);
+    const t0 = process.hrtime.bigint();
+    await p.provision(c, w as never);
+    cached.push(ms(t0));
+    await p.deprovision(c, w as never);
+  }
+  await p.shutdown();
+  // The floor: runc run -d of the same unpacked root, its own namespaces (network included) and
+  // the same cgroup limits, no flist, no overlay, no prepared veth.
+  const floor: number[] = [];
+  const bundle = join(work, "bundle");
+  await mkdir(bundle);
+  const cfg = ociConfig({ rootfs: tree, args: ["/bin/httpd", "-f", "-p", "80", "-h", "/www"], env: ["PATH=/bin"], cwd: "/", hostname: "floor", netnsPath: "", cgroupsPath: "/grid/bench-floor", memoryBytes: 64 << 20, cpus: 1, pids: 4096, mounts: [] });
+  const linux = cfg.linux as { namespaces: Array<{ type: string; path?: string }> };
+  linux.namespaces = linux.namespaces.map((n) => (n.type === "network" ? { type: "network" } : n));
+  (cfg.root as { readonly: boolean }).readonly = true;
+  await writeFile(join(bundle, "config.json"), JSON.stringify(cfg));
+  const root = join(work, "runc-root");
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = process.hrtime.bigint();
+    execFileSync("runc", ["--root", root, "run", "-d", "--bundle", bundle, `floor${i}`], { stdio: "ignore" });
+    floor.push(ms(t0));
+    execFileSync("runc", ["--root", root, "delete", "--force", `floor${i}`], { stdio: "ignore" });
+  }
+  Object.assign(results, { uncachedStartMs: median(uncached), cachedStartMs: median(cached), runcFloorMs: median(floor), cachedOverFloor: median(cached) / median(floor) });
+  say(`image: ${(pub.size / 1e6).toFixed(1)} MB (busybox httpd + 40 MB data), ${RUNS} runs each, median`);
+  say(`  start, flist not cached (fetch + verify + materialise + start): ${median(uncached).toFixed(1)} ms`);
+  say(`  start, flist cached:                                            ${median(cached).toFixed(1)} ms`);
+  say(`  bare runc run -d of the same unpacked root (floor):             ${median(floor).toFixed(1)} ms`);
+  say(`  cached / floor: ${(median(cached) / median(floor)).toFixed(2)}x (bar: 1.5x)`);
+
+  // Build throughput: a folder of `buildMb` MB (files of 1-8 MB, incompressible).
+  const big = join(work, "big");
+  await mkdir(big);
+  let made = 0, n = 0;
+  while (made < buildMb * 1e6) { const sz = (1 + (n % 8)) * 1024 * 1024; await writeFile(join(big, `f${n++}`), randomBytes(sz)); made += sz; }
+  const nullSink: ChunkSink = { put: async () => {} };
+  let t0 = process.hrtime.bigint();
+  await buildFromFolder(big, nullSink);
+  const hashOnly = ms(t0);
+  t0 = process.hrtime.bigint();
+  await buildAndPublish(big, { hub: hub.url, keys: generateKeyPair(), name: "big" });
+  const withUpload = ms(t0);
+  t0 = process.hrtime.bigint();
+  execFileSync("tar", ["-cf", join(work, "big.tar"), "-C", big, "."]);
+  const tarMs = ms(t0);
+  const mb = made / 1e6;
+  Object.assign(results, { buildMB: mb, buildMBps: mb / (hashOnly / 1000), buildUploadMBps: mb / (withUpload / 1000), tarMBps: mb / (tarMs / 1000) });
+  say(`flist build of a ${mb.toFixed(0)} MB folder (${n} files):`);
+  say(`  build (read + chunk + hash):            ${(mb / (hashOnly / 1000)).toFixed(0)} MB/s`);
+  say(`  build + upload to the hub (0-db/Redis): ${(mb / (withUpload / 1000)).toFixed(0)} MB/s`);
+  say(`  tar -cf of the same folder:             ${(mb / (tarMs / 1000)).toFixed(0)} MB/s`);
+  if (json) console.log(JSON.stringify(results));
+} finally {
+  await hub.stop();
+  await redis.stop();
+  await rm(work, { recursive: true, force: true });
+}
