@@ -49,12 +49,12 @@ export function buildProgram(): Command {
   const program = new Command("grid").description("A whole grid on this machine: ledger, nodes, a demo user and an example deployment").showHelpAfterError();
   program.command("up").description("bring the local grid up (or report it if it is up), deploy the example, print how to reach it")
     .option("--data <dir>", "the grid's folder: state, keys, logs, node data", "./.grid")
-    .option("--nodes <n>", "how many nodes", positiveInt, 3)
+    .option("--nodes <n>", "how many nodes (default: 3, or as many as the grid in DIR has)", positiveInt)
     .option("--example <file>", "the deployment to make", DEFAULT_EXAMPLE)
     .option("--no-netns", "run nodes as plain processes on 127.0.0.1 even as root")
     .option("--timeout <seconds>", "how long to wait for the example to be ok", positiveInt, 90)
     .option("--json", "print one JSON document")
-    .action(async (o: { data: string; nodes: number; example: string; netns: boolean; timeout: number; json?: boolean }) => {
+    .action(async (o: { data: string; nodes?: number; example: string; netns: boolean; timeout: number; json?: boolean }) => {
       const r = await gridUp({ dir: o.data, nodes: o.nodes, example: o.example, noNetns: !o.netns, note, timeoutMs: o.timeout * 1000 });
       if (o.json) {
         const { ledger, nodes, user, deployment } = r;

@@ -16,14 +16,16 @@ import { runningPid, startDaemon } from "./procs.js";
 import { freePort } from "./ports.js";
 
 export const REPO = resolve(fileURLToPath(new URL("../../../", import.meta.url)));
-export const BIN = (name: string) => join(REPO, "bin", name);
+/** GRID_BIN_<NAME> (e.g. GRID_BIN_ZOS) points the launcher at another build of a daemon (development). */
+export const BIN = (name: string) => process.env[`GRID_BIN_${name.toUpperCase()}`] || join(REPO, "bin", name);
 export const DEFAULT_EXAMPLE = join(REPO, "examples", "hello.yaml");
 /** The example's password comes from this variable; the launcher makes one up when it is unset. */
 export const EXAMPLE_PASSWORD_ENV = "HELLO_ZDB_PASSWORD";
 
 export interface UpOptions {
   dir: string;
-  nodes: number;
+  /** How many nodes (default: as many as the grid had, or 3 for a new grid). */
+  nodes?: number;
   example: string;
   /** Force plain processes on 127.0.0.1 even as root. */
   noNetns?: boolean;
@@ -145,7 +147,7 @@ export async function gridUp(opts: UpOptions): Promise<UpReport> {
   L.save(state);
 
   // The nodes.
-  const count = Math.max(opts.nodes, state.nodes.length);
+  const count = Math.max(opts.nodes ?? (state.nodes.length || 3), state.nodes.length);
   const cap = nodeCapacity(dir, count);
   for (let i = 1; i <= count; i++) {
     let ns = state.nodes.find((n) => n.index === i);
@@ -159,7 +161,9 @@ export async function gridUp(opts: UpOptions): Promise<UpReport> {
     }
     if (net && ns.netns) ensureNodeNs(net, nodeNet(net, i));
   }
-  const started = await Promise.all(state.nodes.map((ns) => startNode(L, state, ns, cap, env, note)));
+  // One after the other, so node ids follow the nodes' order on a new grid.
+  const started: number[] = [];
+  for (const ns of state.nodes) started.push(await startNode(L, state, ns, cap, env, note));
   L.save(state);
   await waitFor(`${state.nodes.length} nodes up on the ledger`, 30_000, async () => {
     const up = await ledger.nodes({ status: "up", farmId: farm!.id });
@@ -192,7 +196,7 @@ export async function gridUp(opts: UpOptions): Promise<UpReport> {
       else if (p.stage === "unchanged") note(`  already deployed (contract ${p.contractId})`);
       else if (p.stage === "submitted") note(`  submitted: contract ${p.contractId}`);
       else if (p.stage === "approved") note(`  approved`);
-      else if (p.stage === "workload") note(`  ${p.name}: ${p.state}${p.message ? ` (${p.message})` : ""}`);
+      else if (p.stage === "workload") note(`  ${p.name}: ${p.state === "pending" ? "waiting for the node" : p.state}${p.message ? ` (${p.message})` : ""}`);
     },
   });
   // An `ok` from before a restart says nothing about now: wait until each 0-db answers again.
