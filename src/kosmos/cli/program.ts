@@ -3,6 +3,7 @@ import { createInterface } from "node:readline/promises";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { ConflictError, ValidationError, newMnemonic, formatBytes } from "../../core/index.js";
 import { readSecretInput } from "../config/index.js";
+import { LedgerClient } from "../../ledger/client/index.js";
 import { parseDeploymentFile } from "../spec/index.js";
 import { describeNeed } from "../planner.js";
 import type { DeployProgress, Plan } from "../sdk.js";
@@ -135,7 +136,8 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
     .addOption(new Option("--status <status>", "only nodes that are up or down").choices(["up", "down"]))
     .action(async (o: { farm?: number; status?: "up" | "down" }, cmd: Command) => {
       const c = ctx(cmd);
-      const nodes = await (await c.kosmos()).nodes({ farmId: o.farm, status: o.status });
+      // Read-only: needs no identity.
+      const nodes = await new LedgerClient(c.ledgerUrl()).nodes({ farmId: o.farm, status: o.status });
       c.out.result(nodes.map((n) => ({ id: n.id, farmId: n.farmId, status: n.status, free: n.free, capacity: n.capacity, underlay: n.underlay })), () =>
         nodes.length ? table(["ID", "FARM", "STATUS", "FREE", "UNDERLAY"], nodes.map((n) => [String(n.id), String(n.farmId), n.status, capacityText(n.free), n.underlay])) : "no nodes");
     });
