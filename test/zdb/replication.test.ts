@@ -1,0 +1,58 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as path from "node:path";
+import { Redis } from "ioredis";
+import { startZdbProc, tmpDir, waitFor } from "./helpers.js";
+
+test("replica follows the master; after kill -9 of the master it holds every acknowledged write", async (t) => {
+  const dir = tmpDir(t);
+  const master = await startZdbProc(t, path.join(dir), ["--admin", "adm", "--sync", "--sync-replicas", "1"]);
+  // With --sync-replicas 1 the master acknowledges no write until a replica holds it, so the
+  // replica comes first.
+  const rdir = path.join(dir, "replica");
+  const replica = await startZdbProc(t, rdir, ["--replicate", `127.0.0.1:${master.port}`, "--replicate-password", "adm", "--sync"]);
+  const r = new Redis({ port: replica.port, host: "127.0.0.1" });
+  t.after(() => r.disconnect());
+  const m = new Redis({ port: master.port, host: "127.0.0.1", maxRetriesPerRequest: 0, retryStrategy: () => null });
+  m.on("error", () => {});
+  t.after(() => m.disconnect());
+  await m.call("AUTH", "adm");
+  await m.call("NSNEW", "ns1");
+  await m.call("NSSET", "ns1", "password", "pw");
+
+  await waitFor(async () => (await r.call("NSLIST") as string[]).includes("ns1"), "namespace to replicate");
+
+  await m.call("SELECT", "ns1", "pw");
+  const acked = new Map<string, string>();
+  let stop = false;
+  const load = (async () => {
+    for (let i = 0; !stop; i++) {
+      const k = `k${i}`, v = `v${i}`.repeat(1 + (i % 7));
+      try { await m.call("SET", k, v); acked.set(k, v); } catch { return; }
+      if (i % 10 === 0 && i >= 10) { try { await m.call("DEL", `k${i - 5}`); acked.delete(`k${i - 5}`); } catch { return; } }
+    }
+  })();
+  await waitFor(() => acked.size > 300, "replicated writes");
+  // replica serves reads meanwhile, and refuses writes
+  await r.call("SELECT", "ns1", "pw");
+  await assert.rejects(r.call("SET", "x", "y"), /read-only/);
+  await master.kill9();
+  stop = true;
+  await load;
+
+  const keys = [...acked.keys()];
+  const vals = await r.pipeline(keys.map((k) => ["get", k])).exec();
+  const missing = keys.filter((k, i) => vals![i][1] !== acked.get(k));
+  assert.deepEqual(missing, [], `replica holds all ${keys.length} acknowledged keys`);
+  assert.equal(await r.get("k5"), null, "deletes replicated too");
+  const info = await r.call("NSINFO", "ns1") as string;
+  assert.match(info, /password: yes/);
+
+  // a restarted master with the replica reattaching resumes without duplicating history
+  const master2 = await startZdbProc(t, path.join(dir), ["--admin", "adm"]);
+  const m2 = new Redis({ port: master2.port, host: "127.0.0.1" });
+  t.after(() => m2.disconnect());
+  await m2.call("SELECT", "ns1", "pw");
+  const before = await m2.call("DBSIZE");
+  assert.ok(Number(before) >= keys.length);
+});
