@@ -66,7 +66,7 @@ export class VolumeProvisioner implements Provisioner<"volume"> {
     return { path: mount, size: w.data.size, quota: true };
   }
 
-  async deprovision(ctx: WorkloadContext): Promise<void> {
+  async deprovision(ctx: WorkloadContext, _w?: Volume): Promise<void> {
     const { mount, image, dir } = this.paths(ctx);
     if (this.root && (await exists(mount)) && (await isMounted(mount))) {
       // A busy mount (a process still inside) is detached lazily rather than blocking the removal.
@@ -85,7 +85,7 @@ export class VolumeProvisioner implements Provisioner<"volume"> {
     return this.provision(ctx, w);
   }
 
-  async check(ctx: WorkloadContext): Promise<{ ok: boolean; message?: string }> {
+  async check(ctx: WorkloadContext, _w?: Volume): Promise<{ ok: boolean; message?: string }> {
     const { mount } = this.paths(ctx);
     if (!(await exists(mount))) return { ok: false, message: `${mount} is missing` };
     if (this.root && !(await isMounted(mount))) return { ok: false, message: `${mount} is not mounted` };

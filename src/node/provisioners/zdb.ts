@@ -91,12 +91,12 @@ export class ZdbProvisioner implements Provisioner<"zdb"> {
     return this.result(ctx);
   }
 
-  async deprovision(ctx: WorkloadContext): Promise<void> {
+  async deprovision(ctx: WorkloadContext, _w?: Zdb): Promise<void> {
     if (!(await this.exists(ctx.workloadId))) return;
     await (await this.zdb()).call("NSDEL", ctx.workloadId);
   }
 
-  async pause(ctx: WorkloadContext): Promise<void> {
+  async pause(ctx: WorkloadContext, _w?: Zdb): Promise<void> {
     const s = await this.zdb();
     if (!(await this.exists(ctx.workloadId))) throw new Error(`namespace ${ctx.workloadId} is missing`);
     await s.call("NSSET", ctx.workloadId, "password", randomBytes(24).toString("hex"));
@@ -107,7 +107,7 @@ export class ZdbProvisioner implements Provisioner<"zdb"> {
     return this.provision(ctx, w);
   }
 
-  async check(ctx: WorkloadContext): Promise<{ ok: boolean; message?: string }> {
+  async check(ctx: WorkloadContext, _w?: Zdb): Promise<{ ok: boolean; message?: string }> {
     try {
       return (await this.exists(ctx.workloadId)) ? { ok: true } : { ok: false, message: `namespace ${ctx.workloadId} is missing` };
     } catch (err) {
