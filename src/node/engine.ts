@@ -94,7 +94,8 @@ export class Engine {
   apply(c: ContractView, verdict: Verdict): void {
     const mine = [...this.tasks.values()].filter((t) => t.contractId === c.id);
     if (c.state === "deleted") {
-      for (const t of mine) t.setDesired(null, { contractGone: true });
+      const reason = c.deletedReason ? `contract deleted: ${c.deletedReason}` : "contract deleted";
+      for (const t of mine) t.setDesired(null, { version: c.approvedVersion ?? 0, reason });
       this.rejected.delete(c.id);
       return;
     }
@@ -117,12 +118,12 @@ export class Engine {
         hash: sha256Hex(canonicalJson(w)), mode: c.state === "grace" ? "pause" : "run",
       });
     }
-    for (const t of mine) if (!wanted.has(t.id)) t.setDesired(null);
+    for (const t of mine) if (!wanted.has(t.id)) t.setDesired(null, { version: verdict.version, reason: `removed by version ${verdict.version}` });
   }
 
   /** The ledger has never heard of this contract: whatever is held for it goes. */
   forget(contractId: number): void {
-    for (const t of this.tasks.values()) if (t.contractId === contractId) t.setDesired(null, { contractGone: true });
+    for (const t of this.tasks.values()) if (t.contractId === contractId) t.setDesired(null, { version: 0, reason: "contract unknown to the ledger" });
   }
 
   async stop(): Promise<void> {

@@ -51,7 +51,7 @@ export class WorkloadTask {
   private lastProgress = 0;
   /** The contract's latest version, for a `deleted` result after an update removed the workload. */
   private lastVersion = 0;
-  private contractGone = false;
+  private removalReason = "removed";
   private stopped = false;
   private idle?: () => void;
 
@@ -65,10 +65,11 @@ export class WorkloadTask {
     return this.refused !== undefined;
   }
 
-  setDesired(d: Desired | null, opts: { contractGone?: boolean } = {}): void {
+  /** `removal` says why the workload goes (for its `deleted` result) and the contract's version then. */
+  setDesired(d: Desired | null, removal?: { version: number; reason: string }): void {
     const prev = this.desired;
     if (d) this.lastVersion = d.version;
-    this.contractGone = opts.contractGone ?? false;
+    if (removal) { this.lastVersion = Math.max(this.lastVersion, removal.version); this.removalReason = removal.reason; }
     if (prev !== undefined && prev !== null && d !== null && prev.hash === d.hash && prev.mode === d.mode) return;
     if (prev === null && d === null) return;
     // A removal, or a new spec, makes whatever runs now moot.
@@ -248,6 +249,6 @@ export class WorkloadTask {
     await this.host.store.delete(this.id);
     this.host.onReleased(this.id);
     this.host.log.info({ workload: this.id }, "workload removed");
-    if (report && !this.contractGone) this.host.results.post(r.contractId, this.lastVersion, r.name, "deleted", "removed by an update");
+    if (report) this.host.results.post(r.contractId, this.lastVersion, r.name, "deleted", this.removalReason);
   }
 }
