@@ -1,0 +1,37 @@
+// A contract that runs out of funds: its workloads are paused during grace (the 0-db namespace no
+// longer opens with the user's password), then removed when the ledger deletes the contract.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { GiB } from "../../src/core/index.js";
+import {
+  startLedger, stopProc, newUser, newFarm, startZos, cleanupNode, zdbWorkload, deployment, createContract, waitResult, nsList,
+  tempDir, freePort, waitFor,
+} from "./grid.js";
+import { redisCli } from "./helpers.js";
+
+test("out of funds: paused in grace, deleted after it", async (t) => {
+  const tmp = await tempDir("zos-e2e-billing");
+  const ledger = await startLedger(join(tmp.path, "ledger"), ["--billing-period", "1", "--grace-period", "3"]);
+  const zdbPort = await freePort();
+  const nodeDir = join(tmp.path, "node");
+  let zos: Awaited<ReturnType<typeof startZos>> | undefined;
+  t.after(async () => { await stopProc(zos?.proc); await cleanupNode(nodeDir); await stopProc(ledger.proc); await tmp.remove(); });
+  const client = ledger.client;
+  const farmId = await newFarm(client);
+  zos = await startZos(ledger.url, farmId, nodeDir, { zdbPort, extra: ["--hru", "2000GiB"] });
+  const { sealKey } = await client.node(zos.nodeId);
+  const user = await newUser(client, 1);
+  const contractId = await createContract(user, deployment(user, zos.nodeId, [zdbWorkload("db", "pw-db", sealKey, 1000 * GiB)]));
+  const ns = `${contractId}-db`;
+  await waitFor("contract in grace", async () => (await client.contract(contractId)).state === "grace", 15_000);
+  const paused = await waitResult(client, contractId, "db", "paused");
+  assert.equal(paused.state, "grace");
+  assert.equal(await redisCli(zdbPort, "SELECT", ns, "pw-db"), "Access denied");
+  assert.ok((await nsList(zdbPort)).includes(ns), "paused, not removed: the data stays during grace");
+
+  const deleted = await waitResult(client, contractId, "db", "deleted", 15_000);
+  assert.equal(deleted.state, "deleted");
+  assert.equal(deleted.deletedReason, "out of funds");
+  await waitFor("namespace removed", async () => !(await nsList(zdbPort)).includes(ns));
+});
