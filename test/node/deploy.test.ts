@@ -88,17 +88,24 @@ test("deploy a 0-db namespace, use it with its password, update it, cancel it", 
   await waitFor("node reports nothing used", async () => (await client.node(zos!.nodeId)).used.hru === 0);
 });
 
-test("a workload type this node does not support gets an error result saying so", async (t) => {
+test("a workload type this node does not support gets an error result saying so; /metrics is read-only", async (t) => {
   const tmp = await tempDir("zos-e2e-unsupported");
   const ledger = await startLedger(join(tmp.path, "ledger"));
   const nodeDir = join(tmp.path, "node");
   let zos: Awaited<ReturnType<typeof startZos>> | undefined;
   t.after(async () => { await stopProc(zos?.proc); await cleanupNode(nodeDir); await stopProc(ledger.proc); await tmp.remove(); });
   const farmId = await newFarm(ledger.client);
-  zos = await startZos(ledger.url, farmId, nodeDir, { zdbPort: await freePort() });
+  const metricsPort = await freePort();
+  zos = await startZos(ledger.url, farmId, nodeDir, { zdbPort: await freePort(), extra: ["--metrics-port", String(metricsPort)] });
   const user = await newUser(ledger.client);
   const gw: Workload = { name: "gw", type: "gateway-fqdn-proxy", version: 0, description: "", data: { fqdn: "example.com", backends: ["http://10.0.0.1:80"], tlsPassthrough: false } };
   const contractId = await createContract(user, deployment(user, zos.nodeId, [gw]));
   const c = await waitResult(ledger.client, contractId, "gw", "error");
   assert.equal(c.results.gw.message, "workload type gateway-fqdn-proxy is not supported by this node");
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  assert.match(text, /zos_workloads\{state="refused"\} 1/);
+  const height = Number(/zos_last_processed_height (\d+)/.exec(text)?.[1]);
+  assert.ok(height > 0, "the node reports how far it has processed the ledger");
+  assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { method: "POST" })).status, 405);
+  assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/anything`)).status, 404);
 });
