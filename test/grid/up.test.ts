@@ -1,0 +1,107 @@
+// The local grid end to end, real processes: `grid up --json --nodes 2` → the example's 0-db answers
+// redis-cli with its password (and refuses a wrong one) → kosmos ls/show list it → cancel → gone →
+// `grid up` again finds it by name → `grid down` leaves no process, namespace or link.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, existsSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runBin, waitFor } from "../kosmos/helpers.js";
+import { LedgerClient } from "../../src/ledger/client/index.js";
+
+const root = process.getuid?.() === 0;
+
+function redis(host: string, port: number, ...cmds: string[][]): string {
+  // One redis-cli session: SELECT then the commands, each on its own line.
+  const input = cmds.map((c) => c.join(" ")).join("\n") + "\n";
+  const r = spawnSync("redis-cli", ["-h", host, "-p", String(port)], { input, encoding: "utf8", timeout: 10_000 });
+  return (r.stdout ?? "") + (r.stderr ?? "");
+}
+
+function leftovers(dir: string, tag: string): { pids: string; netns: string; links: string } {
+  const pg = spawnSync("pgrep", ["-f", dir], { encoding: "utf8" });
+  const pids = (pg.stdout ?? "").split("\n").filter((p) => p && Number(p) !== process.pid).join(" ");
+  const netns = execFileSync("ip", ["netns", "list"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).split("\n").filter((l) => l.includes(tag)).join(" ");
+  const links = execFileSync("ip", ["-o", "link"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).split("\n").filter((l) => l.includes(tag)).join(" ");
+  return { pids, netns, links };
+}
+
+test("grid up → 0-db works with its password → kosmos ls/show → down/up comes back → cancel → down leaves nothing", { timeout: 180_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "grid-e2e-"));
+  const data = join(dir, "g");
+  const password = "e2e-" + Math.random().toString(36).slice(2);
+  const env = { HELLO_ZDB_PASSWORD: password };
+  t.after(async () => {
+    await runBin("grid", ["down", "--data", data], {}, undefined, 60_000);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const up = await runBin("grid", ["up", "--json", "--nodes", "2", "--data", data], env, undefined, 120_000);
+  assert.equal(up.code, 0, up.stderr);
+  const r = up.json();
+  assert.equal(r.nodes.length, 2);
+  assert.equal(new Set(r.nodes.map((n: { underlay: string }) => n.underlay)).size, 2, "each node has its own address");
+  if (root) for (const n of r.nodes) assert.match(n.netns, /^grid-[0-9a-f]{6}-n\d$/);
+  assert.match(r.ledger, /^http:\/\//);
+  assert.equal(r.deployment.name, "hello");
+  const zdb = r.deployment.workloads.find((w: { type: string }) => w.type === "zdb");
+  assert.equal(zdb.state, "ok");
+  const { namespace, ips, port } = zdb.data as { namespace: string; ips: string[]; port: number };
+  assert.ok(r.nodes.some((n: { underlay: string }) => n.underlay === ips[0]), "the 0-db is at one of the nodes' addresses");
+  assert.match(up.stderr, /starting the ledger/, "progress on stderr");
+  assert.equal(statSync(join(data, "user", ".passphrase")).mode & 0o777, 0o600);
+
+  // The 0-db answers with the right password, refuses a wrong one.
+  const ok = redis(ips[0], port, ["SELECT", namespace, password], ["SET", "k", "v"], ["GET", "k"]);
+  assert.match(ok, /OK[\s\S]*v/, ok);
+  const wrong = redis(ips[0], port, ["SELECT", namespace, "not-the-password"]);
+  assert.doesNotMatch(wrong, /^OK/m, wrong);
+  assert.match(wrong, /ERR|denied|password/i);
+
+  // The ledger holds no clear-text password.
+  const ledger = new LedgerClient(r.ledger);
+  assert.ok(!JSON.stringify(await ledger.contracts({})).includes(password));
+
+  // kosmos as the demo user, with the env lines the launcher prints.
+  const user = { KOSMOS_HOME: join(data, "user"), KOSMOS_PASSPHRASE: readFileSync(join(data, "user", ".passphrase"), "utf8").trim(), KOSMOS_LEDGER: r.ledger };
+  const ls = await runBin("kosmos", ["ls", "--json"], user);
+  assert.equal(ls.code, 0, ls.stderr);
+  assert.deepEqual(ls.json().map((d: { name: string; contractId: number }) => [d.name, d.contractId]), [["hello", r.deployment.contractId]]);
+  const show = await runBin("kosmos", ["show", "hello", "--json"], user);
+  assert.equal(show.json().workloads[0].data.namespace, namespace);
+
+  // Up again while up: it just reports, with the same deployment.
+  const again = await runBin("grid", ["up", "--json", "--nodes", "2", "--data", data], env, undefined, 60_000);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(again.json().deployment.contractId, r.deployment.contractId);
+  assert.match(again.stderr, /already running/);
+
+  // Down, then up: the same grid comes back (same node ids, same contract, the data still there).
+  const firstDown = await runBin("grid", ["down", "--data", data], {}, undefined, 60_000);
+  assert.equal(firstDown.code, 0, firstDown.stderr);
+  assert.equal((await runBin("grid", ["status", "--json", "--data", data], {})).json().running, false);
+  const back = await runBin("grid", ["up", "--json", "--nodes", "2", "--data", data], env, undefined, 120_000);
+  assert.equal(back.code, 0, back.stderr);
+  assert.deepEqual(back.json().nodes.map((n: { id: number }) => n.id), r.nodes.map((n: { id: number }) => n.id));
+  assert.equal(back.json().deployment.contractId, r.deployment.contractId, "found by name, not deployed twice");
+  assert.match(back.stderr, /already deployed/);
+  await waitFor("the 0-db to answer with the data written before down", 15_000, () => /OK[\s\S]*v/.test(redis(ips[0], port, ["SELECT", namespace, password], ["GET", "k"])));
+
+  // Cancel: the contract is gone and the namespace with it.
+  const cancel = await runBin("kosmos", ["cancel", "hello", "--json"], user);
+  assert.equal(cancel.code, 0, cancel.stderr);
+  assert.deepEqual((await runBin("kosmos", ["ls", "--json"], user)).json(), []);
+  await waitFor("the namespace to be removed", 15_000, () => !/OK/.test(redis(ips[0], port, ["SELECT", namespace, password])));
+
+  // Down: nothing left.
+  const status = await runBin("grid", ["status", "--json", "--data", data], {});
+  assert.equal(status.json().running, true);
+  const tag = r.nodes[0].netns ? r.nodes[0].netns.split("-")[1] : "none";
+  const down = await runBin("grid", ["down", "--data", data], {}, undefined, 60_000);
+  assert.equal(down.code, 0, down.stderr);
+  const left = leftovers(data, tag);
+  assert.deepEqual(left, { pids: "", netns: "", links: "" });
+  assert.equal((await runBin("grid", ["status", "--json", "--data", data], {})).json().running, false);
+  assert.ok(existsSync(join(data, "ledger")), "the data stays for the next up");
+});
