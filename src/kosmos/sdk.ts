@@ -183,11 +183,11 @@ export class Kosmos {
     const progress = opts.onProgress ?? (() => {});
     const twinId = await this.twinId();
     const plan = await this.plan(spec);
-    progress({ stage: "planned", plan });
     const { deployment, changed } = buildDeployment({
       spec, twinId, nodeId: plan.node.id, privateKey: this.keys.privateKey, sealSecret: sealerFor(plan.node.sealKey),
       previous: plan.existing?.deployment,
     });
+    if (changed) progress({ stage: "planned", plan });
     if (plan.existing && !changed) {
       progress({ stage: "unchanged", contractId: plan.existing.id });
       const view = opts.wait === false ? viewOf(plan.existing) : await this.waitSettled(plan.existing.id, deployment.version - 1, opts, progress);
