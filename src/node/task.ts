@@ -70,7 +70,11 @@ export class WorkloadTask {
     const prev = this.desired;
     if (d) this.lastVersion = d.version;
     if (removal) { this.lastVersion = Math.max(this.lastVersion, removal.version); this.removalReason = removal.reason; }
-    if (prev !== undefined && prev !== null && d !== null && prev.hash === d.hash && prev.mode === d.mode) return;
+    if (prev !== undefined && prev !== null && d !== null && prev.hash === d.hash && prev.mode === d.mode) {
+      // Another workload of the contract changed: this one stays as it is, under the new version.
+      this.desired = d;
+      return;
+    }
     if (prev === null && d === null) return;
     // A removal, or a new spec, makes whatever runs now moot.
     if (this.running && (d === null || (prev && prev.hash !== d.hash))) this.abort.abort(new Error("workload changed"));

@@ -30,6 +30,8 @@ export class Watcher {
   private pending = new Set<number>();
   private chain: Promise<void> = Promise.resolve();
   private stopped = false;
+  private persistedAt = 0;
+  private lastHeight = -1;
 
   constructor(private readonly o: WatcherOptions) {}
 
@@ -60,7 +62,13 @@ export class Watcher {
       this.pending.clear();
       this.chain = this.chain.then(async () => {
         await Promise.all(ids.map((id) => this.refresh(id)));
-        await this.o.cursor.set(height);
+        // Blocks without events for this node need no fsync each: resuming from a slightly older
+        // height only replays blocks that hold nothing for us.
+        if (ids.length > 0 || Date.now() - this.persistedAt > 30_000) {
+          await this.o.cursor.set(height);
+          this.persistedAt = Date.now();
+        }
+        this.lastHeight = height;
         this.o.onBlock?.(height, time);
       });
       return;
@@ -105,5 +113,6 @@ export class Watcher {
     this.stopped = true;
     this.sub?.close();
     await this.chain.catch(() => {});
+    if (this.lastHeight >= 0) await this.o.cursor.set(this.lastHeight).catch(() => {});
   }
 }

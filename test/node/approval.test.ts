@@ -57,11 +57,13 @@ test("a deployment lacking a required signer is not touched until it is approved
   const d = deployment(user, zos.nodeId, [zdbWorkload("db", "pw-db", sealKey, 16 * MiB)], {
     requests: [{ twinId: user.twinId, weight: 1, required: true }, { twinId: cosigner.twinId, weight: 1, required: true }], weightRequired: 2,
   });
-  const contractId = await createContract(user, d);
+  const receipt = await user.signer.send("contract.create", { deployment: d, deploymentSignature: signDeployment(d, user.keys.privateKey) });
+  const ev = receipt.events?.find((e) => e.type === "contract.created");
+  const contractId = ev && ev.type === "contract.created" ? ev.contractId : NaN;
   const created = await client.contract(contractId);
   assert.equal(created.approved, false);
-  // Wait until the node has processed past the contract's creation, then check it did nothing.
-  const h = (await client.status()).height;
+  // Wait until the node has processed the contract's creation, then check it did nothing.
+  const h = receipt.height;
   await waitFor("node processed the creation", async () => JSON.parse(await readFile(join(nodeDir, "cursor.json"), "utf8")).height >= h);
   assert.deepEqual((await client.contract(contractId)).results, {});
   assert.ok(!(await nsList(zdbPort)).some((n) => n.startsWith(`${contractId}-`)));
