@@ -261,7 +261,7 @@ export class Chain {
     }
 
     // The last block must be whole and sound; a checksum failure there is a torn write of its payload.
-    try { this.blocks.read(this.blocks.count - 1); } catch {
+    if (this.blocks.count > 1) try { this.blocks.read(this.blocks.count - 1); } catch {
       this.opts.log?.warn({ height: this.blocks.count - 1 }, "the last block fails its checksum; cutting it off");
       this.blocks.truncate(this.blocks.count - 1);
     }

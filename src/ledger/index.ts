@@ -71,10 +71,18 @@ export async function main(argv: string[]): Promise<void> {
     .option("--log-level <level>", "pino log level", "info")
     .action(async (o) => {
       const logger = pino({ level: o.logLevel, base: { name: "bcdb" } }, pino.destination(2));
-      const led = await startLedger({
-        dir: o.data, host: o.host, port: o.port, faucet: o.faucet, blockInterval: o.blockInterval,
-        billingPeriod: o.billingPeriod, gracePeriod: o.gracePeriod, reportInterval: o.reportInterval, snapshotBlocks: o.snapshotBlocks, logger,
-      });
+      let led: RunningLedger;
+      try {
+        led = await startLedger({
+          dir: o.data, host: o.host, port: o.port, faucet: o.faucet, blockInterval: o.blockInterval,
+          billingPeriod: o.billingPeriod, gracePeriod: o.gracePeriod, reportInterval: o.reportInterval, snapshotBlocks: o.snapshotBlocks, logger,
+        });
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        logger.fatal({ err: msg }, "cannot start");
+        process.stderr.write(`bcdb: cannot start: ${msg}\n`);
+        process.exit(1);
+      }
       process.stdout.write(JSON.stringify({ url: led.url, height: led.chain.height }) + "\n");
       logger.info({ url: led.url, height: led.chain.height, data: o.data, faucet: o.faucet }, "ledger ready");
       let stopping = false;
