@@ -270,7 +270,7 @@ export class Chain {
 
     const genesisBlock = decodeBlock(this.blocks.read(0));
     const g = genesisBlock.genesis!;
-    for (const [k, v] of Object.entries({ billingPeriod: this.opts.billingPeriod, gracePeriod: this.opts.gracePeriod, reportInterval: this.opts.reportInterval })) {
+    for (const [k, v] of Object.entries({ billingPeriod: this.opts.billingPeriod, gracePeriod: this.opts.gracePeriod })) {
       if (g[k as keyof Genesis] !== v) this.opts.log?.warn({ [k]: g[k as keyof Genesis], requested: v }, `${k} is fixed at genesis; keeping the chain's value`);
     }
 

@@ -65,7 +65,7 @@ export async function main(argv: string[]): Promise<void> {
     .option("--block-interval <ms>", "heartbeat: make a block at least this often", int("--block-interval", 1), 1000)
     .option("--billing-period <seconds>", "billing period in ledger seconds (fixed at genesis)", int("--billing-period", 1), 3600)
     .option("--grace-period <seconds>", "grace before an unfunded contract is deleted (fixed at genesis)", int("--grace-period", 0), 7200)
-    .option("--report-interval <seconds>", "nodes' report interval; a node is down after 3 without a report (fixed at genesis)", int("--report-interval", 1), 60)
+    .option("--report-interval <seconds>", "nodes' report interval; a node is down after 3 without a report", int("--report-interval", 1), 10)
     .option("--snapshot-blocks <n>", "snapshot the state every n blocks", int("--snapshot-blocks", 1), 1000)
     .option("--json", "logs as JSON lines (they are anyway; kept for scripts)", false)
     .option("--log-level <level>", "pino log level", "info")

@@ -110,14 +110,14 @@ export function createLedgerServer(chain: Chain, opts: ServerOptions): { server:
           const f: NodeFilter = { farmId: optNum("farmId"), cru: optNum("cru"), mru: optNum("mru"), sru: optNum("sru"), hru: optNum("hru") };
           const status = q.get("status");
           if (status !== null && status !== "up" && status !== "down") throw new ValidationError(`status is "up" or "down", not "${status}"`);
-          const out = [...s.nodes.values()].map((n) => nodeView(n, chain.committed.time, s.genesis)).filter((n) =>
+          const out = [...s.nodes.values()].map((n) => nodeView(n, chain.committed.time, chain.opts.reportInterval)).filter((n) =>
             (f.farmId === undefined || n.farmId === f.farmId) && (status === null || n.status === status)
             && (["cru", "mru", "sru", "hru"] as const).every((k) => f[k] === undefined || n.free[k] >= f[k]!));
           return send(res, 200, out);
         }
         const n = s.nodes.get(id(parts[1], "node id"));
         if (!n) throw new NotFoundError(`node ${parts[1]} does not exist`);
-        return send(res, 200, nodeView(n, chain.committed.time, s.genesis));
+        return send(res, 200, nodeView(n, chain.committed.time, chain.opts.reportInterval));
       }
       case "contracts": {
         if (parts.length === 1) {

@@ -79,13 +79,14 @@ export function contractView(c: ContractRec): Contract {
   return structuredClone(rest);
 }
 
-export function nodeView(n: NodeRec, ledgerTime: number, g: Genesis): NodeInfo {
+/** A node is down after three report intervals of ledger time without a report. */
+export function nodeView(n: NodeRec, ledgerTime: number, reportInterval: number): NodeInfo {
   const last = n.lastReportAt ?? n.registeredAt;
   return {
     id: n.id, farmId: n.farmId, twinId: n.twinId, capacity: { ...n.capacity }, used: { ...n.used }, reserved: { ...n.reserved },
     free: subCapacity(n.capacity, n.reserved), sealKey: n.sealKey, underlay: n.underlay,
     publicConfig: n.publicConfig ? { ...n.publicConfig } : null,
-    status: ledgerTime - last > 3 * g.reportInterval ? "down" : "up",
+    status: ledgerTime - last > 3 * reportInterval ? "down" : "up",
     lastReportAt: n.lastReportAt, uptime: n.uptime, registeredAt: n.registeredAt,
   };
 }
