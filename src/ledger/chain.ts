@@ -84,11 +84,21 @@ export class Chain {
       this.onRefused?.([{ code: e instanceof GridError ? e.code : "internal" }]);
       return Promise.reject(e);
     }
-    const canon = canonicalJson(raw);
+    return this.admit({ tx, raw, canon: canonicalJson(raw) });
+  }
+
+  /** Queue a transaction that was already verified (by parseTx, e.g. on a verification thread). */
+  admit(v: { tx: Tx; raw: unknown; canon: string }): Promise<Receipt> {
+    if (this.closed) return Promise.reject(new UnavailableError("the ledger is shutting down"));
     return new Promise((resolve, reject) => {
-      this.pending.push({ tx, raw, canon, submittedAt: this.now(), resolve, reject });
+      this.pending.push({ tx: v.tx, raw: v.raw, canon: v.canon, submittedAt: this.now(), resolve, reject });
       this.schedule();
     });
+  }
+
+  /** Count a transaction refused before it reached the chain (metrics). */
+  refusedOnAdmission(e: unknown): void {
+    this.onRefused?.([{ code: e instanceof GridError ? e.code : "internal" }]);
   }
 
   /** Mint from the genesis key (the local grid's faucet). The mint is signed when its block is made. */

@@ -4,6 +4,8 @@ import pino from "pino";
 import { Chain, type ChainOptions } from "./chain.js";
 import { createLedgerServer } from "./server.js";
 import { verifyLog } from "./verify.js";
+import { Verifier } from "./verifier.js";
+import { availableParallelism } from "node:os";
 
 export type * from "./types.js";
 export { Chain, type ChainOptions } from "./chain.js";
@@ -15,6 +17,8 @@ export interface LedgerOptions extends Omit<ChainOptions, "log"> {
   port?: number;
   faucet?: boolean;
   blockInterval?: number;
+  /** Threads that verify signatures (0: on the main thread). Default: 1 when there are 2+ cores. */
+  verifyThreads?: number;
   logger?: pino.Logger;
 }
 
@@ -24,7 +28,10 @@ export interface RunningLedger { url: string; chain: Chain; close(): Promise<voi
 export async function startLedger(o: LedgerOptions): Promise<RunningLedger> {
   const log = o.logger ?? pino({ level: "silent" });
   const chain = await Chain.open({ ...o, log });
-  const { server, close } = createLedgerServer(chain, { faucet: !!o.faucet, log });
+  // Signature checks run beside the main thread when there is a core to spare.
+  const threads = o.verifyThreads ?? (availableParallelism() > 1 ? 1 : 0);
+  const verifier = threads > 0 ? new Verifier(threads) : undefined;
+  const { server, close } = createLedgerServer(chain, { faucet: !!o.faucet, log, verifier });
   const host = o.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -41,6 +48,7 @@ export async function startLedger(o: LedgerOptions): Promise<RunningLedger> {
     async close() {
       clearInterval(timer);
       await close();
+      await verifier?.close();
       await chain.close();
     },
   };
@@ -67,6 +75,7 @@ export async function main(argv: string[]): Promise<void> {
     .option("--grace-period <seconds>", "grace before an unfunded contract is deleted (fixed at genesis)", int("--grace-period", 0), 7200)
     .option("--report-interval <seconds>", "nodes' report interval; a node is down after 3 without a report", int("--report-interval", 1), 10)
     .option("--snapshot-blocks <n>", "snapshot the state every n blocks", int("--snapshot-blocks", 1), 1000)
+    .option("--verify-threads <n>", "threads verifying signatures (0: the main thread; default 1 with 2+ cores)", int("--verify-threads", 0))
     .option("--json", "logs as JSON lines (they are anyway; kept for scripts)", false)
     .option("--log-level <level>", "pino log level", "info")
     .action(async (o) => {
@@ -75,7 +84,7 @@ export async function main(argv: string[]): Promise<void> {
       try {
         led = await startLedger({
           dir: o.data, host: o.host, port: o.port, faucet: o.faucet, blockInterval: o.blockInterval,
-          billingPeriod: o.billingPeriod, gracePeriod: o.gracePeriod, reportInterval: o.reportInterval, snapshotBlocks: o.snapshotBlocks, logger,
+          billingPeriod: o.billingPeriod, gracePeriod: o.gracePeriod, reportInterval: o.reportInterval, snapshotBlocks: o.snapshotBlocks, verifyThreads: o.verifyThreads, logger,
         });
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);

@@ -5,6 +5,7 @@ import client from "prom-client";
 import { GridError, NotFoundError, ValidationError, MAX_TX_BYTES, isPublicKeyHex, type ErrorCode } from "../core/index.js";
 import { Chain, type BlockEvents } from "./chain.js";
 import { contractView, nodeView } from "./state.js";
+import type { Verifier } from "./verifier.js";
 import type { ChainEvent, LedgerStatus, NodeFilter } from "./types.js";
 
 /** Largest request body: a maximal transaction plus room for JSON whitespace. */
@@ -15,7 +16,7 @@ const STATUS: Record<ErrorCode, number> = {
   insufficient_funds: 402, capacity: 409, bad_nonce: 409, unavailable: 503, internal: 500,
 };
 
-export interface ServerOptions { faucet: boolean; log: { warn(o: object, m?: string): void; debug?(o: object, m?: string): void } }
+export interface ServerOptions { faucet: boolean; verifier?: Verifier; log: { warn(o: object, m?: string): void; debug?(o: object, m?: string): void } }
 
 class HttpError extends GridError {
   constructor(readonly status: number, code: ErrorCode, message: string, hint?: string) { super(code, message, hint); }
@@ -59,8 +60,11 @@ export function createLedgerServer(chain: Chain, opts: ServerOptions): { server:
     const s = chain.state;
     if (req.method === "POST") {
       if (parts[0] === "tx" && parts.length === 1) {
-        const body = await readJson(req);
-        return send(res, 200, await chain.submit(body));
+        if (!opts.verifier) return send(res, 200, await chain.submit(await readJson(req)));
+        const body = await readBody(req);
+        let v;
+        try { v = await opts.verifier.verify(body); } catch (e) { chain.refusedOnAdmission(e); throw e; }
+        return send(res, 200, await chain.admit(v));
       }
       if (parts[0] === "faucet" && parts.length === 1) {
         if (!opts.faucet) throw new HttpError(404, "not_found", "this ledger has no faucet", "start bcdb with --faucet");
@@ -241,7 +245,14 @@ function matches(sub: Sub, e: ChainEvent): boolean {
   return true;
 }
 
-function readJson(req: IncomingMessage): Promise<unknown> {
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const body = await readBody(req);
+  try { return JSON.parse(body); } catch (e) {
+    throw new HttpError(400, "invalid", `the request body is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers["content-length"] ?? 0);
     const tooBig = () => new HttpError(413, "invalid", `request body is larger than the limit of ${MAX_BODY_BYTES} bytes`, `a transaction may be at most ${MAX_TX_BYTES} bytes`);
@@ -256,9 +267,7 @@ function readJson(req: IncomingMessage): Promise<unknown> {
     });
     req.on("end", () => {
       if (failed) return;
-      try { resolve(JSON.parse(Buffer.concat(chunks).toString("utf8"))); } catch (e) {
-        reject(new HttpError(400, "invalid", `the request body is not valid JSON: ${(e as Error).message}`));
-      }
+      resolve(Buffer.concat(chunks).toString("utf8"));
     });
     req.on("error", reject);
   });

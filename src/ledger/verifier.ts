@@ -1,0 +1,76 @@
+// A pool of verification threads (verify-worker.ts). Requests are batched per event-loop turn so
+// one message carries many transactions; round-robin over the threads.
+import { Worker } from "node:worker_threads";
+import {
+  GridError, ValidationError, SignatureError, NotFoundError, ConflictError, ForbiddenError, InsufficientFundsError, CapacityError,
+  NonceError, UnavailableError, type ErrorCode, type Tx,
+} from "../core/index.js";
+import type { VerifyReply, VerifyRequest } from "./verify-worker.js";
+
+const ERRORS: Partial<Record<ErrorCode, new (m: string, h?: string) => GridError>> = {
+  invalid: ValidationError, bad_signature: SignatureError, not_found: NotFoundError, conflict: ConflictError, forbidden: ForbiddenError,
+  insufficient_funds: InsufficientFundsError, capacity: CapacityError, bad_nonce: NonceError, unavailable: UnavailableError,
+};
+
+export interface Verified { tx: Tx; raw: unknown; canon: string }
+
+export class Verifier {
+  private workers: Worker[] = [];
+  private next = 0;
+  private seq = 0;
+  private waiting = new Map<number, { resolve: (v: Verified) => void; reject: (e: unknown) => void }>();
+  private queued: VerifyRequest[] = [];
+  private flushScheduled = false;
+
+  constructor(threads: number) {
+    for (let i = 0; i < threads; i++) {
+      const w = new Worker(new URL("./verify-worker.js", import.meta.url));
+      w.on("message", (replies: VerifyReply[]) => this.onReplies(replies));
+      w.on("error", (e) => { for (const [, p] of this.waiting) p.reject(new UnavailableError(`verification thread failed: ${e.message}`)); this.waiting.clear(); });
+      w.unref();
+      this.workers.push(w);
+    }
+  }
+
+  /** Parse and verify a request body (a JSON transaction) on a verification thread. */
+  verify(body: string): Promise<Verified> {
+    const id = this.seq++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.queued.push({ id, body });
+      if (!this.flushScheduled) { this.flushScheduled = true; setImmediate(() => this.flush()); }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.queued;
+    this.queued = [];
+    if (!batch.length) return;
+    // Split the turn's batch over the threads.
+    const per = Math.ceil(batch.length / this.workers.length);
+    for (let i = 0; i < batch.length; i += per) {
+      this.workers[this.next].postMessage(batch.slice(i, i + per));
+      this.next = (this.next + 1) % this.workers.length;
+    }
+  }
+
+  private onReplies(replies: VerifyReply[]): void {
+    for (const r of replies) {
+      const p = this.waiting.get(r.id);
+      if (!p) continue;
+      this.waiting.delete(r.id);
+      if (r.ok) {
+        const raw = JSON.parse(r.canon) as Tx;
+        p.resolve({ tx: { ...raw, payload: r.payload } as Tx, raw, canon: r.canon });
+      } else {
+        const Cls = ERRORS[r.error.code as ErrorCode];
+        p.reject(Cls ? new Cls(r.error.message, r.error.hint) : new GridError("internal", r.error.message));
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}

@@ -1,0 +1,28 @@
+// A verification thread: parses and checks (shape, size, ed25519 signature) transactions off the
+// main thread, which then only orders and applies them.
+import { parentPort } from "node:worker_threads";
+import { GridError, canonicalJson, parseTx } from "../core/index.js";
+
+export interface VerifyRequest { id: number; body: string }
+export type VerifyReply =
+  | { id: number; ok: true; canon: string; payload: unknown }
+  | { id: number; ok: false; error: { code: string; message: string; hint?: string } };
+
+parentPort!.on("message", (batch: VerifyRequest[]) => {
+  const out: VerifyReply[] = [];
+  for (const { id, body } of batch) {
+    let raw: unknown;
+    try { raw = JSON.parse(body); } catch (e) {
+      out.push({ id, ok: false, error: { code: "invalid", message: `the request body is not valid JSON: ${(e as Error).message}` } });
+      continue;
+    }
+    try {
+      const tx = parseTx(raw);
+      out.push({ id, ok: true, canon: canonicalJson(raw), payload: tx.payload });
+    } catch (e) {
+      const g = e instanceof GridError ? e.toJSON() : { code: "internal", message: String(e) };
+      out.push({ id, ok: false, error: g });
+    }
+  }
+  parentPort!.postMessage(out);
+});
