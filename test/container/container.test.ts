@@ -34,16 +34,31 @@ function container(name: string, data: Partial<Extract<Workload, { type: "contai
   return { name, version: 0, description: "", type: "container", data: { flist: example.address, entrypoint: example.entrypoint, env: {}, secretEnv: {}, cpu: 1, memory: 64 * MiB, rootfsSize: 32 * MiB, mounts: [], ...data } } as Workload;
 }
 
-/** Asserts nothing of the container is left: process, runc state, mounts, netns, cgroups, folder. */
-async function assertGone(dataDir: string, workloadId: string, pid: number | null, p: ContainerProvisioner): Promise<void> {
+/** Asserts nothing of the container is left: process, runc state, mounts, netns (the one it had,
+ * `netns`, and the one its key names), cgroups, folder. */
+async function assertGone(dataDir: string, workloadId: string, pid: number | null, p: ContainerProvisioner, netns: string | null = null): Promise<void> {
   const m = p.manager(dataDir, captureLogger().log);
   if (pid) await waitFor("the container process to be gone", async () => !(await exists(`/proc/${pid}/stat`)) || (await readFile(`/proc/${pid}/stat`, "utf8")).includes(") Z"), 5000);
   assert.deepEqual(await mountsUnder(join(dataDir, "container")), [], "no mount left");
-  assert.ok(!(await netnsList()).includes(netNames(`${dataDir}\0${workloadId}`).netns), "netns removed");
+  const left = await netnsList();
+  assert.ok(!left.includes(netNames(`${dataDir}\0${workloadId}`).netns), "netns removed");
+  if (netns) assert.ok(!left.includes(netns), `its netns ${netns} removed`);
   assert.deepEqual(await cgroupDirs(m.cgroupPath(workloadId)), [], "cgroups removed");
   assert.equal(await exists(m.dir(workloadId)), false, "folder removed");
   const runcRoot = join(dataDir, "container", ".runc");
   assert.deepEqual((await readdir(runcRoot).catch(() => [])).filter((x) => x.endsWith(workloadId)), [], "no runc state");
+}
+
+/** The page, once httpd listens: a start resolves when the container's process runs, which may be
+ * a moment before it has bound its port. */
+function served(ip: string): Promise<Response> {
+  return waitFor(`httpd in the container to answer on ${ip}`, () => fetch(`http://${ip}/`), 5000, 10);
+}
+
+/** The network namespace a container was given (from its saved state). */
+async function netnsOf(dataDir: string, id: string, p: ContainerProvisioner): Promise<string> {
+  const m = p.manager(dataDir, captureLogger().log);
+  return (JSON.parse(await readFile(join(m.dir(id), "state.json"), "utf8")) as { netns: string }).netns;
 }
 
 async function pidOf(dataDir: string, id: string, p: ContainerProvisioner): Promise<number> {
@@ -60,13 +75,14 @@ test("the busybox flist serves its page from the container's IP; secrets reach t
   const w = container("web", { env: { GREETING: "hi" }, secretEnv: { API_TOKEN: seal(secret, sealKeys.publicKey) } });
   const ctx = ctxFor(dataDir, 11, [w], log, progress);
   const p = new ContainerProvisioner({ pollMs: 50 });
-  let pid: number | null = null;
+  let pid: number | null = null, netns: string | null = null;
   try {
     const r = await p.provision(ctx, w as never);
+    netns = await netnsOf(dataDir, ctx.workloadId, p);
     assert.equal(r.state, "running");
     assert.match(String(r.ip), /^100\.(9[6-9]|10\d|11[01])\.\d+\.\d+$/);
     assert.ok(progress.some((m) => /^fetching flist: \d+% of /.test(m)), `progress posted: ${progress.join(" | ")}`);
-    const res = await fetch(`http://${r.ip}/`);
+    const res = await served(String(r.ip));
     assert.equal(res.status, 200);
     assert.match(await res.text(), /Hello from a container on the grid/);
     pid = await pidOf(dataDir, ctx.workloadId, p);
@@ -101,7 +117,7 @@ test("the busybox flist serves its page from the container's IP; secrets reach t
     await p.deprovision(ctx, w as never);
     await p.shutdown();
   }
-  await assertGone(dataDir, ctx.workloadId, pid, p);
+  await assertGone(dataDir, ctx.workloadId, pid, p, netns);
   await p.deprovision(ctx, w as never); // idempotent
 });
 
@@ -111,8 +127,10 @@ test("over its memory limit: killed, restarted, and the result says so", async (
   const w = container("hog", { memory: 16 * MiB, entrypoint: `/bin/sh -c "echo started; dd if=/dev/zero of=/dev/null bs=48M count=1; exec sleep 1000"` });
   const ctx = ctxFor(dataDir, 12, [w], log);
   const p = new ContainerProvisioner({ pollMs: 50, backoff: { baseMs: 100, maxMs: 1000 } });
+  let netns: string | null = null;
   try {
     await p.provision(ctx, w as never);
+    netns = await netnsOf(dataDir, ctx.workloadId, p);
     const health = await waitFor("the OOM kill to be noticed", async () => { const h = await p.check(ctx); return h.ok ? null : h; }, 15_000);
     assert.match(health.message ?? "", /out of memory \(over its 16 MiB limit\); restarted/);
     const m = p.manager(dataDir, log);
@@ -126,7 +144,7 @@ test("over its memory limit: killed, restarted, and the result says so", async (
     await p.deprovision(ctx, w as never);
     await p.shutdown();
   }
-  await assertGone(dataDir, ctx.workloadId, null, p);
+  await assertGone(dataDir, ctx.workloadId, null, p, netns);
 });
 
 test("after a node restart: a running container is adopted, a dead one recreated", async () => {
@@ -137,6 +155,7 @@ test("after a node restart: a running container is adopted, a dead one recreated
   const first = new ContainerProvisioner({ pollMs: 50 });
   const r = await first.provision(ctx, w as never);
   const pid = await pidOf(dataDir, ctx.workloadId, first);
+  const netns = await netnsOf(dataDir, ctx.workloadId, first);
   await first.shutdown(); // the node goes away; runc containers outlive it
   const second = new ContainerProvisioner({ pollMs: 50 });
   try {
@@ -151,13 +170,13 @@ test("after a node restart: a running container is adopted, a dead one recreated
     const re = await third.provision(ctx, w as never);
     assert.equal(re.ip, r.ip);
     assert.notEqual(await pidOf(dataDir, ctx.workloadId, third), pid, "recreated");
-    assert.equal((await fetch(`http://${re.ip}/`)).status, 200);
+    assert.equal((await served(String(re.ip))).status, 200);
     await third.deprovision(ctx, w as never);
     await third.shutdown();
   } finally {
     await second.deprovision(ctx, w as never);
   }
-  await assertGone(dataDir, ctx.workloadId, pid, second);
+  await assertGone(dataDir, ctx.workloadId, pid, second, netns);
 });
 
 test("start failures say why: missing entrypoint, bad flist", async () => {

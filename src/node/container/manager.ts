@@ -4,14 +4,15 @@
 // restart, and removal that leaves no process, mount, namespace, cgroup or folder behind.
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { lstat, mkdir, open, readFile, readlink, rm, rmdir, unlink, writeFile, rename } from "node:fs/promises";
+import { lstat, mkdir, open, readdir, readFile, readlink, rm, rmdir, unlink, writeFile, rename } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { formatBytes, ValidationError } from "../../core/index.js";
 import { ociConfig } from "./oci.js";
 import { LogShipper, rotateLog, type LogTarget } from "./logs.js";
-import { mountRootfs, unmountRootfs } from "./rootfs.js";
-import { setupNetns, teardownNetns } from "./netns.js";
+import { mountRootfs, unmountRootfs, type RootfsPaths } from "./rootfs.js";
+import { netNames, netnsIp, planOf, removeNetns, setupNetns, teardownNetns, type NetPlan } from "./netns.js";
+import { NetPool } from "./netpool.js";
 import { detectRuntime, Runtime } from "./runc.js";
 
 export interface ContainerSpec {
@@ -45,6 +46,8 @@ export interface ManagerOptions {
   pollMs?: number;
   backoff?: { baseMs: number; maxMs: number };
   logMaxBytes?: number;
+  /** Network namespaces kept prepared for the next starts (default 2; 0: each start makes its own). */
+  netPool?: number;
 }
 
 /** Hash of what decides how a container runs (env included, so a secret change restarts it). */
@@ -61,6 +64,7 @@ export class ContainerManager {
   private readonly pollMs: number;
   private readonly backoff: { baseMs: number; maxMs: number };
   private readonly log: Logger;
+  readonly pool: NetPool;
 
   constructor(private readonly opts: ManagerOptions) {
     this.root = join(opts.dataDir, "container");
@@ -69,6 +73,20 @@ export class ContainerManager {
     this.pollMs = opts.pollMs ?? 200;
     this.backoff = opts.backoff ?? { baseMs: 500, maxMs: 30_000 };
     this.log = opts.log;
+    this.pool = new NetPool(join(this.root, ".netpool"), opts.netPool ?? 2, this.log, () => this.netnsOwned());
+  }
+
+  /** At the node's start: take back the namespaces a killed node process had prepared. */
+  async warm(): Promise<void> { await this.pool.resume(); }
+
+  /** The namespaces named by the containers' saved states. */
+  private async netnsOwned(): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const id of await readdir(this.root).catch(() => [] as string[])) {
+      const s = id.startsWith(".") ? null : await this.load(id);
+      if (s?.netns) out.add(s.netns);
+    }
+    return out;
   }
 
   private async runtime(): Promise<Runtime> {
@@ -125,27 +143,56 @@ export class ContainerManager {
     if (st) await rt.delete(this.runcId(spec.id));
     if (prev && prev.flistHash !== spec.flistHash) await unmountRootfs(dir);
     await mkdir(join(dir, "logs"), { recursive: true, mode: 0o700 });
-    const net = await setupNetns(this.netKey(spec.id), dir);
     const saved: Saved = {
-      id: spec.id, runcId: this.runcId(spec.id), specHash: hash, flistHash: spec.flistHash, ip: net.ip, netns: net.netns,
+      id: spec.id, runcId: this.runcId(spec.id), specHash: hash, flistHash: spec.flistHash, ip: "", netns: netNames(this.netKey(spec.id)).netns,
       restarts: prev?.specHash === hash ? prev.restarts : 0, oomKills: prev?.specHash === hash ? prev.oomKills : 0,
       lastExit: prev?.specHash === hash ? prev.lastExit : undefined, logOffset: prev?.logOffset ?? 0, createdAt: new Date().toISOString(),
     };
-    await this.save(saved);
-    const pid = await this.startProcess(spec, saved);
-    this.track(spec, saved, pid, false);
+    // The network and the root are independent: prepared at the same time. The namespace is the one
+    // the container had (an update keeps its IP), else one prepared in advance, else made now.
+    const kept = prev?.netns ? await netnsIp(prev.netns).then((ip) => ip && planOf(prev.netns, ip)) : null;
+    const pooled = kept ? null : await this.pool.take();
+    const network = (async () => {
+      const net: NetPlan = kept || pooled || await setupNetns(this.netKey(spec.id));
+      saved.ip = net.ip;
+      saved.netns = net.netns;
+      await this.save(saved);
+      if (pooled) await this.pool.handOver(pooled);
+    })();
+    const root = this.prepareRoot(spec);
+    try {
+      const [n, r] = await Promise.allSettled([network, root]);
+      if (n.status === "rejected") throw n.reason;
+      if (r.status === "rejected") throw r.reason;
+      const pid = await this.startProcess(spec, saved, r.value);
+      this.track(spec, saved, pid, false);
+    } finally {
+      // Replace what this start used (or fill the pool at the first start), now that it no longer
+      // competes for the CPU.
+      this.pool.refill();
+    }
     return this.status(spec.id)!;
   }
 
-  private async startProcess(spec: ContainerSpec, saved: Saved): Promise<number> {
-    const rt = await this.runtime();
-    const dir = this.dir(spec.id);
-    const paths = await mountRootfs(dir, spec.lower, spec.rootfsSize);
-    await checkEntrypoint(paths.rootfs, spec.args, spec.env);
+  /** The container's root mounted and checked: the entrypoint is there, the volumes too. */
+  private async prepareRoot(spec: ContainerSpec): Promise<RootfsPaths> {
+    // Looked up in the flist's tree while the root is being mounted: a fresh writable layer is
+    // empty, so the root is that tree; over an older layer (a restart) it is looked up again.
+    const inLower = checkEntrypoint(spec.lower, spec.args, spec.env).then(() => null, (e: unknown) => e);
+    const paths = await mountRootfs(this.dir(spec.id), spec.lower, spec.rootfsSize);
+    const missing = paths.fresh ? await inLower : await checkEntrypoint(paths.rootfs, spec.args, spec.env).then(() => null, (e: unknown) => e);
+    if (missing) throw missing;
     for (const m of spec.mounts) {
       if (!(await lstat(m.source).then((s) => s.isDirectory(), () => false))) throw new ValidationError(`volume for ${m.destination} is not there (${m.source})`);
       await mkdir(join(paths.rootfs, m.destination), { recursive: true });
     }
+    return paths;
+  }
+
+  private async startProcess(spec: ContainerSpec, saved: Saved, prepared?: RootfsPaths): Promise<number> {
+    const rt = await this.runtime();
+    const dir = this.dir(spec.id);
+    const paths = prepared ?? await this.prepareRoot(spec);
     const cfg = ociConfig({
       rootfs: paths.rootfs, args: spec.args, env: spec.env, cwd: spec.cwd, hostname: spec.id.slice(0, 63),
       netnsPath: `/var/run/netns/${saved.netns}`, cgroupsPath: this.cgroupPath(spec.id),
@@ -283,21 +330,24 @@ export class ContainerManager {
   async remove(id: string): Promise<void> {
     await this.serial(id, async () => {
       this.untrack(id);
+      const saved = await this.load(id);
       const rt = await this.runtime();
       const rid = this.runcId(id);
       const st = await rt.state(rid);
       if (st?.status === "paused") await rt.resume(rid).catch(() => {});
       if (st) { await rt.kill(rid, "KILL"); await rt.delete(rid); }
       await unmountRootfs(this.dir(id));
-      await teardownNetns(this.netKey(id));
+      if (saved?.netns) await removeNetns(saved.netns);
+      await teardownNetns(this.netKey(id)); // made before its state was saved
       await removeCgroups(this.cgroupPath(id));
       await rm(this.dir(id), { recursive: true, force: true });
     });
   }
 
-  /** Stop watching (containers keep running: they are adopted on the next start). */
-  shutdown(): void {
+  /** Stop watching (containers keep running: they are adopted on the next start); the pool goes. */
+  async shutdown(): Promise<void> {
     for (const id of [...this.live.keys()]) this.untrack(id);
+    await this.pool.close();
   }
 
   ids(): string[] { return [...this.live.keys()]; }

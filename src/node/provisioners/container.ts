@@ -17,7 +17,7 @@ export class ContainerProvisioner implements Provisioner<"container"> {
   private managers = new Map<string, ContainerManager>();
   private caches = new Map<string, FlistCache>();
 
-  constructor(private readonly opts: { pollMs?: number; backoff?: { baseMs: number; maxMs: number } } = {}) {}
+  constructor(private readonly opts: { pollMs?: number; backoff?: { baseMs: number; maxMs: number }; netPool?: number } = {}) {}
 
   manager(dataDir: string, log: Logger): ContainerManager {
     let m = this.managers.get(dataDir);
@@ -30,7 +30,7 @@ export class ContainerProvisioner implements Provisioner<"container"> {
     return c;
   }
 
-  async init(dataDir: string, log: Logger): Promise<void> { this.manager(dataDir, log); }
+  async init(dataDir: string, log: Logger): Promise<void> { await this.manager(dataDir, log).warm(); }
 
   private async flist(ctx: WorkloadContext, w: Container): Promise<CachedFlist> {
     const cache = this.cache(ctx.dataDir);
@@ -98,5 +98,5 @@ export class ContainerProvisioner implements Provisioner<"container"> {
     if (ev) return { ok: false, message: ev.lastExit };
     return { ok: true };
   }
-  async shutdown(): Promise<void> { for (const m of this.managers.values()) m.shutdown(); }
+  async shutdown(): Promise<void> { for (const m of this.managers.values()) await m.shutdown(); }
 }
