@@ -10,7 +10,7 @@ import {
 } from "./grid.js";
 import { redisCli } from "./helpers.js";
 
-test("out of funds: paused in grace, deleted after it", async (t) => {
+test("out of funds: paused in grace, resumed when paid, deleted when grace runs out", async (t) => {
   const tmp = await tempDir("zos-e2e-billing");
   const ledger = await startLedger(join(tmp.path, "ledger"), ["--billing-period", "1", "--grace-period", "3"]);
   const zdbPort = await freePort();
@@ -29,6 +29,15 @@ test("out of funds: paused in grace, deleted after it", async (t) => {
   assert.equal(paused.state, "grace");
   assert.equal(await redisCli(zdbPort, "SELECT", ns, "pw-db"), "Access denied");
   assert.ok((await nsList(zdbPort)).includes(ns), "paused, not removed: the data stays during grace");
+
+  // Another user in the same spot pays up during grace: the workload comes back with its password.
+  const other = await newUser(client, 1);
+  const c2 = await createContract(other, deployment(other, zos.nodeId, [zdbWorkload("db", "pw-other", sealKey, 1000 * GiB)]));
+  await waitResult(client, c2, "db", "paused");
+  await client.faucet(other.twinId, 1_000_000_000);
+  await waitFor("contract resumed", async () => (await client.contract(c2)).state === "active");
+  await waitResult(client, c2, "db", "ok");
+  assert.equal(await redisCli(zdbPort, "SELECT", `${c2}-db`, "pw-other"), "OK");
 
   const deleted = await waitResult(client, contractId, "db", "deleted", 15_000);
   assert.equal(deleted.state, "deleted");
