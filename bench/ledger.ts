@@ -10,6 +10,7 @@ import { Agent, request } from "node:http";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { availableParallelism, loadavg } from "node:os";
 import { createInterface } from "node:readline";
 import {
   canonicalJson, generateKeyPair, keyPairFromSeed, sha256, signTx, signingDigest, signBytes, verifyBytes, type KeyPair, type Tx,
@@ -203,6 +204,7 @@ async function main(): Promise<void> {
     ["submit→inclusion p99", `${tp.p99.toFixed(1)} ms`, ""],
     [`start-up, ${rp.txs} txs, snapshot + 100k-tx tail`, `${(rp.snapMs / 1000).toFixed(2)} s`, `bar < 5 s; bcdb process spawn to "ready": ${(rp.processMs / 1000).toFixed(2)} s`],
     [`full replay from genesis, no snapshot`, `${(rp.fullMs / 1000).toFixed(2)} s`, `${rp.blocks} blocks (reference)`],
+    ["machine", `${availableParallelism()} cores`, `load average ${loadavg().map((x) => x.toFixed(2)).join(" ")} at the end (other work skews every figure)`],
   ];
   const w0 = Math.max(...rows.map((r) => r[0].length)), w1 = Math.max(...rows.map((r) => r[1].length));
   console.log(`${"figure".padEnd(w0)}  ${"value".padStart(w1)}  note`);
