@@ -16,7 +16,7 @@ import { startRedis, startHub } from "../test/flist/helpers.js";
 const args = process.argv.slice(2);
 const json = args.includes("--json");
 const buildMb = Number(args[args.indexOf("--mb") + 1]) || 200;
-const RUNS = 5;
+const RUNS = 9;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 const say = (s: string) => { if (!json) console.log(s); };
@@ -62,13 +62,6 @@ try {
   const coldDir = join(work, "node-cold");
   await cold.provision(ctx(coldDir, 200), w as never);
   await cold.deprovision(ctx(coldDir, 200), w as never);
-  // Interleaved, so both see the same machine.
-  for (let i = 0; i < RUNS; i++) {
-    cached.push(await timeStart(pooled, ctx(warm, 300 + i)));
-    cachedCold.push(await timeStart(cold, ctx(coldDir, 400 + i)));
-  }
-  await pooled.shutdown();
-  await cold.shutdown();
   // The floor: runc run -d of the same unpacked root, its own namespaces (network included) and
   // the same cgroup limits, no flist, no overlay, no prepared veth.
   const floor: number[] = [];
@@ -80,12 +73,21 @@ try {
   (cfg.root as { readonly: boolean }).readonly = true;
   await writeFile(join(bundle, "config.json"), JSON.stringify(cfg));
   const root = join(work, "runc-root");
-  for (let i = 0; i < RUNS; i++) {
+  const runFloor = (i: number): number => {
     const t0 = process.hrtime.bigint();
     execFileSync("runc", ["--root", root, "run", "-d", "--bundle", bundle, `floor${i}`], { stdio: "ignore" });
-    floor.push(ms(t0));
+    const t = ms(t0);
     execFileSync("runc", ["--root", root, "delete", "--force", `floor${i}`], { stdio: "ignore" });
+    return t;
+  };
+  // Interleaved (pool, no pool, floor in each round), so all three see the same machine load.
+  for (let i = 0; i < RUNS; i++) {
+    cached.push(await timeStart(pooled, ctx(warm, 300 + i)));
+    cachedCold.push(await timeStart(cold, ctx(coldDir, 400 + i)));
+    floor.push(runFloor(i));
   }
+  await pooled.shutdown();
+  await cold.shutdown();
   const f = median(floor);
   Object.assign(results, {
     uncachedStartMs: median(uncached), cachedStartMs: median(cached), cachedStartNoPoolMs: median(cachedCold), runcFloorMs: f,

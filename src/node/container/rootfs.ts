@@ -29,7 +29,8 @@ function findBusybox(): Promise<string | null> {
   return busybox;
 }
 
-const MOUNT_BOTH = 'set -e; "$0" mount -t tmpfs -o "size=$1,mode=0700" tmpfs "$2"; "$0" mkdir -p "$2/upper" "$2/work" "$2/bundle"; "$0" chmod 0700 "$2/bundle"; exec "$0" mount -t overlay overlay -o "lowerdir=$3,upperdir=$2/upper,workdir=$2/work" "$4"';
+// The bundle (config.json, 0600) is under the tmpfs's root, mode 0700: no other user reaches it.
+const MOUNT_BOTH = 'set -e; "$0" mount -t tmpfs -o "size=$1,mode=0700" tmpfs "$2"; "$0" mkdir -p "$2/upper" "$2/work" "$2/bundle"; exec "$0" mount -t overlay overlay -o "lowerdir=$3,upperdir=$2/upper,workdir=$2/work" "$4"';
 
 export async function mountRootfs(dir: string, lower: string, sizeBytes: number): Promise<RootfsPaths> {
   await mkdir(join(dir, "rw"), { recursive: true, mode: 0o700 });
