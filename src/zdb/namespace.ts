@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
-  DATA_HEADER_SIZE, DATA_MAGIC, FILE_HEADER_SIZE, FLAG_DELETED, INDEX_MAGIC, type EntryMeta, type IndexRecord,
+  DATA_HEADER_SIZE, DATA_MAGIC, FILE_HEADER_SIZE, FLAG_DELETED, INDEX_MAGIC, INDEX_RECORD_SIZE, type EntryMeta, type IndexRecord,
   checkFileHeader, crc32, dataEntrySize, dataFileName, encodeFileHeader, indexFileName, indexRecordSize,
   readDataEntry, readIndexRecord, writeDataEntry, writeIndexRecord,
 } from "./format.js";
@@ -131,33 +131,38 @@ export class Namespace {
     const ibuf = fs.readFileSync(ipath);
     let ipos = FILE_HEADER_SIZE;
     let covered = FILE_HEADER_SIZE;
-    const good: Array<[IndexRecord, number]> = [];
+    let count = 0;
     let damaged = false;
+    // Pass 1 validates without allocating per record; pass 2 applies only what is known good.
     if (!checkFileHeader(ibuf, INDEX_MAGIC, id)) damaged = ibuf.length > 0;
     else {
       while (ipos < ibuf.length) {
-        const r = readIndexRecord(ibuf, ipos);
-        if (!r || r.dataOff !== covered) { damaged = true; break; }
-        good.push([r, ipos]);
-        covered += dataEntrySize(r.key.length, r.vlen);
-        ipos += r.size;
+        if (ipos + INDEX_RECORD_SIZE > ibuf.length) { damaged = true; break; }
+        const end = ipos + INDEX_RECORD_SIZE + ibuf[ipos + 5];
+        if (end > ibuf.length || ibuf.readUInt32LE(ipos + 16) !== covered
+          || crc32(ibuf.subarray(ipos + 4, end)) !== ibuf.readUInt32LE(ipos)) { damaged = true; break; }
+        covered += DATA_HEADER_SIZE + ibuf[ipos + 5] + ibuf.readUInt32LE(ipos + 8);
+        ipos = end;
+        count++;
       }
     }
     if (covered > dsize) damaged = true;
     if (damaged || ibuf.length < FILE_HEADER_SIZE) {
       if (damaged) this.opts.log.warn({ ns: this.name, file: ipath }, "index file damaged or ahead of data; rebuilding it from the data file");
-      if (damaged || ibuf.length > 0) this.loadStats.rebuiltFiles++;
-      if (damaged) { good.length = 0; covered = FILE_HEADER_SIZE; }
-      ipos = FILE_HEADER_SIZE;
+      if (damaged || dsize > FILE_HEADER_SIZE) this.loadStats.rebuiltFiles++;
+      count = 0; covered = FILE_HEADER_SIZE; ipos = FILE_HEADER_SIZE;
       fs.ftruncateSync(ifd, 0);
       fs.writeSync(ifd, encodeFileHeader(INDEX_MAGIC, id, this.opts.now()), 0, FILE_HEADER_SIZE, 0);
-      if (!damaged) { /* empty index file, nothing was lost */ }
     } else if (ipos < ibuf.length) {
       fs.ftruncateSync(ifd, ipos);
     }
-    if (ibuf.length === 0 && !damaged && dsize > FILE_HEADER_SIZE) this.loadStats.rebuiltFiles++;
-    for (const [r, at] of good) this.apply(r.key, id, r.dataOff, at, r);
-    this.records += good.length;
+    for (let p = FILE_HEADER_SIZE, i = 0; i < count; i++) {
+      const klen = ibuf[p + 5];
+      this.applyFields(ibuf, p + INDEX_RECORD_SIZE, klen, id, ibuf.readUInt32LE(p + 16), p, ibuf[p + 4],
+        ibuf.readUInt32LE(p + 8), ibuf.readUInt32LE(p + 12), ibuf.readUInt32LE(p + 20));
+      p += INDEX_RECORD_SIZE + klen;
+    }
+    this.records += count;
 
     // Entries in the data file past what the index covers: a crash between the two writes, or a
     // missing index. Re-index them; the first short or bad-checksum entry is a torn write and is cut off.
@@ -203,17 +208,22 @@ export class Namespace {
   }
 
   private apply(key: Buffer, file: number, off: number, idxOff: number, m: EntryMeta): void {
+    this.applyFields(key, 0, key.length, file, off, idxOff, m.flags, m.vlen, m.ts, m.vcrc);
+  }
+
+  private applyFields(kb: Buffer, kstart: number, klen: number, file: number, off: number, idxOff: number,
+    flags: number, vlen: number, ts: number, vcrc: number): void {
     const t = this.table;
-    let s = t.find(key);
+    let s = t.find(kb, kstart, klen);
     if (s < 0) {
-      s = t.insert(key);
-      if (this.settings.mode === "seq" && key.length === 4) this.nextId = Math.max(this.nextId, key.readUInt32LE(0) + 1);
+      s = t.insert(kb, kstart, klen);
+      if (this.settings.mode === "seq" && klen === 4) this.nextId = Math.max(this.nextId, kb.readUInt32LE(kstart) + 1);
     } else if (!(t.flags[s] & FLAG_DELETED)) {
       this.entries--; this.dataSize -= t.vlen[s];
     }
-    t.file[s] = file; t.off[s] = off; t.vlen[s] = m.vlen; t.ts[s] = m.ts; t.vcrc[s] = m.vcrc;
-    t.idxOff[s] = idxOff; t.flags[s] = m.flags;
-    if (!(m.flags & FLAG_DELETED)) { this.entries++; this.dataSize += m.vlen; }
+    t.file[s] = file; t.off[s] = off; t.vlen[s] = vlen; t.ts[s] = ts; t.vcrc[s] = vcrc;
+    t.idxOff[s] = idxOff; t.flags[s] = flags;
+    if (!(flags & FLAG_DELETED)) { this.entries++; this.dataSize += vlen; }
   }
 
   // ---- writing ------------------------------------------------------------------------------
