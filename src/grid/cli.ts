@@ -13,12 +13,15 @@ function upText(r: UpReport): string {
     `The local grid is up (${r.mode === "netns" ? "one network namespace per node" : "plain processes on 127.0.0.1"}; data in ${r.dir}).`,
     "",
     `ledger   ${r.ledger}`,
+    `hub      ${r.hub}`,
     ...r.nodes.map((n) => `node ${n.id}   ${n.underlay}${n.netns ? `  (netns ${n.netns})` : ""}  pid ${n.pid}`),
     "",
     `"${r.deployment.name}" is deployed (contract ${r.deployment.contractId}) by the demo user, twin ${r.user.twinId}:`,
     ...r.view.workloads.map((w) => `  ${w.name} (${w.type}): ${w.state}`),
     "",
     ...r.view.workloads.flatMap((w) => accessLines(w, r.examplePassword)),
+    ...r.deployment.containers.filter((c) => c.url).map((c) => `curl ${c.url}`),
+    ...(r.view.workloads.some((w) => w.type === "container") ? [`./bin/kosmos logs ${r.deployment.name} ${r.deployment.containers[0]?.name ?? "NAME"}   (its output, from the 0-db it streams into)`] : []),
     "",
     "To use ./bin/kosmos as the demo user (a local demo grid: its passphrase is kept in a file):",
     ...Object.entries(r.env).map(([k, v]) => `  export ${k}=${v}`),
@@ -46,19 +49,19 @@ function positiveInt(v: string): number {
 }
 
 export function buildProgram(): Command {
-  const program = new Command("grid").description("A whole grid on this machine: ledger, nodes, a demo user and an example deployment").showHelpAfterError();
+  const program = new Command("grid").description("A whole grid on this machine: ledger, flist hub, nodes, a demo user and an example deployment").showHelpAfterError();
   program.command("up").description("bring the local grid up (or report it if it is up), deploy the example, print how to reach it")
     .option("--data <dir>", "the grid's folder: state, keys, logs, node data", "./.grid")
     .option("--nodes <n>", "how many nodes (default: 3, or as many as the grid in DIR has)", positiveInt)
     .option("--example <file>", "the deployment to make", DEFAULT_EXAMPLE)
     .option("--no-netns", "run nodes as plain processes on 127.0.0.1 even as root")
-    .option("--timeout <seconds>", "how long to wait for the example to be ok", positiveInt, 90)
+    .option("--timeout <seconds>", "how long to wait for the example to be ok (and its page served)", positiveInt, 90)
     .option("--json", "print one JSON document")
     .action(async (o: { data: string; nodes?: number; example: string; netns: boolean; timeout: number; json?: boolean }) => {
       const r = await gridUp({ dir: o.data, nodes: o.nodes, example: o.example, noNetns: !o.netns, note, timeoutMs: o.timeout * 1000 });
       if (o.json) {
-        const { ledger, nodes, user, deployment } = r;
-        process.stdout.write(JSON.stringify({ ledger, nodes, user, deployment }, null, 2) + "\n");
+        const { ledger, hub, nodes, user, deployment } = r;
+        process.stdout.write(JSON.stringify({ ledger, hub, nodes, user, deployment }, null, 2) + "\n");
       } else process.stdout.write(upText(r) + "\n");
     });
   program.command("down").description("stop every process of the grid and remove its namespaces and links (the data stays)")
@@ -66,7 +69,7 @@ export function buildProgram(): Command {
     .option("--json", "print one JSON document")
     .action(async (o: { data: string; json?: boolean }) => {
       const r = await gridDown({ dir: o.data, note });
-      process.stdout.write(o.json ? JSON.stringify(r, null, 2) + "\n" : `stopped ${r.stopped.length} process(es), removed ${r.removed.length} namespace(s)/link(s)\n`);
+      process.stdout.write(o.json ? JSON.stringify(r, null, 2) + "\n" : `stopped ${r.stopped.length} process(es) and ${r.containers.length} container(s), removed ${r.removed.length} namespace(s)/link(s)\n`);
     });
   program.command("status").description("what of the grid runs")
     .option("--data <dir>", "the grid's folder", "./.grid")

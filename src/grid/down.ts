@@ -6,6 +6,7 @@ import { GridLayout } from "./state.js";
 import { nodeNet } from "./naming.js";
 import { netnsPids, removeBridge, removeNodeNs, netnsList } from "./netns.js";
 import { pidNames, pidsMentioning, readPid, removePidFile, stopPids } from "./procs.js";
+import { removeNodeContainers } from "./containers.js";
 
 /** This process and its ancestors: never stopped, even if their command line names DIR. */
 function ancestors(): Set<number> {
@@ -21,7 +22,7 @@ function ancestors(): Set<number> {
   return out;
 }
 
-export interface DownReport { dir: string; stopped: number[]; removed: string[] }
+export interface DownReport { dir: string; stopped: number[]; removed: string[]; containers: string[] }
 
 export async function gridDown(opts: { dir: string; note: (l: string) => void; graceMs?: number }): Promise<DownReport> {
   const dir = resolve(opts.dir);
@@ -44,6 +45,15 @@ export async function gridDown(opts: { dir: string; note: (l: string) => void; g
   }
   if (stray.size) { opts.note(`stopping ${stray.size} leftover process(es)`); await stopPids([...stray], 3000); }
   for (const n of names) removePidFile(L.run, n);
+  // The nodes' containers outlive their node on purpose (a restarted node adopts them): not here.
+  const containers: string[] = [];
+  for (const n of state?.nodes ?? []) {
+    const nn = state?.net ? nodeNet(state.net, n.index) : null;
+    const c = await removeNodeContainers(L.nodeData(n.index), nn && existsSync(`/run/netns/${nn.netns}`) ? nn.netns : null);
+    containers.push(...c.containers);
+    removed.push(...c.netns);
+  }
+  if (containers.length) opts.note(`removed ${containers.length} container(s)`);
   if (state?.net) {
     const present = new Set(netnsList());
     for (const n of state.nodes) {
@@ -56,5 +66,5 @@ export async function gridDown(opts: { dir: string; note: (l: string) => void; g
     opts.note(`removed ${removed.length} namespace(s) and link(s)`);
   }
   if (!existsSync(dir)) opts.note(`${dir} does not exist: nothing to stop`);
-  return { dir, stopped: [...new Set([...pids, ...stray])], removed };
+  return { dir, stopped: [...new Set([...pids, ...stray])], removed, containers };
 }

@@ -7,6 +7,8 @@ export type Run = (args: string[]) => string;
 
 export const ip: Run = (args) => execFileSync("ip", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
+const ip_ = ip;
+
 function tryRun(run: Run, args: string[]): boolean {
   try { run(args); return true; } catch { return false; }
 }
@@ -48,6 +50,14 @@ export function ensureNodeNs(net: GridNet, n: NodeNet, run: Run = ip): void {
   if (!addrs.includes(` ${n.ip}/`)) inNs(["addr", "add", `${n.ip}/${net.prefix}`, "dev", "eth0"]);
   inNs(["link", "set", "eth0", "up"]);
   inNs(["link", "set", "lo", "up"]);
+  // The node forwards between the bridge and its containers' veths, so the host reaches them.
+  run(["netns", "exec", n.netns, "sysctl", "-qw", "net.ipv4.ip_forward=1"]);
+}
+
+/** A host route to a container (`ip`, a /32 from the node's private range) via its node's address
+ *  on the bridge; replaced when the container moved. Gone with the bridge. */
+export function routeToContainer(net: GridNet, ip: string, via: string, run: Run = ip_): void {
+  run(["route", "replace", `${ip}/32`, "via", via, "dev", net.bridge]);
 }
 
 /** PIDs of the processes inside a namespace (what `grid down` must stop before deleting it). */

@@ -14,6 +14,13 @@ export interface DaemonSpec {
   logDir: string;
   runDir: string;
   readyTimeoutMs?: number;
+  /** Reads readiness from a stdout line (default: the first line that is a JSON object). */
+  ready?: (line: string) => unknown;
+}
+
+function jsonLine(line: string): unknown {
+  if (!line.trim().startsWith("{")) return undefined;
+  try { return JSON.parse(line); } catch { return undefined; /* partial line: read again */ }
 }
 
 /** Alive and not a zombie (nothing may reap a detached child once its parent has exited). */
@@ -73,8 +80,8 @@ export async function startDaemon<T = unknown>(spec: DaemonSpec): Promise<{ pid:
     for (;;) {
       const text = existsSync(outPath) ? readFileSync(outPath, "utf8") : "";
       for (const line of text.split("\n")) {
-        if (!line.trim().startsWith("{")) continue;
-        try { return { pid, ready: JSON.parse(line) as T }; } catch { /* partial line: read again */ }
+        const v = (spec.ready ?? jsonLine)(line);
+        if (v !== undefined) return { pid, ready: v as T };
       }
       if (exited) throw new Error(`${spec.name} ${exited} before it was ready; its log (${errPath}) ends:\n${tail(errPath)}`);
       if (Date.now() > deadline) {

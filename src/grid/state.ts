@@ -23,6 +23,8 @@ export interface GridState {
   farmer?: { twinId: number; farmId: number };
   nodes: NodeState[];
   user?: { twinId: number };
+  /** The flist hub and the 0-db holding its chunks (host side), and the example's flist on it. */
+  hub?: { host: string; port: number; zdbPort: number; url: string; example?: { address: string; hash: string; entrypoint: string } };
   example?: { name: string; file: string };
 }
 
@@ -35,6 +37,7 @@ export class GridLayout {
   get userHome(): string { return join(this.dir, "user"); }
   get passphraseFile(): string { return join(this.dir, "user", ".passphrase"); }
   get examplePasswordFile(): string { return join(this.dir, "user", ".example-password"); }
+  get hubData(): string { return join(this.dir, "hub"); }
   get stateFile(): string { return join(this.dir, "grid.json"); }
   nodeData(index: number): string { return join(this.dir, "nodes", `n${index}`); }
 

@@ -8,10 +8,11 @@ import { fileURLToPath } from "node:url";
 import { connect } from "node:net";
 import { generateKeyPair, keyPairFromSeed, newMnemonic, UnavailableError, type KeyPair } from "../core/index.js";
 import { LedgerClient } from "../ledger/client/index.js";
-import { ConfigStore, Kosmos, parseDeploymentFile, type DeploymentView } from "../kosmos/index.js";
+import { ConfigStore, Kosmos, parseDeploymentFile, logPasswordsOf, type DeploymentView } from "../kosmos/index.js";
+import { HubClient, publishExampleFlist } from "../flist/index.js";
 import { GridLayout, type GridState, type NodeState } from "./state.js";
 import { gridNet, nodeNet, type GridNet } from "./naming.js";
-import { ensureBridge, ensureNodeNs, subnetInUse } from "./netns.js";
+import { ensureBridge, ensureNodeNs, subnetInUse, routeToContainer } from "./netns.js";
 import { runningPid, startDaemon } from "./procs.js";
 import { freePort } from "./ports.js";
 
@@ -21,6 +22,9 @@ export const BIN = (name: string) => process.env[`GRID_BIN_${name.toUpperCase()}
 export const DEFAULT_EXAMPLE = join(REPO, "examples", "hello.yaml");
 /** The example's password comes from this variable; the launcher makes one up when it is unset. */
 export const EXAMPLE_PASSWORD_ENV = "HELLO_ZDB_PASSWORD";
+/** The example's container runs this flist (the busybox httpd one the launcher publishes). */
+export const EXAMPLE_FLIST_ENV = "HELLO_FLIST";
+export const EXAMPLE_FLIST_NAME = "hello-httpd";
 
 export interface UpOptions {
   dir: string;
@@ -37,7 +41,13 @@ export interface UpReport {
   ledger: string;
   nodes: Array<{ id: number; underlay: string; netns: string | null; pid: number }>;
   user: { twinId: number; home: string };
-  deployment: { name: string; contractId: number; workloads: Array<{ name: string; type: string; state: string; data: Record<string, unknown> }> };
+  hub: string;
+  deployment: {
+    name: string; contractId: number;
+    workloads: Array<{ name: string; type: string; state: string; data: Record<string, unknown> }>;
+    /** Its containers: IP, and the URL their page is served at (reachable from this host). */
+    containers: Array<{ name: string; ip: string; url: string | null }>;
+  };
   mode: "netns" | "local";
   dir: string;
   env: Record<string, string>;
@@ -185,9 +195,18 @@ export async function gridUp(opts: UpOptions): Promise<UpReport> {
   state.user = { twinId };
   L.save(state);
 
+  // The flist hub, and the example's flist on it (published once, as the demo user).
+  const hub = await startHub(L, state, host, env, note);
+  store.updateSettings({ hubUrl: hub.url });
+  const example = await ensureExampleFlist(hub.url, state, keys, note);
+  L.save(state);
+
   // The example.
   const examplePassword = process.env[EXAMPLE_PASSWORD_ENV] || L.secretFile(L.examplePasswordFile, 12);
-  const spec = parseDeploymentFile(resolve(opts.example), { ...process.env, [EXAMPLE_PASSWORD_ENV]: examplePassword });
+  const exampleEnv = { ...process.env, [EXAMPLE_PASSWORD_ENV]: examplePassword, [EXAMPLE_FLIST_ENV]: process.env[EXAMPLE_FLIST_ENV] || example.address };
+  const spec = parseDeploymentFile(resolve(opts.example), exampleEnv);
+  const logPasswords = logPasswordsOf(spec);
+  if (Object.keys(logPasswords).length) await store.rememberLogPasswords(spec.name, logPasswords);
   note(`deploying ${opts.example} ("${spec.name}")`);
   const result = await user.deploy(spec, {
     timeoutMs: opts.timeoutMs ?? 90_000,
@@ -196,6 +215,7 @@ export async function gridUp(opts: UpOptions): Promise<UpReport> {
       else if (p.stage === "unchanged") note(`  already deployed (contract ${p.contractId})`);
       else if (p.stage === "submitted") note(`  submitted: contract ${p.contractId}`);
       else if (p.stage === "approved") note(`  approved`);
+      else if (p.stage === "held") note(`  ${p.containers.join(", ")}: added once 0-db ${p.zdbs.join(", ")} is up (it holds their logs)`);
       else if (p.stage === "workload") note(`  ${p.name}: ${p.state === "pending" ? "waiting for the node" : p.state}${p.message ? ` (${p.message})` : ""}`);
     },
   });
@@ -204,6 +224,7 @@ export async function gridUp(opts: UpOptions): Promise<UpReport> {
     const d = w.data as { ips?: string[]; port?: number };
     if (w.type === "zdb" && d.ips?.[0] && d.port) await waitFor(`0-db ${w.name} at ${d.ips[0]}:${d.port}`, 30_000, () => tcpOpen(d.ips![0], d.port!));
   }
+  const containers = await waitForContainers(user, state, spec.name, result, Math.max(30_000, opts.timeoutMs ?? 90_000), note);
   state.example = { name: spec.name, file: resolve(opts.example) };
   L.save(state);
 
@@ -211,11 +232,12 @@ export async function gridUp(opts: UpOptions): Promise<UpReport> {
     ledger: state.ledger.url,
     nodes: state.nodes.map((n, i) => ({ id: n.nodeId!, underlay: n.underlay, netns: n.netns, pid: started[i] })),
     user: { twinId, home: L.userHome },
-    deployment: { name: result.name, contractId: result.contractId, workloads: result.workloads.map((w) => ({ name: w.name, type: w.type, state: w.state, data: w.data })) },
+    hub: hub.url,
+    deployment: { name: containers.view.name, contractId: containers.view.contractId, workloads: containers.view.workloads.map((w) => ({ name: w.name, type: w.type, state: w.state, data: w.data })), containers: containers.list },
     mode, dir,
-    env: { KOSMOS_HOME: L.userHome, KOSMOS_PASSPHRASE: `$(cat ${L.passphraseFile})`, KOSMOS_LEDGER: state.ledger.url },
+    env: { KOSMOS_HOME: L.userHome, KOSMOS_PASSPHRASE: `$(cat ${L.passphraseFile})`, KOSMOS_LEDGER: state.ledger.url, KOSMOS_HUB: hub.url, [EXAMPLE_FLIST_ENV]: exampleEnv[EXAMPLE_FLIST_ENV]! },
     examplePassword,
-    view: result,
+    view: containers.view,
   };
 }
 
@@ -228,7 +250,10 @@ async function startNode(L: GridLayout, state: GridState, ns: NodeState, cap: Re
     "--underlay", ns.underlay, "--cru", String(cap.cru), "--mru", String(cap.mru), "--sru", String(cap.sru), "--hru", String(cap.hru),
     "--zdb-port", String(ns.zdbPort), "--metrics-port", String(ns.metricsPort),
   ];
-  const [command, ...args] = ns.netns ? ["ip", "netns", "exec", ns.netns, ...zos] : zos;
+  // nsenter joins only the node's network namespace: `ip netns exec` would also give zos a private
+  // mount namespace with a fresh /sys (no cgroup hierarchies for runc), and the mounts and
+  // namespaces it makes for containers would be invisible, and unremovable, from the host.
+  const [command, ...args] = ns.netns ? ["nsenter", `--net=/run/netns/${ns.netns}`, "--", ...zos] : zos;
   mkdirSync(L.nodeData(ns.index), { recursive: true });
   note(`starting node ${ns.index} at ${ns.underlay}${ns.netns ? ` in netns ${ns.netns}` : ""}`);
   const { pid, ready } = await startDaemon<{ nodeId: number; twinId: number; underlay: string }>({ name, command, args, env, logDir: L.logs, runDir: L.run, readyTimeoutMs: 30_000 });
@@ -236,4 +261,83 @@ async function startNode(L: GridLayout, state: GridState, ns: NodeState, cap: Re
   ns.twinId = ready.twinId;
   note(`node ${ready.nodeId} registered (twin ${ready.twinId}, ${ready.underlay})`);
   return pid;
+}
+
+/** The hub's 0-db and the hub (host side, on the bridge so the nodes fetch from it), started once;
+ *  ports kept in grid.json so flist addresses stay valid across down/up. */
+async function startHub(L: GridLayout, state: GridState, host: string, env: NodeJS.ProcessEnv, note: (l: string) => void): Promise<{ url: string }> {
+  state.hub ??= { host, port: await freePort(host), zdbPort: await freePort(host), url: "" };
+  const h = state.hub;
+  h.url = `http://${h.host}:${h.port}`;
+  L.save(state);
+  mkdirSync(L.hubData, { recursive: true });
+  if (runningPid(L.run, "hub-zdb") === null) {
+    note(`starting the hub's 0-db on ${h.host}:${h.zdbPort}`);
+    await startDaemon({
+      name: "hub-zdb", command: process.execPath, env, logDir: L.logs, runDir: L.run,
+      args: [BIN("zdb"), "--listen", h.host, "--port", String(h.zdbPort), "--data", join(L.hubData, "data"), "--index", join(L.hubData, "index")],
+      ready: (line) => (/listening on .* port \d+/.test(line) ? true : undefined),
+    });
+  }
+  if (runningPid(L.run, "zhub") === null) {
+    note(`starting the flist hub on ${h.url}`);
+    await startDaemon({
+      name: "zhub", command: process.execPath, env, logDir: L.logs, runDir: L.run,
+      args: [BIN("zhub"), "--host", h.host, "--port", String(h.port), "--zdb", `${h.host}:${h.zdbPort}`],
+    });
+  } else note(`flist hub already running on ${h.url}`);
+  return { url: h.url };
+}
+
+/** The example flist (busybox httpd) on the hub: published the first time, found afterwards. */
+async function ensureExampleFlist(hubUrl: string, state: GridState, keys: KeyPair, note: (l: string) => void): Promise<{ address: string; entrypoint: string }> {
+  const have = state.hub!.example;
+  if (have) {
+    const listed = await new HubClient(hubUrl).list().catch(() => []);
+    if (listed.some((r) => r.owner === keys.publicKey && r.name === EXAMPLE_FLIST_NAME && r.hash === have.hash)) return have;
+  }
+  note(`building the example flist (busybox httpd) and publishing it as ${EXAMPLE_FLIST_NAME}`);
+  const r = await publishExampleFlist({ hub: hubUrl, keys, name: EXAMPLE_FLIST_NAME, onProgress: (m) => note(`  ${m}`) });
+  state.hub!.example = { address: r.address, hash: r.hash, entrypoint: r.entrypoint };
+  note(`  ${r.address} (${r.files} files, ${r.size} bytes)`);
+  return state.hub!.example;
+}
+
+async function httpGet(url: string): Promise<{ status: number; body: string } | undefined> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    return { status: res.status, body: await res.text() };
+  } catch { return undefined; }
+}
+
+/**
+ * Every container of the example, reachable from this host: a route to its IP via its node, and,
+ * for one that serves HTTP, its page answering. The node's word is re-read while waiting: after a
+ * restart it recreates a container (perhaps with another IP) and says so in a new result.
+ */
+async function waitForContainers(user: Kosmos, state: GridState, name: string, first: DeploymentView, ms: number, note: (l: string) => void): Promise<{ view: DeploymentView; list: UpReport["deployment"]["containers"] }> {
+  if (!first.workloads.some((w) => w.type === "container")) return { view: first, list: [] };
+  const node = state.nodes.find((n) => n.nodeId === first.nodeId);
+  let view = first;
+  let said = "";
+  const list = await waitFor(`the containers of "${name}" to answer`, ms, async () => {
+    view = await user.get(name);
+    const out: UpReport["deployment"]["containers"] = [];
+    for (const w of view.workloads.filter((x) => x.type === "container")) {
+      const ip = (w.data as { ip?: string }).ip;
+      if (w.state !== "ok" || !ip) return undefined;
+      if (state.net && node) routeToContainer(state.net, ip, node.underlay);
+      if (w.url) {
+        const r = await httpGet(w.url);
+        if (r?.status !== 200) {
+          if (said !== w.url) { said = w.url; note(`  waiting for ${w.url} to answer`); }
+          return undefined;
+        }
+      }
+      out.push({ name: w.name, ip, url: w.url ?? null });
+    }
+    return out;
+  });
+  for (const c of list) note(`  ${c.name}: ${c.url ? `serves ${c.url}` : `runs at ${c.ip}`}`);
+  return { view, list };
 }

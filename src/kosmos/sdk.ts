@@ -5,7 +5,7 @@ import {
   type Capacity, type Deployment, type KeyPair, type WorkloadState,
 } from "../core/index.js";
 import { LedgerClient, type Contract, type NodeInfo, type Signer, type LedgerEvent } from "../ledger/client/index.js";
-import { buildDeployment, parseMeta, placeholderSealer, sealerFor, translateWorkloads, type ResolvedSpec } from "./spec/index.js";
+import { buildDeployment, parseMeta, placeholderSealer, sealerFor, translateWorkloads, type ResolvedSpec, type ZdbLookup } from "./spec/index.js";
 import { chooseNode, estimateCost, needOf, type CostEstimate } from "./planner.js";
 
 export interface KosmosOptions {
@@ -22,6 +22,8 @@ export interface WorkloadView {
   state: WorkloadState | "pending";
   message: string;
   data: Record<string, unknown>;
+  /** A container that declares `http: PORT` and runs: where its page is served. */
+  url?: string;
 }
 
 export interface DeploymentView {
@@ -51,6 +53,7 @@ export type DeployProgress =
   | { stage: "submitted"; contractId: number; version: number; update: boolean }
   | { stage: "signatures"; contractId: number; version: number; weight: number; weightRequired: number; waitingFor: number[] }
   | { stage: "approved"; contractId: number; version: number }
+  | { stage: "held"; contractId: number; containers: string[]; zdbs: string[] }
   | { stage: "workload"; contractId: number; name: string; state: WorkloadView["state"]; message: string };
 
 export interface DeployOptions {
@@ -78,14 +81,30 @@ export function nameOf(c: Contract): string | null {
 /** The contract's workloads with the node's latest word on each. A result counts only if it is
  *  about the workload's current version (a result's version is the deployment version it was for). */
 export function viewOf(c: Contract): DeploymentView {
+  const http = parseMeta(c.deployment.metadata)?.http ?? {};
   const workloads = c.deployment.workloads.map((w): WorkloadView => {
     const r = c.results[w.name];
     const current = r && r.version >= w.version && (c.approvedVersion ?? -1) >= w.version;
-    return { name: w.name, type: w.type, state: current ? r.state : "pending", message: current ? r.message : "", data: current ? r.data : {} };
+    const v: WorkloadView = { name: w.name, type: w.type, state: current ? r.state : "pending", message: current ? r.message : "", data: current ? r.data : {} };
+    const ip = (v.data as { ip?: unknown }).ip;
+    const port = http[w.name];
+    if (w.type === "container" && v.state === "ok" && typeof ip === "string" && ip && port) v.url = `http://${ip}${port === 80 ? "" : `:${port}`}/`;
+    return v;
   });
   return {
     name: nameOf(c) ?? `contract-${c.id}`, contractId: c.id, nodeId: c.nodeId, state: c.state, version: c.deployment.version,
     approved: c.approved, approvedVersion: c.approvedVersion, costPerPeriod: c.costPerPeriod, workloads,
+  };
+}
+
+/** The 0-dbs of a contract that its node has provisioned, as addresses (for containers' logs). */
+export function zdbLookup(c: Contract | null): ZdbLookup {
+  return (name) => {
+    const r = c?.results[name];
+    const d = r?.data as { namespace?: string; ips?: string[]; port?: number } | undefined;
+    if (!r || r.state !== "ok" || !d?.namespace || !d.ips?.[0] || !d.port) return null;
+    const host = d.ips[0].includes(":") ? `[${d.ips[0]}]` : d.ips[0];
+    return { address: `${host}:${d.port}`, namespace: d.namespace };
   };
 }
 
@@ -179,35 +198,64 @@ export class Kosmos {
     return { name: spec.name, node, need, cost: estimateCost(need), existing };
   }
 
+  /** Deploys `spec` (or updates the contract of the same name). A container whose logs go to a
+   *  0-db of the same file waits for that 0-db: the first version holds the rest, and once the
+   *  0-db is up (its address is its node's result) an update adds the container. */
   async deploy(spec: ResolvedSpec, opts: DeployOptions = {}): Promise<DeployResult> {
     const progress = opts.onProgress ?? (() => {});
     const twinId = await this.twinId();
     const plan = await this.plan(spec);
-    const { deployment, changed } = buildDeployment({
-      spec, twinId, nodeId: plan.node.id, privateKey: this.keys.privateKey, sealSecret: sealerFor(plan.node.sealKey),
-      previous: plan.existing?.deployment,
-    });
-    if (changed) progress({ stage: "planned", plan });
-    if (plan.existing && !changed) {
-      progress({ stage: "unchanged", contractId: plan.existing.id });
-      const view = opts.wait === false ? viewOf(plan.existing) : await this.waitSettled(plan.existing.id, deployment.version - 1, opts, progress);
-      return { ...view, status: "unchanged" };
+    let existing = plan.existing;
+    let status: DeployResult["status"] = "unchanged";
+    for (let round = 0; ; round++) {
+      const { deployment, changed, held } = buildDeployment({
+        spec, twinId, nodeId: plan.node.id, privateKey: this.keys.privateKey, sealSecret: sealerFor(plan.node.sealKey),
+        previous: existing?.deployment, zdbs: zdbLookup(existing),
+      });
+      let view: DeploymentView;
+      let contractId: number;
+      if (existing && !changed) {
+        if (round === 0) progress({ stage: "unchanged", contractId: existing.id });
+        contractId = existing.id;
+        view = opts.wait === false ? viewOf(existing) : await this.waitSettled(existing.id, deployment.version - 1, opts, progress);
+      } else {
+        if (round === 0) {
+          progress({ stage: "planned", plan });
+          if (opts.confirm && !(await opts.confirm(plan))) throw new ValidationError("deployment not confirmed; nothing was signed");
+        }
+        const from = (await this.client.status()).height;
+        const deploymentSignature = signDeployment(deployment, this.keys.privateKey);
+        if (existing) {
+          await this.signer.send("contract.update", { contractId: existing.id, deployment, deploymentSignature });
+          contractId = existing.id;
+        } else {
+          const receipt = await this.signer.send("contract.create", { deployment, deploymentSignature });
+          contractId = await this.createdContractId(receipt, spec.name);
+        }
+        if (status === "unchanged") status = existing ? "updated" : "created";
+        progress({ stage: "submitted", contractId, version: deployment.version, update: !!existing });
+        view = opts.wait === false ? viewOf(await this.client.contract(contractId)) : await this.waitSettled(contractId, deployment.version, opts, progress, from);
+      }
+      if (!held.length || opts.wait === false) return { ...view, status };
+      const zdbs = [...new Set(spec.containers.filter((c) => held.includes(c.name)).map((c) => (c.logs as { zdb: string }).zdb))];
+      if (round > 0) throw new DeploymentFailed(`container(s) ${held.join(", ")} wait for 0-db(s) ${zdbs.join(", ")}, which have no address`, view);
+      progress({ stage: "held", contractId, containers: held, zdbs });
+      existing = await this.client.contract(contractId);
     }
-    if (opts.confirm && !(await opts.confirm(plan))) throw new ValidationError("deployment not confirmed; nothing was signed");
-    const from = (await this.client.status()).height;
-    const deploymentSignature = signDeployment(deployment, this.keys.privateKey);
-    let contractId: number;
-    if (plan.existing) {
-      await this.signer.send("contract.update", { contractId: plan.existing.id, deployment, deploymentSignature });
-      contractId = plan.existing.id;
-    } else {
-      const receipt = await this.signer.send("contract.create", { deployment, deploymentSignature });
-      contractId = await this.createdContractId(receipt, spec.name);
+  }
+
+  /** Where a container of a deployment streams its logs: address and namespace from the ledger
+   *  (the password, sealed there, is the user's to give). */
+  async logTarget(name: string, container: string): Promise<{ address: string; namespace: string; sealedPassword: boolean }> {
+    const c = await this.contractNamed(name);
+    if (!c) throw new NotFoundError(`no deployment named "${name}"`, "list yours with `kosmos ls`");
+    const w = c.deployment.workloads.find((x) => x.name === container);
+    if (!w || w.type !== "container") {
+      const names = c.deployment.workloads.filter((x) => x.type === "container").map((x) => x.name);
+      throw new NotFoundError(`"${name}" has no container named "${container}"`, names.length ? `its containers: ${names.join(", ")}` : "it has no containers");
     }
-    progress({ stage: "submitted", contractId, version: deployment.version, update: !!plan.existing });
-    if (opts.wait === false) return { ...viewOf(await this.client.contract(contractId)), status: plan.existing ? "updated" : "created" };
-    const view = await this.waitSettled(contractId, deployment.version, opts, progress, from);
-    return { ...view, status: plan.existing ? "updated" : "created" };
+    if (!w.data.logs) throw new NotFoundError(`container ${container} of "${name}" does not stream its logs`, "add `logs: {zdb: NAME}` (a `mode: seq` 0-db of the file) to it and deploy again");
+    return { address: w.data.logs.address, namespace: w.data.logs.namespace, sealedPassword: !!w.data.logs.password };
   }
 
   private async createdContractId(receipt: { events?: LedgerEvent[] }, name: string): Promise<number> {

@@ -1,6 +1,7 @@
 // The local grid end to end, real processes: `grid up --json --nodes 2` → the example's 0-db answers
-// redis-cli with its password (and refuses a wrong one) → kosmos ls/show list it → cancel → gone →
-// `grid up` again finds it by name → `grid down` leaves no process, namespace or link.
+// redis-cli with its password (and refuses a wrong one), its web container serves its page to this
+// host → kosmos ls/show list it → down/up comes back (page served again) → cancel → gone → `grid
+// down` leaves no process, container, mount, namespace or link.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
@@ -9,6 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runBin, waitFor } from "../kosmos/helpers.js";
 import { LedgerClient } from "../../src/ledger/client/index.js";
+import { EXAMPLE_PAGE } from "../../src/flist/index.js";
+import { containerState, fetchPage } from "./helpers.js";
 
 const root = process.getuid?.() === 0;
 
@@ -27,7 +30,7 @@ function leftovers(dir: string, tag: string): { pids: string; netns: string; lin
   return { pids, netns, links };
 }
 
-test("grid up → 0-db works with its password → kosmos ls/show → down/up comes back → cancel → down leaves nothing", { timeout: 180_000 }, async (t) => {
+test("grid up → 0-db works with its password, the web page is served → kosmos ls/show → down/up comes back → cancel → down leaves nothing", { timeout: 180_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "grid-e2e-"));
   const data = join(dir, "g");
   const password = "e2e-" + Math.random().toString(36).slice(2);
@@ -51,6 +54,23 @@ test("grid up → 0-db works with its password → kosmos ls/show → down/up co
   assert.ok(r.nodes.some((n: { underlay: string }) => n.underlay === ips[0]), "the 0-db is at one of the nodes' addresses");
   assert.match(up.stderr, /starting the ledger/, "progress on stderr");
   assert.equal(statSync(join(data, "user", ".passphrase")).mode & 0o777, 0o600);
+
+  // The web container: its IP and URL, and its page fetched from this host.
+  assert.equal(r.deployment.containers.length, 1);
+  const web = r.deployment.containers[0] as { name: string; ip: string; url: string };
+  assert.equal(web.name, "web");
+  assert.match(web.ip, /^100\.\d+\.\d+\.\d+$/);
+  assert.equal(web.url, `http://${web.ip}/`);
+  assert.equal(r.deployment.workloads.find((w: { name: string }) => w.name === "web").state, "ok");
+  assert.match(r.hub, /^http:\/\//);
+  assert.equal(await fetchPage(web.url), EXAMPLE_PAGE);
+  const firstNode = r.nodes.find((n: { underlay: string }) => n.underlay === ips[0]);
+  const nodeData = join(data, "nodes", `n${r.nodes.indexOf(firstNode) + 1}`);
+  const before = containerState(data, nodeData, firstNode.netns);
+  assert.equal(before.runc.length, 1, "one runc container");
+  assert.equal(before.pids.length, 1, "one httpd process in a root under the grid");
+  assert.ok(before.mounts.some((m) => m.endsWith("/rootfs")), "its overlay root is mounted (visible from the host)");
+  assert.ok(before.netns.length >= 1, "its network namespace is visible from the host");
 
   // The 0-db answers with the right password, refuses a wrong one.
   const ok = redis(ips[0], port, ["SELECT", namespace, password], ["SET", "k", "v"], ["GET", "k"]);
@@ -87,12 +107,16 @@ test("grid up → 0-db works with its password → kosmos ls/show → down/up co
   assert.equal(back.json().deployment.contractId, r.deployment.contractId, "found by name, not deployed twice");
   assert.match(back.stderr, /already deployed/);
   await waitFor("the 0-db to answer with the data written before down", 15_000, () => /OK[\s\S]*v/.test(redis(ips[0], port, ["SELECT", namespace, password], ["GET", "k"])));
+  const backWeb = back.json().deployment.containers[0] as { url: string };
+  assert.equal(await fetchPage(backWeb.url), EXAMPLE_PAGE, "the container runs again after down/up");
+  assert.equal(containerState(data, nodeData, firstNode.netns).runc.length, 1);
 
   // Cancel: the contract is gone and the namespace with it.
   const cancel = await runBin("kosmos", ["cancel", "hello", "--json"], user);
   assert.equal(cancel.code, 0, cancel.stderr);
   assert.deepEqual((await runBin("kosmos", ["ls", "--json"], user)).json(), []);
   await waitFor("the namespace to be removed", 15_000, () => !/OK/.test(redis(ips[0], port, ["SELECT", namespace, password])));
+  await waitFor("the container to be removed", 15_000, () => containerState(data, nodeData, firstNode.netns).runc.length === 0);
 
   // Down: nothing left.
   const status = await runBin("grid", ["status", "--json", "--data", data], {});
@@ -102,6 +126,10 @@ test("grid up → 0-db works with its password → kosmos ls/show → down/up co
   assert.equal(down.code, 0, down.stderr);
   const left = leftovers(data, tag);
   assert.deepEqual(left, { pids: "", netns: "", links: "" });
+  const after = containerState(data, nodeData, null);
+  assert.deepEqual({ runc: after.runc, mounts: after.mounts, pids: after.pids }, { runc: [], mounts: [], pids: [] });
+  const present = execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
+  for (const n of before.netns) assert.ok(!present.includes(n), `container namespace ${n} is gone`);
   assert.equal((await runBin("grid", ["status", "--json", "--data", data], {})).json().running, false);
   assert.ok(existsSync(join(data, "ledger")), "the data stays for the next up");
 });

@@ -6,7 +6,7 @@ import { ConfigStore, passphraseSource } from "../config/index.js";
 import { Kosmos } from "../sdk.js";
 import { makeOut, type Out } from "./output.js";
 
-export interface GlobalOptions { ledger?: string; home?: string; json?: boolean }
+export interface GlobalOptions { ledger?: string; home?: string; json?: boolean; hub?: string }
 
 export class Context {
   readonly store: ConfigStore;
@@ -22,6 +22,14 @@ export class Context {
   ledgerUrl(): string {
     const url = this.opts.ledger || this.env.KOSMOS_LEDGER || this.store.settings().ledgerUrl;
     if (!url) throw new ValidationError("no ledger to talk to", "pass --ledger URL or set KOSMOS_LEDGER (the local grid prints it)");
+    if (!/^https?:\/\/[^\s]+$/.test(url)) throw new ValidationError(`"${url}" is not an http(s) URL`);
+    return url.replace(/\/+$/, "");
+  }
+
+  /** The flist hub: --hub, env KOSMOS_HUB, or the one saved in the home (the local grid saves its own). */
+  hubUrl(): string {
+    const url = this.opts.hub || this.env.KOSMOS_HUB || this.store.settings().hubUrl;
+    if (!url) throw new ValidationError("no flist hub to publish to", "pass --hub URL or set KOSMOS_HUB (the local grid prints it)");
     if (!/^https?:\/\/[^\s]+$/.test(url)) throw new ValidationError(`"${url}" is not an http(s) URL`);
     return url.replace(/\/+$/, "");
   }

@@ -38,6 +38,10 @@ export function accessLines(w: WorkloadView, password = "<password>"): string[] 
     return [`redis-cli -h ${host} -p ${d.port ?? "?"}`, `  then: SELECT ${d.namespace ?? "?"} ${password}`];
   }
   if (w.type === "volume" && w.state === "ok") return [`volume ${w.name}: ${JSON.stringify(w.data)}`];
+  if (w.type === "container" && w.state === "ok") {
+    const ip = (w.data as { ip?: string }).ip ?? "?";
+    return [`container ${w.name}: ip ${ip}${w.url ? `, serves ${w.url}` : ""}`];
+  }
   return [];
 }
 

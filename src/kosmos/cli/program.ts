@@ -1,10 +1,11 @@
 // The `kosmos` command line: a thin layer over the SDK (sdk.ts) and the config manager.
 import { createInterface } from "node:readline/promises";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { ConflictError, ValidationError, newMnemonic, formatBytes } from "../../core/index.js";
+import { ConflictError, GridError, UnavailableError, ValidationError, newMnemonic, formatBytes } from "../../core/index.js";
 import { readSecretInput } from "../config/index.js";
 import { LedgerClient } from "../../ledger/client/index.js";
-import { parseDeploymentFile } from "../spec/index.js";
+import { parseDeploymentFile, logPasswordsOf } from "../spec/index.js";
+import { buildAndPublish, readShippedLogs } from "../../flist/index.js";
 import { describeNeed } from "../planner.js";
 import type { DeployProgress, Plan } from "../sdk.js";
 import { Context, type GlobalOptions } from "./context.js";
@@ -37,6 +38,7 @@ function progressLine(p: DeployProgress): string {
     case "signatures": return `waiting for signatures: weight ${p.weight} of ${p.weightRequired}, not yet signed by twin(s) ${p.waitingFor.join(", ")} (they run: kosmos sign ${p.contractId})`;
     case "approved": return `approved: version ${p.version}`;
     case "workload": return `  ${p.name}: ${p.state === "pending" ? "waiting for the node" : p.state}${p.message ? ` (${p.message})` : ""}`;
+    case "held": return `container(s) ${p.containers.join(", ")} log into 0-db ${p.zdbs.join(", ")}: adding them now that it is up`;
   }
 }
 
@@ -51,7 +53,7 @@ async function confirmPlan(ctx: Context, yes: boolean, plan: Plan): Promise<bool
 
 export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
   const program = new Command("kosmos")
-    .description("Deploy workloads on the grid: 0-db namespaces and volumes, signed on the ledger, provisioned by the nodes")
+    .description("Deploy workloads on the grid: containers, 0-db namespaces and volumes, signed on the ledger, provisioned by the nodes")
     .option("--ledger <url>", "the ledger's URL (env KOSMOS_LEDGER, or the one saved in the home)")
     .option("--home <dir>", "the kosmos home: encrypted identity and settings (env KOSMOS_HOME, default ~/.kosmos)")
     .option("--json", "print one JSON document (for scripts)")
@@ -151,6 +153,9 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
       const c = ctx(cmd);
       const spec = parseDeploymentFile(file, env);
       const k = await c.kosmos();
+      // Before anything is signed: `kosmos logs` will need these, and the file may not be at hand then.
+      const logPasswords = logPasswordsOf(spec);
+      if (Object.keys(logPasswords).length) await c.store.rememberLogPasswords(spec.name, logPasswords);
       const r = await k.deploy(spec, {
         timeoutMs: o.timeout * 1000,
         wait: o.wait,
@@ -159,6 +164,53 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
       });
       c.remember(await k.existingTwinId());
       c.out.result(r, () => deploymentText(r));
+    });
+
+  program.command("logs").description("a container's output, read back from the 0-db namespace it streams into (`logs:` in the deployment file)")
+    .argument("<deployment>").argument("<container>")
+    .option("-f, --follow", "keep printing new lines until interrupted")
+    .action(async (name: string, container: string, o: { follow?: boolean }, cmd: Command) => {
+      const c = ctx(cmd);
+      const k = await c.kosmos();
+      const target = await k.logTarget(name, container);
+      let password: string | undefined;
+      if (target.sealedPassword) {
+        password = env.KOSMOS_LOGS_PASSWORD || (await c.store.logPassword(name, container)) || undefined;
+        if (!password) throw new ValidationError(`no password for the log namespace of ${name}/${container} in ${c.store.home}`, "deploy the file with this kosmos home, or set KOSMOS_LOGS_PASSWORD");
+      }
+      const ac = new AbortController();
+      const stop = () => ac.abort();
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+      const lines: Array<{ time: string; line: string }> = [];
+      try {
+        await readShippedLogs({ address: target.address, namespace: target.namespace, password }, {
+          follow: !!o.follow, signal: ac.signal,
+          onLine: (l) => { if (c.out.json && !o.follow) lines.push({ time: l.time, line: l.line }); else process.stdout.write(c.out.json ? JSON.stringify({ time: l.time, line: l.line }) + "\n" : `${l.time} ${l.line}\n`); },
+        });
+      } catch (e) {
+        if (e instanceof GridError) throw e;
+        throw new UnavailableError(`cannot read the logs from 0-db ${target.address} namespace ${target.namespace}: ${(e as Error).message}`, "the node holding that 0-db may be down; `kosmos show` tells");
+      } finally {
+        process.off("SIGINT", stop);
+        process.off("SIGTERM", stop);
+      }
+      if (c.out.json && !o.follow) c.out.result(lines, () => "");
+    });
+
+  const flist = program.command("flist").description("package an app as an flist (a root file system described by metadata, content on the hub)");
+  flist.command("build").description("build an flist from a folder, a `docker save` archive or an OCI layout tar, upload what the hub lacks, print its address")
+    .argument("<source>", "a folder (the root file system) or an image archive (.tar)")
+    .requiredOption("--name <name>", "the flist's name under your public key on the hub")
+    .option("--hub <url>", "the flist hub (env KOSMOS_HUB, or the one saved in the home)")
+    .action(async (source: string, o: { name: string; hub?: string }, cmd: Command) => {
+      const c = ctx(cmd);
+      const hub = c.hubUrl();
+      const { keys } = await c.store.identity();
+      const r = await buildAndPublish(source, { hub, keys, name: o.name, onProgress: (m) => c.out.note(m) });
+      if (c.store.settings().hubUrl !== hub) c.store.updateSettings({ hubUrl: hub });
+      const { flist: _f, ...rest } = r;
+      c.out.result(rest, () => r.address);
     });
 
   program.command("ls").description("your deployments").action(async (_o: unknown, cmd: Command) => {

@@ -11,6 +11,8 @@ export const settingsSchema = z.object({
   ledgerUrl: z.string().optional(),
   twinId: z.number().int().positive().optional(),
   publicKey: z.string().optional(),
+  /** The flist hub `kosmos flist build` publishes to. */
+  hubUrl: z.string().optional(),
 }).passthrough();
 export type Settings = z.infer<typeof settingsSchema>;
 
@@ -91,6 +93,21 @@ export class ConfigStore {
       throw new NotFoundError(`no identity in ${this.home}`, "create one with `kosmos identity new` or `kosmos identity import`");
     }
     return { mnemonic: s.mnemonic, keys: keyPairFromMnemonic(s.mnemonic) };
+  }
+
+  /** Keep, encrypted, the passwords of the 0-db namespaces a deployment's containers log into
+   *  (container name → password), so `kosmos logs` can read them back. Writes only on a change. */
+  async rememberLogPasswords(deployment: string, passwords: Record<string, string>): Promise<void> {
+    const s = this.hasSecrets() ? await this.secrets() : {};
+    const all = (s.logPasswords ?? {}) as Record<string, Record<string, string>>;
+    const cur = all[deployment] ?? {};
+    if (Object.keys(passwords).every((k) => cur[k] === passwords[k])) return;
+    await this.saveSecrets({ ...s, logPasswords: { ...all, [deployment]: { ...cur, ...passwords } } });
+  }
+
+  async logPassword(deployment: string, container: string): Promise<string | null> {
+    const all = ((await this.secrets()).logPasswords ?? {}) as Record<string, Record<string, string>>;
+    return all[deployment]?.[container] ?? null;
   }
 
   /** Store a mnemonic as this home's identity (validated first, so nothing changes on bad input). */

@@ -3,10 +3,16 @@
 import { readFileSync } from "node:fs";
 import { parseDocument, LineCounter, isNode } from "yaml";
 import { ValidationError } from "../../core/index.js";
-import { deploymentSpecSchema, type DeploymentSpec, type SecretRef } from "./schema.js";
+import { deploymentSpecSchema, type DeploymentSpec, type ContainerSpec, type SecretRef } from "./schema.js";
+
+export type ResolvedLogs = { zdb: string } | { address: string; namespace: string; password?: string };
+export type ResolvedContainer = Omit<ContainerSpec, "flist" | "secretEnv" | "logs"> & { flist: string; secretEnv: Record<string, string>; logs?: ResolvedLogs };
 
 /** A spec whose secrets are resolved to their values (kept in memory only, sealed before they leave). */
-export type ResolvedSpec = Omit<DeploymentSpec, "zdbs"> & { zdbs: Array<Omit<DeploymentSpec["zdbs"][number], "password"> & { password: string }> };
+export type ResolvedSpec = Omit<DeploymentSpec, "zdbs" | "containers"> & {
+  zdbs: Array<Omit<DeploymentSpec["zdbs"][number], "password"> & { password: string }>;
+  containers: ResolvedContainer[];
+};
 
 function pathText(path: readonly PropertyKey[]): string {
   let out = "";
@@ -48,7 +54,14 @@ export function parseDeploymentText(text: string, opts: { file?: string; env?: N
     if (v === undefined || v === "") throw new ValidationError(`${where(path)}: ${pathText(path)}: environment variable ${s.env} is not set`, `export ${s.env}=... before deploying`);
     return v;
   };
-  return { ...spec, zdbs: spec.zdbs.map((z, i) => ({ ...z, password: resolve(z.password, ["zdbs", i, "password"]) })) };
+  const containers = spec.containers.map((c, i): ResolvedContainer => {
+    const secretEnv: Record<string, string> = {};
+    for (const [k, v] of Object.entries(c.secretEnv)) secretEnv[k] = resolve(v, ["containers", i, "secretEnv", k]);
+    const logs = !c.logs || "zdb" in c.logs ? c.logs
+      : { address: c.logs.address, namespace: c.logs.namespace, ...(c.logs.password !== undefined ? { password: resolve(c.logs.password, ["containers", i, "logs", "password"]) } : {}) };
+    return { ...c, flist: resolve(c.flist, ["containers", i, "flist"]), secretEnv, logs };
+  });
+  return { ...spec, zdbs: spec.zdbs.map((z, i) => ({ ...z, password: resolve(z.password, ["zdbs", i, "password"]) })), containers };
 }
 
 export function parseDeploymentFile(path: string, env?: NodeJS.ProcessEnv): ResolvedSpec {
@@ -57,4 +70,15 @@ export function parseDeploymentFile(path: string, env?: NodeJS.ProcessEnv): Reso
     throw new ValidationError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   return parseDeploymentText(text, { file: path, env });
+}
+
+/** The clear passwords of the 0-db namespaces the spec's containers log into (container → password). */
+export function logPasswordsOf(spec: ResolvedSpec): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const c of spec.containers) {
+    if (!c.logs) continue;
+    const pw = "zdb" in c.logs ? spec.zdbs.find((z) => z.name === (c.logs as { zdb: string }).zdb)?.password : c.logs.password;
+    if (pw) out[c.name] = pw;
+  }
+  return out;
 }

@@ -38,6 +38,37 @@ export const volumeSpecSchema = z.object({
   description: z.string().max(1024).optional(),
 }).strict();
 
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name");
+const envValue = z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v));
+
+/** Where a container's output is streamed: a 0-db of the same file (by name; it must be `mode: seq`),
+ *  or any 0-db namespace given by address. */
+export const containerLogsSpecSchema = z.union([
+  z.object({ zdb: nameSchema }).strict(),
+  z.object({
+    address: z.string().regex(/^(\[[0-9a-f:]+\]|[^\s:]+):\d{1,5}$/i, "HOST:PORT"),
+    namespace: z.string().min(1).max(128),
+    password: secretSchema.optional(),
+  }).strict(),
+]);
+
+export const containerSpecSchema = z.object({
+  name: nameSchema,
+  /** The flist's address (`kosmos flist build` prints it), or `{env: NAME}`. */
+  flist: z.union([z.string().min(1).max(2048), z.object({ env: envName }).strict()]),
+  entrypoint: z.string().max(4096).optional(),
+  env: z.record(envName, envValue).default({}),
+  secretEnv: z.record(envName, secretSchema).default({}),
+  cpu: z.number().int().min(1).max(1024).default(1),
+  memory: size,
+  rootfsSize: size,
+  mounts: z.array(z.object({ volume: nameSchema, mountpoint: z.string().regex(/^\/[^\0]*$/, "an absolute path") }).strict()).max(32).default([]),
+  logs: containerLogsSpecSchema.optional(),
+  /** The port the container serves HTTP on: kosmos then prints its URL (nothing changes on the node). */
+  http: z.number().int().min(1).max(65535).optional(),
+  description: z.string().max(1024).optional(),
+}).strict();
+
 export const signersSpecSchema = z.object({
   requests: z.array(z.object({
     twinId: z.number().int().positive(),
@@ -54,17 +85,28 @@ export const deploymentSpecSchema = z.object({
   farm: z.number().int().positive().optional(),
   zdbs: z.array(zdbSpecSchema).max(64).default([]),
   volumes: z.array(volumeSpecSchema).max(64).default([]),
+  containers: z.array(containerSpecSchema).max(64).default([]),
   signers: signersSpecSchema.optional(),
 }).strict().superRefine((d, ctx) => {
   const seen = new Map<string, string>();
-  for (const kind of ["zdbs", "volumes"] as const) {
+  for (const kind of ["zdbs", "volumes", "containers"] as const) {
     d[kind].forEach((w, i) => {
       const other = seen.get(w.name);
       if (other) ctx.addIssue({ code: "custom", path: [kind, i, "name"], message: `"${w.name}" is already the name of ${other}; names are unique in a deployment` });
       else seen.set(w.name, `${kind}[${i}]`);
     });
   }
-  if (d.zdbs.length + d.volumes.length === 0) ctx.addIssue({ code: "custom", path: [], message: "the deployment has no workloads: add zdbs or volumes" });
+  if (d.zdbs.length + d.volumes.length + d.containers.length === 0) ctx.addIssue({ code: "custom", path: [], message: "the deployment has no workloads: add zdbs, volumes or containers" });
+  d.containers.forEach((c, i) => {
+    c.mounts.forEach((m, j) => {
+      if (!d.volumes.some((v) => v.name === m.volume)) ctx.addIssue({ code: "custom", path: ["containers", i, "mounts", j, "volume"], message: `no volume named "${m.volume}" in this file` });
+    });
+    if (c.logs && "zdb" in c.logs) {
+      const z = d.zdbs.find((x) => x.name === (c.logs as { zdb: string }).zdb);
+      if (!z) ctx.addIssue({ code: "custom", path: ["containers", i, "logs", "zdb"], message: `no zdb named "${c.logs.zdb}" in this file` });
+      else if (z.mode !== "seq") ctx.addIssue({ code: "custom", path: ["containers", i, "logs", "zdb"], message: `zdb "${z.name}" must have \`mode: seq\` to hold logs (one entry per line)` });
+    }
+  });
   if (d.signers) {
     const total = d.signers.requests.reduce((s, r) => s + r.weight, 0);
     if (d.signers.weightRequired > total) ctx.addIssue({ code: "custom", path: ["signers", "weightRequired"], message: `weightRequired ${d.signers.weightRequired} exceeds the total weight ${total}` });
@@ -75,3 +117,4 @@ export const deploymentSpecSchema = z.object({
 export type DeploymentSpec = z.infer<typeof deploymentSpecSchema>;
 export type ZdbSpec = z.infer<typeof zdbSpecSchema>;
 export type VolumeSpec = z.infer<typeof volumeSpecSchema>;
+export type ContainerSpec = z.infer<typeof containerSpecSchema>;

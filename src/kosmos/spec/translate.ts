@@ -1,39 +1,88 @@
-// Spec → core workloads, one small function per kind (containers, networks and gateways come next
-// as more entries of TRANSLATORS). Secrets are sealed to the chosen node here and nowhere else.
+// Spec → core workloads, one small function per kind (networks and gateways come next as more
+// entries of TRANSLATORS). Secrets are sealed to the chosen node here and nowhere else.
 import { createHmac } from "node:crypto";
 import {
   canonicalJson, seal as coreSeal, deploymentSchema, type Deployment, type Sealed, type Workload, type SignatureRequirement,
 } from "../../core/index.js";
-import type { ResolvedSpec } from "./parse.js";
+import type { ResolvedSpec, ResolvedContainer } from "./parse.js";
 
 export type Sealer = (secret: string) => Sealed;
+
+/** Where a 0-db of the same deployment lives, once its node has said so (its result). */
+export interface LogsAddress { address: string; namespace: string }
+/** Looks up a 0-db of the deployment by name; null while it is not provisioned yet. */
+export type ZdbLookup = (name: string) => LogsAddress | null;
 
 /** A translated workload with the digest of the spec entry it came from (secrets included, keyed). */
 interface Translated { workload: Workload; source: unknown }
 
-type Translator = (spec: ResolvedSpec, sealSecret: Sealer) => Translated[];
+interface TranslateResult { items: Translated[]; held: string[] }
 
-function zdbWorkloads(spec: ResolvedSpec, sealSecret: Sealer): Translated[] {
-  return spec.zdbs.map((z) => ({
+type Translator = (spec: ResolvedSpec, sealSecret: Sealer, zdbs: ZdbLookup) => TranslateResult;
+
+function zdbWorkloads(spec: ResolvedSpec, sealSecret: Sealer): TranslateResult {
+  return { held: [], items: spec.zdbs.map((z) => ({
     source: z,
     workload: {
       name: z.name, type: "zdb", version: 0, description: z.description ?? "",
       data: { size: z.size, mode: z.mode, password: sealSecret(z.password), public: z.public },
     },
-  }));
+  })) };
 }
 
-function volumeWorkloads(spec: ResolvedSpec): Translated[] {
-  return spec.volumes.map((v) => ({
+function volumeWorkloads(spec: ResolvedSpec): TranslateResult {
+  return { held: [], items: spec.volumes.map((v) => ({
     source: v,
     workload: { name: v.name, type: "volume", version: 0, description: v.description ?? "", data: { size: v.size } },
-  }));
+  })) };
 }
 
-const TRANSLATORS: Translator[] = [zdbWorkloads, volumeWorkloads];
+/** The logs block of a container, or "held" when it names a 0-db of the file not provisioned yet. */
+function logsOf(c: ResolvedContainer, spec: ResolvedSpec, sealSecret: Sealer, zdbs: ZdbLookup): { address: string; namespace: string; password?: Sealed } | undefined | "held" {
+  if (!c.logs) return undefined;
+  if ("zdb" in c.logs) {
+    const name = c.logs.zdb;
+    const at = zdbs(name);
+    if (!at) return "held";
+    const z = spec.zdbs.find((x) => x.name === name)!;
+    return { address: at.address, namespace: at.namespace, password: sealSecret(z.password) };
+  }
+  return { address: c.logs.address, namespace: c.logs.namespace, ...(c.logs.password !== undefined ? { password: sealSecret(c.logs.password) } : {}) };
+}
 
+function containerWorkloads(spec: ResolvedSpec, sealSecret: Sealer, zdbs: ZdbLookup): TranslateResult {
+  const out: TranslateResult = { items: [], held: [] };
+  for (const c of spec.containers) {
+    const logs = logsOf(c, spec, sealSecret, zdbs);
+    if (logs === "held") { out.held.push(c.name); continue; }
+    const secretEnv: Record<string, Sealed> = {};
+    for (const [k, v] of Object.entries(c.secretEnv)) secretEnv[k] = sealSecret(v);
+    out.items.push({
+      source: c,
+      workload: {
+        name: c.name, type: "container", version: 0, description: c.description ?? "",
+        data: {
+          flist: c.flist, entrypoint: c.entrypoint ?? "", env: c.env, secretEnv, cpu: c.cpu, memory: c.memory, rootfsSize: c.rootfsSize,
+          mounts: c.mounts, ...(logs ? { logs } : {}),
+        },
+      },
+    });
+  }
+  return out;
+}
+
+const TRANSLATORS: Translator[] = [zdbWorkloads, volumeWorkloads, containerWorkloads];
+
+/** Every workload of the spec; containers whose logs go to a 0-db of the same file that `zdbs`
+ *  does not know yet are `held` (deployed once that 0-db is up and has an address). */
+export function translateAll(spec: ResolvedSpec, sealSecret: Sealer, zdbs: ZdbLookup): TranslateResult {
+  const all = TRANSLATORS.map((t) => t(spec, sealSecret, zdbs));
+  return { items: all.flatMap((r) => r.items), held: all.flatMap((r) => r.held) };
+}
+
+/** Planning view: every workload, as if every 0-db had an address. */
 export function translateWorkloads(spec: ResolvedSpec, sealSecret: Sealer): Translated[] {
-  return TRANSLATORS.flatMap((t) => t(spec, sealSecret));
+  return translateAll(spec, sealSecret, () => ({ address: "0.0.0.0:0", namespace: "-" })).items;
 }
 
 /** Stand-in for sealing when only the shape matters (planning): never leaves the process. */
@@ -45,7 +94,7 @@ export function sealerFor(sealKey: string): Sealer {
 
 /** What the deployment's metadata records: the name (unique per twin) and a keyed digest per
  *  workload, so a re-deploy can tell which workloads changed without ever seeing their secrets. */
-export interface DeploymentMeta { name: string; digests?: Record<string, string> }
+export interface DeploymentMeta { name: string; digests?: Record<string, string>; http?: Record<string, number> }
 
 export function parseMeta(metadata: string): DeploymentMeta | null {
   try {
@@ -71,18 +120,21 @@ export interface BuildInput {
   sealSecret: Sealer;
   /** The deployment it replaces (an update), if any. */
   previous?: Deployment;
+  /** Addresses of the file's 0-dbs already provisioned (for containers' `logs: {zdb}`). */
+  zdbs?: ZdbLookup;
 }
 
 /** The core Deployment for `spec` (defaults filled: it is what gets signed), and whether it
  *  differs from `previous`. Unchanged workloads keep their previous (sealed) form and version. */
-export function buildDeployment(input: BuildInput): { deployment: Deployment; changed: boolean } {
+export function buildDeployment(input: BuildInput): { deployment: Deployment; changed: boolean; held: string[] } {
   const { spec, twinId, nodeId, privateKey, previous } = input;
   const version = previous ? previous.version + 1 : 0;
   const prevMeta = previous ? parseMeta(previous.metadata) : null;
   const digests: Record<string, string> = {};
   let changed = !previous;
   const workloads: Workload[] = [];
-  for (const t of translateWorkloads(spec, input.sealSecret)) {
+  const { items, held } = translateAll(spec, input.sealSecret, input.zdbs ?? (() => null));
+  for (const t of items) {
     const d = digestOf({ type: t.workload.type, source: t.source }, privateKey);
     digests[t.workload.name] = d;
     const old = previous?.workloads.find((w) => w.name === t.workload.name);
@@ -92,15 +144,22 @@ export function buildDeployment(input: BuildInput): { deployment: Deployment; ch
   const requirement = defaultRequirement(twinId, spec);
   if (previous) {
     if (previous.workloads.length !== workloads.length) changed = true;
+    if (canonicalJson(prevMeta?.http ?? {}) !== canonicalJson(httpOf(spec).http ?? {})) changed = true;
     if (canonicalJson(previous.signatureRequirement) !== canonicalJson(requirement)) changed = true;
     if ((previous.description ?? "") !== (spec.description ?? "")) changed = true;
   }
   const deployment = deploymentSchema.parse({
     version, twinId, nodeId,
-    metadata: JSON.stringify({ name: spec.name, digests }),
+    metadata: JSON.stringify({ name: spec.name, digests, ...httpOf(spec) }),
     description: spec.description ?? "",
     signatureRequirement: requirement,
     workloads,
   });
-  return { deployment, changed };
+  return { deployment, changed, held };
+}
+
+function httpOf(spec: ResolvedSpec): { http?: Record<string, number> } {
+  const http: Record<string, number> = {};
+  for (const c of spec.containers) if (c.http) http[c.name] = c.http;
+  return Object.keys(http).length ? { http } : {};
 }
