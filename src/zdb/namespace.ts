@@ -31,6 +31,7 @@ export interface StorageOptions {
 
 const SETTINGS_FILE = "zdb-namespace";
 const WBUF_SIZE = 256 * 1024;
+const TAIL_SIZE = 2 * 1024 * 1024;
 
 export interface LoadStats { records: number; rebuiltFiles: number; truncatedBytes: number; }
 
@@ -57,6 +58,11 @@ export class Namespace {
   private ilen = 0;
   private readFds = new Map<number, number>();
   private closed = false;
+  // The most recently written bytes of the current data file stay in memory: fresh writes are the
+  // hottest reads, and serving them skips a pread per GET.
+  private tail = Buffer.allocUnsafe(0);
+  private tailStart = 0;
+  private tailLen = 0;
 
   readonly dataDir: string;
   readonly indexDir: string;
@@ -273,6 +279,7 @@ export class Namespace {
     if (this.closed) return;
     if (this.wlen > 0) {
       fs.writeSync(this.dataFd, this.wbuf, 0, this.wlen, this.flushedData);
+      this.keepTail();
       this.flushedData += this.wlen;
       this.wlen = 0;
       if (this.wbuf.length > 4 * WBUF_SIZE) this.wbuf = Buffer.allocUnsafe(WBUF_SIZE);
@@ -283,6 +290,16 @@ export class Namespace {
       this.ilen = 0;
     }
     if (durable) fs.fdatasyncSync(this.dataFd);
+  }
+
+  private keepTail(): void {
+    if (this.wlen > TAIL_SIZE) { this.tailLen = 0; this.tailStart = this.flushedData + this.wlen; return; }
+    if (this.tail.length === 0) this.tail = Buffer.allocUnsafe(TAIL_SIZE);
+    if (this.tailStart + this.tailLen !== this.flushedData || this.tailLen + this.wlen > TAIL_SIZE) {
+      this.tailStart = this.flushedData; this.tailLen = 0;
+    }
+    this.wbuf.copy(this.tail, this.tailLen, 0, this.wlen);
+    this.tailLen += this.wlen;
   }
 
   fsync(): void { if (!this.closed) fs.fdatasyncSync(this.dataFd); }
@@ -300,6 +317,7 @@ export class Namespace {
     this.dataEnd = this.flushedData = FILE_HEADER_SIZE;
     this.indexEnd = this.flushedIndex = FILE_HEADER_SIZE;
     this.indexSize += FILE_HEADER_SIZE;
+    this.tailStart = 0; this.tailLen = 0;
     this.opts.log.info({ ns: this.name, file: id }, "data file rotated");
   }
 
@@ -312,6 +330,10 @@ export class Namespace {
         const p = pos - this.flushedData;
         if (p + len > this.wlen) return false;
         this.wbuf.copy(out, at, p, p + len);
+        return true;
+      }
+      if (pos >= this.tailStart && pos + len <= this.tailStart + this.tailLen) {
+        this.tail.copy(out, at, pos - this.tailStart, pos - this.tailStart + len);
         return true;
       }
       return fs.readSync(this.dataFd, out, at, len, pos) === len;
@@ -400,6 +422,7 @@ export class Namespace {
     this.entries = this.dataSize = this.indexSize = this.records = this.nextId = 0;
     this.closed = false;
     this.wlen = this.ilen = 0;
+    this.tailStart = 0; this.tailLen = 0;
     this.loadFile(0, true);
   }
 }
