@@ -225,6 +225,7 @@ export async function gridUp(opts: UpOptions): Promise<UpReport> {
     if (w.type === "zdb" && d.ips?.[0] && d.port) await waitFor(`0-db ${w.name} at ${d.ips[0]}:${d.port}`, 30_000, () => tcpOpen(d.ips![0], d.port!));
   }
   const containers = await waitForContainers(user, state, spec.name, result, Math.max(30_000, opts.timeoutMs ?? 90_000), note);
+  if (state.net) await routeAllContainers(ledger, state, note);
   state.example = { name: spec.name, file: resolve(opts.example) };
   L.save(state);
 
@@ -340,4 +341,22 @@ async function waitForContainers(user: Kosmos, state: GridState, name: string, f
   });
   for (const c of list) note(`  ${c.name}: ${c.url ? `serves ${c.url}` : `runs at ${c.ip}`}`);
   return { view, list };
+}
+
+/** Host routes to every running container on the grid's nodes (anyone's deployments, not only the
+ *  example), so `curl http://IP/` works from this host; `grid up` again after deploying more. */
+async function routeAllContainers(ledger: LedgerClient, state: GridState, note: (l: string) => void): Promise<void> {
+  let n = 0;
+  for (const node of state.nodes) {
+    if (node.nodeId === undefined) continue;
+    for (const c of await ledger.contracts({ nodeId: node.nodeId, state: "active" })) {
+      for (const w of c.deployment.workloads) {
+        const ip = (c.results[w.name]?.data as { ip?: unknown } | undefined)?.ip;
+        if (w.type !== "container" || c.results[w.name]?.state !== "ok" || typeof ip !== "string" || !/^\d+\.\d+\.\d+\.\d+$/.test(ip)) continue;
+        routeToContainer(state.net!, ip, node.underlay);
+        n++;
+      }
+    }
+  }
+  if (n) note(`routes from this host to ${n} container(s)`);
 }

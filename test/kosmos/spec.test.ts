@@ -86,3 +86,74 @@ test("a re-deploy keeps unchanged workloads as they were and bumps only what cha
   const newPw = buildDeployment({ spec: parseDeploymentText(GOOD.replace("s3cret", "other")), twinId: 5, nodeId: 2, privateKey: user.privateKey, sealSecret: placeholderSealer, previous: first });
   assert.equal(newPw.changed, true, "a changed password is a change even though it is sealed");
 });
+
+const WITH_CONTAINER = `name: web
+zdbs:
+  - name: logs
+    size: 256MiB
+    mode: seq
+    password: {env: LOG_PW}
+volumes:
+  - name: data
+    size: 1GiB
+containers:
+  - name: app
+    flist: {env: APP_FLIST}
+    entrypoint: /bin/httpd -f -p 8080 -h /www
+    env: { GREETING: hello, COUNT: 3 }
+    secretEnv: { TOKEN: {env: APP_TOKEN}, INLINE: sesame }
+    memory: 64MiB
+    rootfsSize: 128MiB
+    mounts: [{ volume: data, mountpoint: /data }]
+    logs: { zdb: logs }
+    http: 8080
+`;
+const CENV = { LOG_PW: "log-pw", APP_FLIST: "http://hub:1/flists/o/app#" + "a".repeat(64), APP_TOKEN: "tok-123" };
+
+test("containers: parsed with sizes, env from the environment, checked against the file's volumes and 0-dbs", () => {
+  const s = parseDeploymentText(WITH_CONTAINER, { env: CENV });
+  const c = s.containers[0];
+  assert.equal(c.flist, CENV.APP_FLIST);
+  assert.equal(c.cpu, 1, "one CPU by default");
+  assert.equal(c.memory, 64 * 1024 * 1024);
+  assert.deepEqual(c.env, { GREETING: "hello", COUNT: "3" });
+  assert.deepEqual(c.secretEnv, { TOKEN: "tok-123", INLINE: "sesame" });
+  rejects(WITH_CONTAINER, /containers\[0\]\.secretEnv\.TOKEN: environment variable APP_TOKEN is not set/, { ...CENV, APP_TOKEN: "" });
+  rejects(WITH_CONTAINER.replace("volume: data", "volume: nope"), /containers\[0\]\.mounts\[0\]\.volume: no volume named "nope"/, CENV);
+  rejects(WITH_CONTAINER.replace("zdb: logs }", "zdb: other }"), /containers\[0\]\.logs\.zdb: no zdb named "other"/, CENV);
+  rejects(WITH_CONTAINER.replace("mode: seq", "mode: user"), /must have `mode: seq`/, CENV);
+  rejects(WITH_CONTAINER.replace("memory: 64MiB", "memory: lots"), /f\.yaml:\d+:\d+: containers\[0\]\.memory/, CENV);
+  rejects(WITH_CONTAINER.replace("name: app", "name: data"), /"data" is already the name of volumes\[0\]/, CENV);
+  rejects(WITH_CONTAINER.replace("    http: 8080\n", "    ports: [80]\n"), /ports|Unrecognized/i, CENV);
+});
+
+test("containers: held until their logs' 0-db has an address, then sealed to the node with its password", () => {
+  const user = generateKeyPair();
+  const node = generateSealKeyPair();
+  const spec = parseDeploymentText(WITH_CONTAINER, { env: CENV });
+  const first = buildDeployment({ spec, twinId: 5, nodeId: 2, privateKey: user.privateKey, sealSecret: sealerFor(node.publicKey) });
+  assert.deepEqual(first.held, ["app"]);
+  assert.deepEqual(first.deployment.workloads.map((w) => w.name).sort(), ["data", "logs"]);
+  const second = buildDeployment({
+    spec, twinId: 5, nodeId: 2, privateKey: user.privateKey, sealSecret: sealerFor(node.publicKey), previous: first.deployment,
+    zdbs: (n) => (n === "logs" ? { address: "10.0.0.11:9900", namespace: "7-logs" } : null),
+  });
+  assert.deepEqual(second.held, []);
+  assert.equal(second.changed, true);
+  const app = second.deployment.workloads.find((w) => w.name === "app") as WorkloadOf<"container">;
+  assert.equal(app.version, 1);
+  assert.equal(app.data.rootfsSize, 128 * 1024 * 1024);
+  assert.deepEqual(app.data.mounts, [{ volume: "data", mountpoint: "/data" }]);
+  assert.equal(unseal(app.data.secretEnv.TOKEN, node), "tok-123");
+  assert.equal(unseal(app.data.secretEnv.INLINE, node), "sesame");
+  assert.deepEqual({ ...app.data.logs, password: undefined }, { address: "10.0.0.11:9900", namespace: "7-logs", password: undefined });
+  assert.equal(unseal(app.data.logs!.password!, node), "log-pw");
+  const text = JSON.stringify(second.deployment);
+  for (const s of ["tok-123", "sesame", "log-pw"]) assert.ok(!text.includes(s), `${s} in clear on the deployment`);
+  assert.deepEqual(JSON.parse(second.deployment.metadata).http, { app: 8080 });
+  // Unchanged on a re-deploy; a new secret value is a change.
+  const zdbs = (n: string) => (n === "logs" ? { address: "10.0.0.11:9900", namespace: "7-logs" } : null);
+  assert.equal(buildDeployment({ spec, twinId: 5, nodeId: 2, privateKey: user.privateKey, sealSecret: sealerFor(node.publicKey), previous: second.deployment, zdbs }).changed, false);
+  const rotated = parseDeploymentText(WITH_CONTAINER, { env: { ...CENV, APP_TOKEN: "tok-456" } });
+  assert.equal(buildDeployment({ spec: rotated, twinId: 5, nodeId: 2, privateKey: user.privateKey, sealSecret: sealerFor(node.publicKey), previous: second.deployment, zdbs }).changed, true);
+});
