@@ -36,6 +36,7 @@ function statusText(s: StatusReport): string {
   return [
     `grid in ${s.dir}: ${s.running ? "running" : "not (fully) running"} (${s.mode})`,
     `ledger  ${s.ledger.url}  ${s.ledger.alive ? `pid ${s.ledger.pid}, height ${s.ledger.height ?? "?"}` : "stopped"}`,
+    ...(s.hub ? [`hub     ${s.hub.url}  ${s.hub.alive ? `pid ${s.hub.pid}` : "stopped"}${s.hub.zdbAlive ? "" : " (its 0-db is stopped)"}`] : []),
     ...s.nodes.map((n) => `node ${n.id ?? "?"}  ${n.underlay}${n.netns ? ` (netns ${n.netns}${n.netnsExists ? "" : ", missing"})` : ""}  ${n.alive ? `pid ${n.pid}` : "stopped"}${n.status ? `, ${n.status} on the ledger` : ""}`),
     ...(s.bridge ? [`bridge ${s.bridge.name}: ${s.bridge.exists ? "present" : "absent"}`] : []),
     ...(s.deployment ? [`example deployment: ${s.deployment.name}`] : []),

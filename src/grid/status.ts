@@ -4,7 +4,7 @@ import { LedgerClient } from "../ledger/client/index.js";
 import { GridLayout } from "./state.js";
 import { netnsList, linkExists } from "./netns.js";
 import { nodeNet } from "./naming.js";
-import { readPid, isAlive } from "./procs.js";
+import { readPid, isAlive, runningPid } from "./procs.js";
 
 export interface StatusReport {
   dir: string;
@@ -12,6 +12,7 @@ export interface StatusReport {
   running: boolean;
   mode: "netns" | "local" | null;
   ledger: { url: string | null; pid: number | null; alive: boolean; height: number | null };
+  hub: { url: string; pid: number | null; alive: boolean; zdbAlive: boolean } | null;
   nodes: Array<{ index: number; id: number | null; underlay: string; netns: string | null; netnsExists: boolean; pid: number | null; alive: boolean; status: string | null }>;
   bridge: { name: string; exists: boolean } | null;
   deployment: { name: string } | null;
@@ -43,9 +44,10 @@ export async function gridStatus(dirIn: string): Promise<StatusReport> {
   });
   return {
     dir, exists: state !== null,
-    running: ledgerAlive && nodes.length > 0 && nodes.every((n) => n.alive),
+    running: ledgerAlive && nodes.length > 0 && nodes.every((n) => n.alive) && (!state?.hub || runningPid(L.run, "zhub") !== null),
     mode: state?.mode ?? null,
     ledger: { url: state?.ledger.url ?? null, pid: ledgerPid, alive: ledgerAlive, height },
+    hub: state?.hub ? { url: state.hub.url, pid: readPid(L.run, "zhub"), alive: runningPid(L.run, "zhub") !== null, zdbAlive: runningPid(L.run, "hub-zdb") !== null } : null,
     nodes,
     bridge: state?.net ? { name: state.net.bridge, exists: linkExists(state.net.bridge) } : null,
     deployment: state?.example ? { name: state.example.name } : null,

@@ -205,6 +205,11 @@ export async function gridUp(opts: UpOptions): Promise<UpReport> {
   const examplePassword = process.env[EXAMPLE_PASSWORD_ENV] || L.secretFile(L.examplePasswordFile, 12);
   const exampleEnv = { ...process.env, [EXAMPLE_PASSWORD_ENV]: examplePassword, [EXAMPLE_FLIST_ENV]: process.env[EXAMPLE_FLIST_ENV] || example.address };
   const spec = parseDeploymentFile(resolve(opts.example), exampleEnv);
+  if (!isRoot() && spec.containers.length) {
+    // runc needs root; a node not run as root would refuse the container and fail the example.
+    note(`warning: not root: the example's container(s) ${spec.containers.map((c) => c.name).join(", ")} are left out (containers need root)`);
+    spec.containers = [];
+  }
   const logPasswords = logPasswordsOf(spec);
   if (Object.keys(logPasswords).length) await store.rememberLogPasswords(spec.name, logPasswords);
   note(`deploying ${opts.example} ("${spec.name}")`);
