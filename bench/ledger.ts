@@ -2,12 +2,15 @@
 //  1. The anchor: ed25519 verifications per second on one core, measured here and now.
 //  2. Throughput: 8 concurrent HTTP clients submit signed transfers to a real bcdb process;
 //     included tx/s and submit-to-inclusion latency (p50/p99) as the clients see it.
+//     With `--replicas N`: N bcdb replicas ordered through a real etcd (started here), the clients
+//     spread over them; the start-up part is skipped.
 //  3. Start-up: a block log of ~1,000,000 signed transactions; bcdb's start with snapshots
 //     (as the running ledger leaves them) and, for reference, a full replay without any.
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 import { spawn } from "node:child_process";
 import { Agent, request } from "node:http";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { availableParallelism, loadavg } from "node:os";
@@ -54,6 +57,29 @@ function verifyCeiling(ms = 1500): number {
   return n / (ms / 1000);
 }
 
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once("error", rej);
+    s.listen(0, "127.0.0.1", () => { const p = (s.address() as { port: number }).port; s.close(() => res(p)); });
+  });
+}
+
+/** A one-member etcd on loopback with its data in `dir`. */
+async function startEtcd(dir: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const [client, peer] = [await freePort(), await freePort()];
+  const url = `http://127.0.0.1:${client}`, peerUrl = `http://127.0.0.1:${peer}`;
+  const proc = spawn("etcd", ["--name", "b", "--data-dir", dir, "--listen-client-urls", url, "--advertise-client-urls", url,
+    "--listen-peer-urls", peerUrl, "--initial-advertise-peer-urls", peerUrl, "--initial-cluster", `b=${peerUrl}`, "--log-level", "error"], { stdio: "ignore" });
+  const end = Date.now() + 15_000;
+  for (;;) {
+    try { if (((await (await fetch(`${url}/health`)).json()) as { health: string }).health === "true") break; } catch { /* not yet */ }
+    if (Date.now() > end || proc.exitCode !== null) throw new Error("etcd did not start");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { url, stop: () => new Promise<void>((r) => { proc.once("exit", () => r()); proc.kill("SIGTERM"); }) };
+}
+
 async function startBcdb(dir: string, extra: string[] = []): Promise<{ url: string; stop(): Promise<void>; readyMs: number }> {
   const t0 = performance.now();
   const proc = spawn(process.execPath, [BCDB, "--data", dir, "--port", "0", "--log-level", "warn", ...extra], { stdio: ["ignore", "pipe", "inherit"] });
@@ -81,20 +107,31 @@ function post(agent: Agent, url: URL, body: string): Promise<number> {
 
 function pct(sorted: number[], p: number): number { return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]; }
 
-async function throughput(seconds: number) {
+async function throughput(seconds: number, replicas: number) {
   const dir = mkdtempSync(join(tmpdir(), "bcdb-bench-"));
-  const led = await startBcdb(dir, ["--faucet"]);
+  const etcd = replicas > 1 ? await startEtcd(join(dir, "etcd")) : undefined;
+  const leds: Awaited<ReturnType<typeof startBcdb>>[] = [];
   try {
-    const client = new LedgerClient(led.url);
+    for (let i = 0; i < replicas; i++) {
+      const d = join(dir, `replica-${i}`);
+      if (i > 0) { mkdirSync(d); copyFileSync(join(dir, "replica-0", "genesis.key"), join(d, "genesis.key")); }
+      leds.push(await startBcdb(d, ["--faucet", ...(etcd ? ["--etcd", etcd.url, "--etcd-prefix", "/bench"] : [])]));
+    }
+    const clients = leds.map((l) => new LedgerClient(l.url));
+    const client = clients[0];
     const CLIENTS = 8, PER_CLIENT = 24;
-    // Each client drives PER_CLIENT accounts, one transfer in flight per account (nonces in order).
-    const accounts = await Promise.all(Array.from({ length: CLIENTS * PER_CLIENT }, async () => {
+    // Each client drives PER_CLIENT accounts, one transfer in flight per account (nonces in order),
+    // on replica `client % replicas`.
+    const accounts = await Promise.all(Array.from({ length: CLIENTS * PER_CLIENT }, async (_, i) => {
       const keys = generateKeyPair();
-      const twinId = await client.signer(keys).ensureTwin();
-      await client.faucet(twinId, 10 ** 9);
+      const c = clients[Math.floor(i / PER_CLIENT) % replicas];
+      const twinId = await c.signer(keys).ensureTwin();
+      await c.faucet(twinId, 10 ** 9);
       return { keys, twinId };
     }));
-    const url = new URL(led.url);
+    // The accounts' twins must be known everywhere before the clock starts.
+    const h = (await client.status()).height;
+    for (const c of clients) while ((await c.status()).height < h) await new Promise((r) => setTimeout(r, 20));
     const latencies: number[] = [];
     let included = 0, failed = 0;
     // Pre-sign enough transfers so signing is not measured.
@@ -106,6 +143,7 @@ async function throughput(seconds: number) {
     const deadline = t0 + seconds * 1000;
     await Promise.all(Array.from({ length: CLIENTS }, async (_, c) => {
       const agent = new Agent({ keepAlive: true, maxSockets: PER_CLIENT });
+      const url = new URL(leds[c % replicas].url);
       await Promise.all(Array.from({ length: PER_CLIENT }, async (_, k) => {
         const mine = signed[c * PER_CLIENT + k];
         for (let n = 0; n < mine.length && performance.now() < deadline; n++) {
@@ -119,9 +157,10 @@ async function throughput(seconds: number) {
     const elapsed = (performance.now() - t0) / 1000;
     const h1 = (await client.status()).height;
     latencies.sort((a, b) => a - b);
-    return { txPerSec: included / elapsed, p50: pct(latencies, 50), p99: pct(latencies, 99), included, failed, blocks: h1 - h0, clients: CLIENTS, inFlight: CLIENTS * PER_CLIENT };
+    return { txPerSec: included / elapsed, p50: pct(latencies, 50), p99: pct(latencies, 99), included, failed, blocks: h1 - h0, clients: CLIENTS, inFlight: CLIENTS * PER_CLIENT, replicas };
   } finally {
-    await led.stop();
+    for (const l of leds) await l.stop();
+    await etcd?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -187,23 +226,26 @@ async function replay(totalTxs: number) {
 
 async function main(): Promise<void> {
   const seconds = arg("--seconds", 5);
-  const replayTxs = arg("--replay-txs", 1_000_000);
+  const replicas = arg("--replicas", 1);
+  const replayTxs = replicas > 1 ? 0 : arg("--replay-txs", 1_000_000);
   process.stderr.write("measuring one core's ed25519 verify/s…\n");
   const ceiling = verifyCeiling();
-  process.stderr.write(`throughput: 8 HTTP clients for ${seconds} s…\n`);
-  const tp = await throughput(seconds);
+  process.stderr.write(`throughput: 8 HTTP clients for ${seconds} s${replicas > 1 ? ` over ${replicas} replicas ordered by etcd` : ""}…\n`);
+  const tp = await throughput(seconds, replicas);
   const ceiling2 = verifyCeiling();
   const verifyPerSec = (ceiling + ceiling2) / 2;
-  process.stderr.write(`replay: a log of ${replayTxs} transactions…\n`);
-  const rp = await replay(replayTxs);
+  if (replayTxs > 0) process.stderr.write(`replay: a log of ${replayTxs} transactions…\n`);
+  const rp = replayTxs > 0 ? await replay(replayTxs) : undefined;
   const rows: [string, string, string][] = [
     ["ed25519 verify/s, one core (anchor)", verifyPerSec.toFixed(0), "measured in this run"],
-    ["included tx/s (8 HTTP clients)", tp.txPerSec.toFixed(0), `${tp.inFlight} in flight, ${tp.included} txs in ${tp.blocks} blocks, ${tp.failed} refused`],
+    [`included tx/s (8 HTTP clients${replicas > 1 ? `, ${replicas} replicas + etcd` : ""})`, tp.txPerSec.toFixed(0), `${tp.inFlight} in flight, ${tp.included} txs in ${tp.blocks} blocks, ${tp.failed} refused`],
     ["ratio included / verify ceiling", `${((100 * tp.txPerSec) / verifyPerSec).toFixed(1)} %`, "bar ≥ 40 %"],
     ["submit→inclusion p50", `${tp.p50.toFixed(1)} ms`, "bar < 50 ms"],
     ["submit→inclusion p99", `${tp.p99.toFixed(1)} ms`, ""],
-    [`start-up, ${rp.txs} txs, snapshot + 100k-tx tail`, `${(rp.snapMs / 1000).toFixed(2)} s`, `bar < 5 s; bcdb process spawn to "ready": ${(rp.processMs / 1000).toFixed(2)} s`],
-    [`full replay from genesis, no snapshot`, `${(rp.fullMs / 1000).toFixed(2)} s`, `${rp.blocks} blocks (reference)`],
+    ...(rp ? [
+      [`start-up, ${rp.txs} txs, snapshot + 100k-tx tail`, `${(rp.snapMs / 1000).toFixed(2)} s`, `bar < 5 s; bcdb process spawn to "ready": ${(rp.processMs / 1000).toFixed(2)} s`],
+      [`full replay from genesis, no snapshot`, `${(rp.fullMs / 1000).toFixed(2)} s`, `${rp.blocks} blocks (reference)`],
+    ] as [string, string, string][] : []),
     ["machine", `${availableParallelism()} cores`, `load average ${loadavg().map((x) => x.toFixed(2)).join(" ")} at the end (other work skews every figure)`],
   ];
   const w0 = Math.max(...rows.map((r) => r[0].length)), w1 = Math.max(...rows.map((r) => r[1].length));

@@ -4,11 +4,11 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync, openSync, fsyncSync, closeSync, chmodSync } from "node:fs";
 import { join } from "node:path";
 import {
-  GridError, UnavailableError, ValidationError, canonicalJson, generateKeyPair, keyPairFromSeed, parseTx, payloadSchemas, signTx, txHash,
+  ForbiddenError, GridError, UnavailableError, ValidationError, canonicalJson, generateKeyPair, keyPairFromSeed, parseTx, payloadSchemas, signTx, txHash,
   type KeyPair, type Tx,
 } from "../core/index.js";
 import { apply, applyBilling } from "./apply.js";
-import { decodeBlock, encodeBlock, computeBlockHash, ZERO_HASH } from "./block.js";
+import { decodeBlock, encodeBlock, computeBlockHash, ZERO_HASH, type EncodedBlock } from "./block.js";
 import { RecordFile } from "./records.js";
 import { emptyState, stateFromJson, stateToJson, type State, type StateJson } from "./state.js";
 import type { Block, BlockMarker, ChainEvent, EventBody, Genesis, Receipt } from "./types.js";
@@ -26,6 +26,21 @@ export interface ChainOptions {
   /** Milliseconds since the epoch; ledger time is derived from it only when a block is produced. */
   now?: () => number;
   log?: { info(o: object, msg?: string): void; warn(o: object, msg?: string): void };
+  /** Replicas: block 0 as the ordering service holds it (a new data folder starts from it). */
+  genesis?: EncodedBlock;
+  /** Replicas: the ordering service that decides which block is at each height (etcd/replication.ts). */
+  orderer?: Orderer;
+  /** Replicas: most transaction bytes per block (a block must fit in one etcd request). */
+  maxBlockBytes?: number;
+}
+
+/** Orders blocks among replicas. A block is committed once the orderer says it won its height. */
+export interface Orderer {
+  /** Commit `block` at its height unless a block is already there (then return that one). Throws
+   *  UnavailableError when the service cannot be reached and the outcome is unknown. */
+  propose(block: Block, bytes: Buffer): Promise<{ won: true } | { won: false; block: Block }>;
+  /** The block committed at `height`, if any (a linearizable read). */
+  at(height: number): Promise<Block | undefined>;
 }
 
 /** One block's events as the event log stores them. */
@@ -43,7 +58,8 @@ export const DEFAULT_SUPPLY = 100_000_000_000_000;
 
 export class Chain {
   state!: State;
-  genesisKey!: KeyPair;
+  /** Absent on a replica that joined a chain without its genesis key: no faucet there. */
+  genesisKey?: KeyPair;
   private blocks!: RecordFile;
   private eventLog!: RecordFile;
   private pending: Pending[] = [];
@@ -105,6 +121,7 @@ export class Chain {
   faucet(twinId: number, amount: number): Promise<Receipt> {
     const p = payloadSchemas.mint.safeParse({ to: twinId, amount });
     if (!p.success) return Promise.reject(new ValidationError("faucet wants {twinId, amount}: positive integers"));
+    if (!this.genesisKey) return Promise.reject(new ForbiddenError("this replica does not hold the chain's genesis key", `copy genesis.key from the data folder of the replica that created the chain into ${this.opts.dir}, or use that replica's faucet`));
     return new Promise((resolve, reject) => {
       this.pending.push({ faucet: { twinId, amount }, submittedAt: this.now(), resolve, reject });
       this.schedule();
@@ -132,12 +149,13 @@ export class Chain {
 
   private async produceLoop(): Promise<void> {
     try {
-      do { await this.produceBlock(); } while (this.pending.length && !this.closed);
+      do { await this.exclusive(() => this.produceBlock()); } while (this.pending.length && !this.closed);
     } catch (e) {
-      // The in-memory state is ahead of a block that could not be written: stop rather than diverge.
+      // The in-memory state is ahead of a block that could not be written (or, on a replica, the
+      // ordered chain cannot be followed): stop rather than diverge.
       this.opts.log?.warn({ err: String(e) }, "block log write failed; stopping");
       this.closed = true;
-      for (const p of this.pending.splice(0)) p.reject(new UnavailableError("the ledger stopped: its block log could not be written"));
+      for (const p of this.pending.splice(0)) p.reject(new UnavailableError(`the ledger stopped: ${e instanceof Error ? e.message : String(e)}`));
       process.exitCode = 1;
       throw e;
     } finally {
@@ -147,9 +165,17 @@ export class Chain {
 
   private async produceBlock(): Promise<void> {
     const started = process.hrtime.bigint();
-    const batch = this.pending;
+    const ord = this.opts.orderer;
+    let batch = this.pending;
     this.pending = [];
-    const s = this.state;
+    if (ord) {
+      // A replica builds on a copy: its block counts only if the orderer takes it.
+      let bytes = 0, n = 0;
+      while (n < batch.length && (n === 0 || bytes + (batch[n].canon?.length ?? 300) <= (this.opts.maxBlockBytes ?? 1 << 20))) bytes += batch[n++].canon?.length ?? 300;
+      this.pending = batch.slice(n);
+      batch = batch.slice(0, n);
+    }
+    const s = ord ? cloneState(this.state) : this.state;
     const time = Math.max(s.time, Math.floor(this.now() / 1000));
     const beat = this.beat || time >= s.billingDue;
     this.beat = false;
@@ -157,10 +183,11 @@ export class Chain {
     const txs: unknown[] = [], canons: string[] = [];
     const included: { p: Pending; index: number; hash: string; first: number; count: number }[] = [];
     const refused: { code: string }[] = [];
+    const refusedP: { p: Pending; e: unknown }[] = [];
     for (const p of batch) {
       let tx = p.tx, raw = p.raw, canon = p.canon;
       if (p.faucet) {
-        const gk = this.genesisKey;
+        const gk = this.genesisKey!;
         raw = tx = signTx({ type: "mint", signer: gk.publicKey, nonce: (s.nonces.get(gk.publicKey) ?? 0) + 1, payload: { to: p.faucet.twinId, amount: p.faucet.amount } }, gk.privateKey);
         canon = canonicalJson(raw);
       }
@@ -173,13 +200,21 @@ export class Chain {
         canons.push(canon!);
       } catch (e) {
         refused.push({ code: e instanceof GridError ? e.code : "internal" });
-        p.reject(e);
+        if (ord) refusedP.push({ p, e }); else p.reject(e);
       }
     }
     // Nothing accepted, no heartbeat and no billing due: a refusal leaves not even a block behind.
-    if (!beat && txs.length === 0) { this.onRefused?.(refused); return; }
+    if (!beat && txs.length === 0) {
+      // A replica's state may be behind the ordered chain: refuse only what the head refuses.
+      if (ord && refusedP.length && !(await this.settle(batch, refusedP, () => ord.at(s.height + 1)))) return;
+      this.onRefused?.(refused); return;
+    }
     const { block, bytes } = encodeBlock({ height: s.height + 1, prevHash: s.hash, time }, txs, canons);
     const events = bodies.map(({ e, tx }, index) => ({ ...e, height: block.height, index, time, ...(tx !== undefined ? { tx } : {}) }) as ChainEvent);
+    if (ord) {
+      if (!(await this.settle(batch, refusedP, async () => { const r = await ord.propose(block, bytes); return r.won ? undefined : r.block; }))) return;
+      this.state = s;
+    }
     s.height = block.height; s.hash = block.hash; s.time = time;
     this.lastBlockAt = this.now();
     await this.blocks.append(bytes, true);
@@ -199,6 +234,76 @@ export class Chain {
     if (this.sinceSnapshot.blocks >= (this.opts.snapshotBlocks ?? 1000) || this.sinceSnapshot.txs >= (this.opts.snapshotTxs ?? 100_000)) this.snapshot();
     this.onRefused?.(refused);
     this.onProduced?.({ txs: txs.length, seconds: Number(process.hrtime.bigint() - started) / 1e9, latencies });
+  }
+
+  /** Replicas: find out whether the state `batch` was judged on was the head of the ordered chain
+   *  (`ask` returns the block that was already at the next height, if any). If it was, refusals
+   *  stand: true. If another block got there first, it is applied and the whole batch goes back to
+   *  the front of the queue, to be judged again on the new state: false. If the orderer cannot be
+   *  reached, the batch is refused as unavailable: false. */
+  private async settle(batch: Pending[], refused: { p: Pending; e: unknown }[], ask: () => Promise<Block | undefined>): Promise<boolean> {
+    let other: Block | undefined;
+    try { other = await ask(); } catch (e) {
+      this.opts.log?.warn({ err: String(e) }, "the ordering service is unreachable; refusing the batch");
+      const err = e instanceof GridError ? e : new UnavailableError(String(e));
+      for (const p of batch) p.reject(new UnavailableError(`${err.message}; the transaction may or may not be in a block`, "check the signer's nonce (GET /accounts/:publicKey) before sending again"));
+      this.onRefused?.(batch.map(() => ({ code: "unavailable" })));
+      return false;
+    }
+    if (!other) { for (const { p, e } of refused) p.reject(e); return true; }
+    await this.receiveBlock(other);
+    this.pending = [...batch, ...this.pending];
+    return false;
+  }
+
+  // ---- replicas: blocks ordered elsewhere ----
+
+  /** Apply a block the orderer committed (from another replica), after checking it: its height
+   *  and link, its hash, every signature, and that it applies to this state. A block at a height
+   *  already held must be the same block. Throws (state unchanged) when it is not sound. */
+  receive(block: Block): Promise<void> {
+    return this.exclusive(() => this.receiveBlock(block));
+  }
+
+  private async receiveBlock(block: Block): Promise<void> {
+    const c = this.committed;
+    if (block.height <= c.height) {
+      const mine = this.readBlock(block.height);
+      if (mine?.hash !== block.hash) throw new Error(`the ordered chain has block ${block.height} ${block.hash.slice(0, 12)}…, this replica ${mine?.hash.slice(0, 12)}…: the logs diverge`);
+      return;
+    }
+    if (block.height !== c.height + 1) throw new Error(`block ${block.height} arrived while block ${c.height + 1} is missing`);
+    if (block.genesis) throw new Error(`block ${block.height} carries genesis parameters`);
+    if (block.prevHash !== this.state.hash) throw new Error(`block ${block.height} does not follow block ${c.height} (prevHash mismatch)`);
+    if (block.time < this.state.time) throw new Error(`block ${block.height} goes back in time (${block.time} < ${this.state.time})`);
+    const canons = block.txs.map((raw, i) => {
+      try { parseTx(raw); } catch (e) { throw new Error(`block ${block.height} tx ${i}: ${e instanceof Error ? e.message : String(e)}`); }
+      return canonicalJson(raw);
+    });
+    // Re-encoding checks the hash and gives the bytes every replica logs.
+    const enc = encodeBlock({ height: block.height, prevHash: block.prevHash, time: block.time }, block.txs, canons);
+    if (enc.block.hash !== block.hash) throw new Error(`block ${block.height}: hash does not match its content`);
+    const s = cloneState(this.state);
+    const events = replayBlock(s, enc.block);
+    this.state = s;
+    this.lastBlockAt = this.now();
+    await this.blocks.append(enc.bytes, true);
+    const be: BlockEvents = { height: block.height, time: block.time, hash: block.hash, events };
+    this.eventLog.append(Buffer.from(JSON.stringify(be)), false);
+    this.remember(be);
+    this.committed = { height: block.height, hash: block.hash, time: block.time };
+    for (const fn of this.listeners) fn(be, enc.block);
+    this.sinceSnapshot.blocks++;
+    this.sinceSnapshot.txs += block.txs.length;
+    if (this.sinceSnapshot.blocks >= (this.opts.snapshotBlocks ?? 1000) || this.sinceSnapshot.txs >= (this.opts.snapshotTxs ?? 100_000)) this.snapshot();
+  }
+
+  private serial: Promise<unknown> = Promise.resolve();
+  /** Block production and received blocks change the state one at a time. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const r = this.serial.then(fn);
+    this.serial = r.catch(() => undefined);
+    return r;
   }
 
   private remember(be: BlockEvents): void {
@@ -239,13 +344,12 @@ export class Chain {
     const { dir } = this.opts;
     mkdirSync(dir, { recursive: true });
     const keyPath = join(dir, "genesis.key");
-    if (!existsSync(keyPath)) {
-      const kp = generateKeyPair();
-      writeFileSync(keyPath, JSON.stringify(kp) + "\n", { mode: 0o600 });
-      chmodSync(keyPath, 0o600);
+    // A replica joining a chain does not make a key of its own: the chain's is another's.
+    if (!this.opts.genesis) ensureGenesisKey(dir);
+    if (existsSync(keyPath)) {
+      this.genesisKey = JSON.parse(readFileSync(keyPath, "utf8")) as KeyPair;
+      keyPairFromSeed(this.genesisKey.privateKey); // fails loudly on a damaged key file
     }
-    this.genesisKey = JSON.parse(readFileSync(keyPath, "utf8")) as KeyPair;
-    keyPairFromSeed(this.genesisKey.privateKey); // fails loudly on a damaged key file
 
     const b = RecordFile.open(join(dir, "blocks.log"));
     this.blocks = b.file;
@@ -253,13 +357,22 @@ export class Chain {
     const ev = RecordFile.open(join(dir, "events.log"));
     this.eventLog = ev.file;
 
+    if (this.blocks.count === 0 && this.opts.genesis) {
+      const { block, bytes } = this.opts.genesis;
+      await this.blocks.append(bytes, true);
+      this.eventLog.truncate(0);
+      this.state = emptyState(block.genesis!, block.time);
+      this.state.height = 0; this.state.hash = block.hash;
+      this.eventLog.append(Buffer.from(JSON.stringify({ height: 0, time: block.time, hash: block.hash, events: [] })), false);
+      this.lastBlockAt = this.now();
+      this.committed = { height: 0, hash: block.hash, time: block.time };
+      this.checkGenesisKey(block.genesis!);
+      return;
+    }
     if (this.blocks.count === 0) {
-      const genesis: Genesis = {
-        publicKey: this.genesisKey.publicKey, supply: this.opts.supply ?? DEFAULT_SUPPLY,
-        billingPeriod: this.opts.billingPeriod, gracePeriod: this.opts.gracePeriod, reportInterval: this.opts.reportInterval,
-      };
       const time = Math.floor(this.now() / 1000);
-      const { block, bytes } = encodeBlock({ height: 0, prevHash: ZERO_HASH, time, genesis }, [], []);
+      const { block, bytes } = makeGenesisBlock(this.genesisKey!.publicKey, this.opts, time);
+      const genesis = block.genesis!;
       await this.blocks.append(bytes, true);
       this.eventLog.truncate(0);
       this.state = emptyState(genesis, time);
@@ -280,6 +393,10 @@ export class Chain {
 
     const genesisBlock = decodeBlock(this.blocks.read(0));
     const g = genesisBlock.genesis!;
+    if (this.opts.genesis && this.opts.genesis.block.hash !== genesisBlock.hash) {
+      throw new Error(`${dir} holds another chain (block 0 ${genesisBlock.hash.slice(0, 12)}…) than the ordering service (block 0 ${this.opts.genesis.block.hash.slice(0, 12)}…); give this replica an empty --data folder`);
+    }
+    this.checkGenesisKey(g);
     for (const [k, v] of Object.entries({ billingPeriod: this.opts.billingPeriod, gracePeriod: this.opts.gracePeriod })) {
       if (g[k as keyof Genesis] !== v) this.opts.log?.warn({ [k]: g[k as keyof Genesis], requested: v }, `${k} is fixed at genesis; keeping the chain's value`);
     }
@@ -320,13 +437,43 @@ export class Chain {
     this.lastBlockAt = this.now();
   }
 
+  private checkGenesisKey(g: Genesis): void {
+    if (this.genesisKey && this.genesisKey.publicKey !== g.publicKey) {
+      this.opts.log?.warn({ dir: this.opts.dir }, "genesis.key is not this chain's genesis key; no faucet here");
+      this.genesisKey = undefined;
+    }
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     while (this.producing) await new Promise((r) => setTimeout(r, 5));
+    await this.serial;
     for (const p of this.pending.splice(0)) p.reject(new UnavailableError("the ledger is shutting down"));
     this.blocks.close();
     this.eventLog.close();
   }
+}
+
+/** Make DIR/genesis.key (0600) unless it exists; true when it was made now. */
+export function ensureGenesisKey(dir: string): boolean {
+  const keyPath = join(dir, "genesis.key");
+  if (existsSync(keyPath)) return false;
+  mkdirSync(dir, { recursive: true });
+  const kp = generateKeyPair();
+  writeFileSync(keyPath, JSON.stringify(kp) + "\n", { mode: 0o600 });
+  chmodSync(keyPath, 0o600);
+  return true;
+}
+
+/** Block 0 of a new chain: its genesis twin's key, supply and periods. */
+export function makeGenesisBlock(publicKey: string, o: { supply?: number; billingPeriod: number; gracePeriod: number; reportInterval: number }, time: number): EncodedBlock {
+  const genesis: Genesis = { publicKey, supply: o.supply ?? DEFAULT_SUPPLY, billingPeriod: o.billingPeriod, gracePeriod: o.gracePeriod, reportInterval: o.reportInterval };
+  return encodeBlock({ height: 0, prevHash: ZERO_HASH, time, genesis }, [], []);
+}
+
+/** A deep copy, for a replica's speculative block (Maps, Sets and records alike). */
+function cloneState(s: State): State {
+  return structuredClone(s);
 }
 
 /** Fold one logged block into the state, as when it was made. Throws if it does not apply. */

@@ -6,11 +6,15 @@ import { createLedgerServer } from "./server.js";
 import { verifyLog } from "./verify.js";
 import { Verifier } from "./verifier.js";
 import { availableParallelism } from "node:os";
+import { EtcdClient } from "./etcd/client.js";
+import { EtcdReplication } from "./etcd/replication.js";
 
 export type * from "./types.js";
 export { Chain, type ChainOptions } from "./chain.js";
 export { verifyLog, type VerifyResult } from "./verify.js";
 export { apply, applyBilling } from "./apply.js";
+export { EtcdClient } from "./etcd/client.js";
+export { EtcdReplication } from "./etcd/replication.js";
 
 export interface LedgerOptions extends Omit<ChainOptions, "log"> {
   host?: string;
@@ -20,6 +24,12 @@ export interface LedgerOptions extends Omit<ChainOptions, "log"> {
   /** Threads that verify signatures (0: on the main thread). Default: 1 when there are 2+ cores. */
   verifyThreads?: number;
   logger?: pino.Logger;
+  /** Run as one replica of a ledger ordered through etcd (its v3 JSON gateway URL). */
+  etcd?: string;
+  /** Key prefix of the ledger in etcd (replicas with the same etcd and prefix form one ledger). */
+  etcdPrefix?: string;
+  /** A replica that cannot follow the ordered chain any more stops; default: exit the process. */
+  onFatal?: (e: unknown) => void;
 }
 
 export interface RunningLedger { url: string; chain: Chain; close(): Promise<void> }
@@ -27,7 +37,22 @@ export interface RunningLedger { url: string; chain: Chain; close(): Promise<voi
 /** Start a ledger in this process (bcdb's body; tests and the launcher may use it directly). */
 export async function startLedger(o: LedgerOptions): Promise<RunningLedger> {
   const log = o.logger ?? pino({ level: "silent" });
-  const chain = await Chain.open({ ...o, log });
+  let rep: EtcdReplication | undefined;
+  let chain: Chain;
+  if (o.etcd) {
+    rep = new EtcdReplication(new EtcdClient(o.etcd), normalizePrefix(o.etcdPrefix ?? DEFAULT_ETCD_PREFIX), log);
+    const genesis = await rep.genesis(o.dir, o);
+    chain = await Chain.open({ ...o, log, genesis, orderer: rep });
+    rep.onFatal = o.onFatal ?? ((e) => {
+      log.fatal({ err: String(e) }, "this replica cannot follow the ordered chain; exiting");
+      process.stderr.write(`bcdb: stopping: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exit(1);
+    });
+    try { await rep.start(chain); } catch (e) { await chain.close(); throw e; }
+    log.info({ etcd: o.etcd, prefix: rep.prefix, height: chain.height }, "replica in step with etcd");
+  } else {
+    chain = await Chain.open({ ...o, log });
+  }
   // Signature checks run beside the main thread when there is a core to spare.
   const threads = o.verifyThreads ?? (availableParallelism() > 1 ? 1 : 0);
   const verifier = threads > 0 ? new Verifier(threads) : undefined;
@@ -48,10 +73,19 @@ export async function startLedger(o: LedgerOptions): Promise<RunningLedger> {
     async close() {
       clearInterval(timer);
       await close();
+      await rep?.stop();
       await verifier?.close();
       await chain.close();
     },
   };
+}
+
+export const DEFAULT_ETCD_PREFIX = "/grid/ledger";
+
+function normalizePrefix(p: string): string {
+  const out = p.replace(/\/+$/, "");
+  if (!out.startsWith("/")) throw new InvalidArgumentError(`--etcd-prefix must start with "/", got "${p}"`);
+  return out;
 }
 
 function int(name: string, min = 0) {
@@ -76,6 +110,8 @@ export async function main(argv: string[]): Promise<void> {
     .option("--report-interval <seconds>", "nodes' report interval; a node is down after 3 without a report", int("--report-interval", 1), 10)
     .option("--snapshot-blocks <n>", "snapshot the state every n blocks", int("--snapshot-blocks", 1), 1000)
     .option("--verify-threads <n>", "threads verifying signatures (0: the main thread; default 1 with 2+ cores)", int("--verify-threads", 0))
+    .option("--etcd <url>", "run as one replica of a ledger ordered through etcd (v3 JSON gateway, e.g. http://127.0.0.1:2379)")
+    .option("--etcd-prefix <prefix>", "key prefix of the ledger in etcd: replicas with the same etcd and prefix form one ledger", DEFAULT_ETCD_PREFIX)
     .option("--json", "logs as JSON lines (they are anyway; kept for scripts)", false)
     .option("--log-level <level>", "pino log level", "info")
     .action(async (o) => {
@@ -85,6 +121,7 @@ export async function main(argv: string[]): Promise<void> {
         led = await startLedger({
           dir: o.data, host: o.host, port: o.port, faucet: o.faucet, blockInterval: o.blockInterval,
           billingPeriod: o.billingPeriod, gracePeriod: o.gracePeriod, reportInterval: o.reportInterval, snapshotBlocks: o.snapshotBlocks, verifyThreads: o.verifyThreads, logger,
+          etcd: o.etcd, etcdPrefix: o.etcdPrefix,
         });
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);
@@ -93,7 +130,7 @@ export async function main(argv: string[]): Promise<void> {
         process.exit(1);
       }
       process.stdout.write(JSON.stringify({ url: led.url, height: led.chain.height }) + "\n");
-      logger.info({ url: led.url, height: led.chain.height, data: o.data, faucet: o.faucet }, "ledger ready");
+      logger.info({ url: led.url, height: led.chain.height, data: o.data, faucet: o.faucet, etcd: o.etcd }, "ledger ready");
       let stopping = false;
       const stop = async (sig: string) => {
         if (stopping) return;

@@ -1,0 +1,177 @@
+// The ledger as three bcdb replicas ordered through a real etcd: concurrent transactions on
+// different replicas are each included exactly once and every replica holds the same blocks; a
+// replica killed with -9 catches up; a replayed transaction sent to two replicas at once is
+// included once and refused once; every replica streams the same events.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { signTx, txHash, type Tx } from "../../src/core/index.js";
+import type { Block, LedgerEvent, Receipt } from "../../src/ledger/client/index.js";
+import { startBcdb, waitFor, fundedTwin, type Bcdb } from "./helpers.js";
+
+const root = mkdtempSync(join(tmpdir(), "bcdb-replicas-"));
+let etcd: { url: string; proc: ChildProcess } | undefined;
+const dirs = [0, 1, 2].map((i) => join(root, `replica-${i}`));
+const replicas: (Bcdb | undefined)[] = [];
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once("error", rej);
+    s.listen(0, "127.0.0.1", () => { const p = (s.address() as { port: number }).port; s.close(() => res(p)); });
+  });
+}
+
+async function startEtcd(dir: string): Promise<{ url: string; proc: ChildProcess }> {
+  const [client, peer] = [await freePort(), await freePort()];
+  const url = `http://127.0.0.1:${client}`, peerUrl = `http://127.0.0.1:${peer}`;
+  const proc = spawn("etcd", [
+    "--name", "t", "--data-dir", dir, "--listen-client-urls", url, "--advertise-client-urls", url,
+    "--listen-peer-urls", peerUrl, "--initial-advertise-peer-urls", peerUrl, "--initial-cluster", `t=${peerUrl}`, "--log-level", "error",
+  ], { stdio: ["ignore", "ignore", "pipe"] });
+  const err: string[] = [];
+  proc.stderr!.on("data", (d: Buffer) => err.push(d.toString()));
+  let exited = false;
+  proc.once("exit", () => { exited = true; });
+  await waitFor(async () => {
+    if (exited) throw new Error(`etcd exited: ${err.join("")}`);
+    try { return ((await (await fetch(`${url}/health`)).json()) as { health: string }).health === "true"; } catch { return false; }
+  }, 15_000, "etcd to be healthy");
+  return { url, proc };
+}
+
+function replicaArgs(): string[] {
+  return ["--etcd", etcd!.url, "--etcd-prefix", "/test/ledger", "--faucet", "--block-interval", "300"];
+}
+
+function killAll(): Promise<unknown> {
+  const procs = [...replicas.map((r) => r?.proc), etcd?.proc].filter((p): p is ChildProcess => !!p && p.exitCode === null && p.signalCode === null);
+  return Promise.all(procs.map((p) => new Promise((r) => { p.once("exit", r); p.kill("SIGKILL"); })));
+}
+
+before(async () => {
+  etcd = await startEtcd(join(root, "etcd"));
+  // The first replica starts the chain in etcd; the others share its genesis key (for the faucet).
+  replicas[0] = await startBcdb(dirs[0], replicaArgs());
+  for (const d of dirs.slice(1)) { mkdirSync(d); copyFileSync(join(dirs[0], "genesis.key"), join(d, "genesis.key")); }
+  replicas[1] = await startBcdb(dirs[1], replicaArgs());
+  replicas[2] = await startBcdb(dirs[2], replicaArgs());
+});
+
+after(async () => {
+  await killAll();
+  rmSync(root, { recursive: true, force: true });
+});
+
+const r = (i: number): Bcdb => replicas[i]!;
+
+/** Blocks 0..height as replica i serves them (after waiting for it to reach that height). */
+async function blocksOf(i: number, height: number): Promise<Block[]> {
+  await waitFor(async () => (await r(i).client.status()).height >= height, 15_000, `replica ${i} to reach height ${height}`);
+  const out: Block[] = [];
+  while (out.length <= height) out.push(...(await r(i).client.blocks(out.length, Math.min(1000, height + 1 - out.length))));
+  return out;
+}
+
+async function sameChain(height: number): Promise<Block[]> {
+  const [a, b, c] = await Promise.all([0, 1, 2].map((i) => blocksOf(i, height)));
+  assert.deepEqual(b.map((x) => x.hash), a.map((x) => x.hash), "replica 1 holds other blocks than replica 0");
+  assert.deepEqual(c.map((x) => x.hash), a.map((x) => x.hash), "replica 2 holds other blocks than replica 0");
+  for (let h = 1; h < a.length; h++) assert.equal(a[h].prevHash, a[h - 1].hash);
+  return a;
+}
+
+function countTxs(blocks: Block[]): Map<string, number> {
+  const seen = new Map<string, number>();
+  for (const b of blocks) for (const tx of b.txs) { const h = txHash(tx as object); seen.set(h, (seen.get(h) ?? 0) + 1); }
+  return seen;
+}
+
+test("transactions sent concurrently to three replicas are each included once; all replicas hold the same blocks", async () => {
+  // Four users per replica, each on its own replica, each sending five transfers to a user of another.
+  const users = await Promise.all([0, 1, 2].flatMap((i) => [0, 1, 2, 3].map(async () => ({ i, ...(await fundedTwin(r(i).client, 10_000)) }))));
+  const receipts: Receipt[] = [];
+  await Promise.all(users.map(async (u, k) => {
+    const to = users[(k + 4) % users.length].twinId;
+    for (let n = 0; n < 5; n++) receipts.push(await u.signer.send("transfer", { to, amount: 1 }));
+  }));
+  assert.equal(receipts.length, 60);
+  const height = Math.max(...receipts.map((x) => x.height));
+  const blocks = await sameChain(height);
+  const seen = countTxs(blocks);
+  for (const x of receipts) {
+    assert.equal(seen.get(x.hash), 1, `tx ${x.hash.slice(0, 12)} is in the chain ${seen.get(x.hash) ?? 0} times`);
+    assert.equal(txHash(blocks[x.height].txs[x.index] as object), x.hash, "the receipt points at its transaction");
+  }
+  // Every replica answers the same balances and nonces (they have all passed `height`).
+  for (const u of users) {
+    const views = await Promise.all([0, 1, 2].map((i) => r(i).client.twin(u.twinId)));
+    assert.equal(views[0].nonce, 6);
+    assert.deepEqual(views[1], views[0]);
+    assert.deepEqual(views[2], views[0]);
+  }
+});
+
+test("a replica killed with -9 while the others keep going restarts and catches up to the same head", async () => {
+  const a = await fundedTwin(r(0).client, 10_000), b = await fundedTwin(r(1).client, 10_000);
+  let stop = false;
+  const sent: Receipt[] = [];
+  const load = Promise.all([a, b].map(async (u, k) => {
+    while (!stop) sent.push(await u.signer.send("transfer", { to: k === 0 ? b.twinId : a.twinId, amount: 1 }));
+  }));
+  await waitFor(() => sent.length >= 10, 10_000, "transfers before the kill");
+  await r(2).stop("SIGKILL");
+  const atKill = sent.length;
+  await waitFor(() => sent.length >= atKill + 20, 10_000, "transfers while replica 2 is down");
+  replicas[2] = await startBcdb(dirs[2], replicaArgs());
+  await waitFor(() => sent.length >= atKill + 30, 10_000, "transfers after the restart");
+  stop = true;
+  await load;
+  const height = Math.max(...sent.map((x) => x.height));
+  const blocks = await sameChain(height);
+  const seen = countTxs(blocks);
+  for (const x of sent) assert.equal(seen.get(x.hash), 1);
+  // The restarted replica takes transactions again.
+  const c = await fundedTwin(r(2).client, 100);
+  const rc = await c.signer.send("transfer", { to: a.twinId, amount: 1 });
+  await sameChain(rc.height);
+});
+
+test("a replayed transaction sent to two replicas at once is included once and refused (bad nonce) by the other", async () => {
+  const u = await fundedTwin(r(0).client, 1000);
+  const nonce = (await r(0).client.account(u.keys.publicKey)).nonce;
+  const tx = signTx({ type: "transfer", signer: u.keys.publicKey, nonce: nonce + 1, payload: { to: 1, amount: 3 } }, u.keys.privateKey) as Tx;
+  const post = (i: number) => fetch(`${r(i).url}/tx`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(tx) })
+    .then(async (res) => ({ status: res.status, body: (await res.json()) as Receipt & { error?: { code: string; message: string } } }));
+  const answers = await Promise.all([post(0), post(1)]);
+  const ok = answers.filter((x) => x.status === 200), refused = answers.filter((x) => x.status !== 200);
+  assert.equal(ok.length, 1, JSON.stringify(answers));
+  assert.equal(refused.length, 1);
+  assert.equal(refused[0].status, 409);
+  assert.equal(refused[0].body.error!.code, "bad_nonce");
+  const blocks = await sameChain(ok[0].body.height);
+  assert.equal(countTxs(blocks).get(txHash(tx)), 1);
+  const acc = await Promise.all([0, 1, 2].map((i) => r(i).client.account(u.keys.publicKey)));
+  assert.deepEqual(acc.map((x) => x.nonce), [nonce + 1, nonce + 1, nonce + 1]);
+});
+
+test("every replica streams the same events", async () => {
+  const u = await fundedTwin(r(1).client, 1000);
+  const rc = await u.signer.send("transfer", { to: 1, amount: 5 });
+  const streams = await Promise.all([0, 1, 2].map((i) => new Promise<LedgerEvent[]>((resolve, reject) => {
+    const got: LedgerEvent[] = [];
+    const timer = setTimeout(() => { sub.close(); reject(new Error(`replica ${i}: no events up to ${rc.height}`)); }, 15_000);
+    const sub = r(i).client.subscribe({ from: 0 }, (e) => {
+      got.push(e);
+      if (e.type === "block" && e.height >= rc.height) { clearTimeout(timer); sub.close(); resolve(got.filter((x) => x.height <= rc.height)); }
+    });
+  })));
+  assert.ok(streams[0].some((e) => e.type === "transfer" && e.height === rc.height && e.from === u.twinId && e.amount === 5));
+  assert.ok(streams[0].filter((e) => e.type === "block").length === rc.height + 1);
+  assert.deepEqual(streams[1], streams[0]);
+  assert.deepEqual(streams[2], streams[0]);
+});
