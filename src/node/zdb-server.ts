@@ -86,9 +86,10 @@ export class ZdbServer {
     const args = [
       o.bin ?? DEFAULT_ZDB_BIN, "--listen", o.listen, "--port", String(o.port),
       "--data", join(this.dir, "data"), "--index", join(this.dir, "index"),
-      "--mode", "user", "--admin", this.password, "--protect",
+      "--mode", "user", "--protect",
     ];
-    const child = spawn(process.execPath, args, { stdio: ["ignore", logFd, logFd] });
+    // The admin password goes in the environment, not on the command line that every user can read.
+    const child = spawn(process.execPath, args, { stdio: ["ignore", logFd, logFd], env: { ...process.env, ZDB_ADMIN: this.password } });
     closeSync(logFd);
     this.child = child;
     let exited = false;

@@ -82,7 +82,7 @@ export async function main(argv: string[]): Promise<void> {
     .option("--datasize <bytes>", "data file size before rotation", intArg("--datasize"), DEFAULT_DATASIZE)
     .option("--sync", "acknowledge a write only once it is on disk (group commit per event-loop turn)", false)
     .option("--synctime <seconds>", "fsync the data files every N seconds", intArg("--synctime"), 0)
-    .option("--admin <password>", "admin password")
+    .option("--admin <password>", "admin password (visible in ps to every user; prefer the ZDB_ADMIN environment variable)")
     .option("--protect", "default namespace read-only unless SELECTed with the admin password", false)
     .option("--maxsize <bytes>", "size limit of the default namespace", intArg("--maxsize"), 0)
     .option("--replicate <host:port>", "follow this master's append stream and serve reads (replica)")
@@ -91,6 +91,7 @@ export async function main(argv: string[]): Promise<void> {
     .option("-v, --verbose", "debug logging", false)
     .option("--background", "detach and run in the background", false)
     .option("--logfile <path>", "write logs to this file instead of stderr")
+    .addHelpText("after", "\nEnvironment:\n  ZDB_ADMIN  the admin password, as --admin but not visible in ps (--admin wins when both are given)\n")
     .exitOverride((err) => { process.exit(err.exitCode); })
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   program.parse(argv, { from: "user" });
@@ -99,6 +100,9 @@ export async function main(argv: string[]): Promise<void> {
     sync: boolean; synctime: number; admin?: string; protect: boolean; maxsize: number; replicate?: string;
     replicatePassword?: string; syncReplicas: number; verbose: boolean; background: boolean; logfile?: string;
   }>();
+  // A password on the command line is readable by every user of the machine (ps, /proc/PID/cmdline);
+  // the environment is readable only by the same user (/proc/PID/environ is mode 0400).
+  if (o.admin === undefined && process.env.ZDB_ADMIN) o.admin = process.env.ZDB_ADMIN;
   if (o.mode !== "user" && o.mode !== "seq") { process.stderr.write("zdb: --mode must be user or seq\n"); process.exit(2); }
   if (o.protect && !o.admin) { process.stderr.write("zdb: --protect needs --admin\n"); process.exit(2); }
 
