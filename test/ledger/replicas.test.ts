@@ -9,12 +9,12 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { signTx, txHash, type Tx } from "../../src/core/index.js";
+import { UnavailableError, signTx, txHash, type Tx } from "../../src/core/index.js";
 import type { Block, LedgerEvent, Receipt } from "../../src/ledger/client/index.js";
 import { startBcdb, waitFor, fundedTwin, type Bcdb } from "./helpers.js";
 
 const root = mkdtempSync(join(tmpdir(), "bcdb-replicas-"));
-let etcd: { url: string; proc: ChildProcess } | undefined;
+let etcd: { url: string; proc: ChildProcess; ports: [number, number] } | undefined;
 const dirs = [0, 1, 2].map((i) => join(root, `replica-${i}`));
 const replicas: (Bcdb | undefined)[] = [];
 
@@ -26,8 +26,8 @@ function freePort(): Promise<number> {
   });
 }
 
-async function startEtcd(dir: string): Promise<{ url: string; proc: ChildProcess }> {
-  const [client, peer] = [await freePort(), await freePort()];
+async function startEtcd(dir: string, ports?: [number, number]): Promise<{ url: string; proc: ChildProcess; ports: [number, number] }> {
+  const [client, peer] = ports ?? [await freePort(), await freePort()];
   const url = `http://127.0.0.1:${client}`, peerUrl = `http://127.0.0.1:${peer}`;
   const proc = spawn("etcd", [
     "--name", "t", "--data-dir", dir, "--listen-client-urls", url, "--advertise-client-urls", url,
@@ -41,7 +41,7 @@ async function startEtcd(dir: string): Promise<{ url: string; proc: ChildProcess
     if (exited) throw new Error(`etcd exited: ${err.join("")}`);
     try { return ((await (await fetch(`${url}/health`)).json()) as { health: string }).health === "true"; } catch { return false; }
   }, 15_000, "etcd to be healthy");
-  return { url, proc };
+  return { url, proc, ports: [client, peer] };
 }
 
 function replicaArgs(): string[] {
@@ -174,4 +174,19 @@ test("every replica streams the same events", async () => {
   assert.ok(streams[0].filter((e) => e.type === "block").length === rc.height + 1);
   assert.deepEqual(streams[1], streams[0]);
   assert.deepEqual(streams[2], streams[0]);
+});
+
+test("etcd down: a transaction is refused as unavailable and nothing changes; etcd back: the replicas go on in step", async () => {
+  const u = await fundedTwin(r(0).client, 1000);
+  const before = await r(0).client.account(u.keys.publicKey);
+  await new Promise((res) => { etcd!.proc.once("exit", res); etcd!.proc.kill("SIGKILL"); });
+  const tx = signTx({ type: "transfer", signer: u.keys.publicKey, nonce: before.nonce + 1, payload: { to: 1, amount: 1 } }, u.keys.privateKey) as Tx;
+  await assert.rejects(r(0).client.submit(tx), (e: unknown) => e instanceof UnavailableError && /etcd .* unreachable/.test(e.message));
+  assert.deepEqual(await r(0).client.account(u.keys.publicKey), before);
+  etcd = await startEtcd(join(root, "etcd"), etcd!.ports);
+  const rc = await r(1).client.submit(tx);
+  assert.equal(rc.hash, txHash(tx));
+  await sameChain(rc.height);
+  const after = await Promise.all([0, 1, 2].map((i) => r(i).client.account(u.keys.publicKey)));
+  assert.deepEqual(after.map((a) => a.nonce), [before.nonce + 1, before.nonce + 1, before.nonce + 1]);
 });

@@ -56,21 +56,28 @@ export class EtcdClient {
     }
     if (!res.ok || !res.body) throw new UnavailableError(`etcd watch at ${this.url} answered ${res.status}`);
     const decoder = new TextDecoder();
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
     let buf = "";
-    try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buf += decoder.decode(chunk, { stream: true });
-        let nl: number;
-        while ((nl = buf.indexOf("\n")) >= 0) {
-          const line = buf.slice(0, nl).trim();
-          buf = buf.slice(nl + 1);
-          if (line) await onMessage(decodeWatchLine(line));
-        }
+    for (;;) {
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try { chunk = await reader.read(); } catch (e) {
+        if (signal.aborted) return;
+        throw new UnavailableError(`etcd watch at ${this.url} broke: ${(e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message}`);
       }
-    } catch (e) {
-      if (signal.aborted) return;
-      throw e;
+      if (chunk.done) break;
+      buf += decoder.decode(chunk.value, { stream: true });
+      let nl: number;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        const line = buf.slice(0, nl).trim();
+        buf = buf.slice(nl + 1);
+        // Errors from onMessage (a block that does not verify) are the caller's, as they are.
+        if (!line) continue;
+        let m: WatchMessage;
+        try { m = decodeWatchLine(line); } catch (e) { throw new UnavailableError(`etcd watch at ${this.url}: ${(e as Error).message}`); }
+        await onMessage(m);
+      }
     }
+    if (signal.aborted) return;
     if (!signal.aborted) throw new UnavailableError(`etcd at ${this.url} closed the watch stream`);
   }
 }
