@@ -1,5 +1,5 @@
 // Benchmark: our 0-db beside Redis (no persistence) under the same redis-benchmark runs, plus memory
-// for 1,000,000 keys and the index load time. Run: node dist/bench/zdb.js [--quick]
+// for 1,000,000 keys and the index load time. Run: node dist/bench/zdb.js [--quick] [--rounds N] [--only sync-off]
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
@@ -12,6 +12,9 @@ const BIN = path.join(ROOT, "bin", "zdb");
 const quick = process.argv.includes("--quick");
 const N = quick ? 50000 : 200000;
 const KEYS = quick ? 100000 : 1000000;
+const argVal = (name: string) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : undefined; };
+const ROUNDS = Number(argVal("--rounds") ?? (quick ? 1 : 5));
+const only = argVal("--only"); // "sync-off": the sync-off throughput table only (no --synctime, no memory)
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -51,15 +54,34 @@ function stop(child: ChildProcess): Promise<void> {
   return new Promise((r) => { if (child.exitCode !== null) return r(); child.once("exit", () => r()); child.kill("SIGTERM"); });
 }
 
-function bench(port: number, d: number, P: number): { set: number; get: number } {
-  process.stderr.write(`  redis-benchmark -p ${port} -d ${d} -P ${P}\n`);
-  const r = spawnSync("redis-benchmark", ["-p", String(port), "-t", "set,get", "-n", String(N), "-c", "50", "-d", String(d), "-P", String(P), "--csv"], { encoding: "utf8" });
-  const rps = (name: string) => {
-    const m = new RegExp(`"${name}","([0-9.]+)"`).exec(r.stdout);
-    return m ? Number(m[1]) : NaN;
-  };
-  return { set: rps("SET"), get: rps("GET") };
+const CLK_TCK = 100; // Linux USER_HZ: /proc/PID/stat counts CPU time in 1/100 s
+
+/** User + system CPU seconds a process (all its threads) has used so far. */
+function cpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // fields after "(comm)"; utime/stime are fields 14/15
+  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
 }
+
+interface Run { rps: number; cpuUs: number; } // requests per second; server CPU microseconds per request
+
+/** One redis-benchmark run of a single command; the server's CPU is read from /proc before and after. */
+function bench(p: Proc, op: "set" | "get", d: number, P: number): Run {
+  const pid = p.child.pid!;
+  const c0 = cpuSeconds(pid);
+  const r = spawnSync("redis-benchmark", ["-p", String(p.port), "-t", op, "-n", String(N), "-c", "50", "-d", String(d), "-P", String(P), "--csv"], { encoding: "utf8" });
+  const cpu = cpuSeconds(pid) - c0;
+  const m = new RegExp(`"${op.toUpperCase()}","([0-9.]+)"`).exec(r.stdout);
+  return { rps: m ? Number(m[1]) : NaN, cpuUs: (cpu * 1e6) / N };
+}
+
+function median(xs: number[]): number {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+function loadavg(): string { return os.loadavg().map((x) => x.toFixed(2)).join(" "); }
 
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
@@ -97,25 +119,43 @@ const fmt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString("e
 async function main(): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "zdb-bench-"));
   const rows: string[][] = [];
+  const loadStart = loadavg();
   try {
-    const redis = await startRedis();
-    const runs: Array<[string, number, number]> = [["-d 64 -P 1", 64, 1], ["-d 64 -P 32", 64, 32], ["-d 4096 -P 1", 4096, 1]];
-    const anchor = new Map<string, { set: number; get: number }>();
-    for (const [label, d, P] of runs) anchor.set(label, bench(redis.port, d, P));
-    await redis.stop();
-    for (const [variant, flags] of [["sync off", []], ["--synctime 1", ["--synctime", "1"]]] as Array<[string, string[]]>) {
+    const tests: Array<[string, number, number]> = [["-d 64 -P 1", 64, 1], ["-d 64 -P 32", 64, 32], ["-d 4096 -P 1", 4096, 1]];
+    const variants: Array<[string, string[]]> = [["sync off", []], ["--synctime 1", ["--synctime", "1"]]];
+    for (const [variant, flags] of only === "sync-off" ? variants.slice(0, 1) : variants) {
+      // Both servers run side by side and the runs alternate (ours, redis, ours, redis, ...), so
+      // both see the same background load; the median of the rounds is reported.
       const dir = fs.mkdtempSync(path.join(tmp, "z-"));
       const z = await startZdb(dir, flags);
-      for (const [label, d, P] of runs) {
-        const ours = bench(z.port, d, P);
-        const theirs = anchor.get(label)!;
+      const redis = await startRedis();
+      for (const [label, d, P] of tests) {
         for (const op of ["set", "get"] as const) {
-          rows.push([`${op.toUpperCase()} ${label}`, variant, fmt(ours[op]), fmt(theirs[op]), (ours[op] / theirs[op]).toFixed(2)]);
+          const ours: Run[] = [], theirs: Run[] = [];
+          for (let i = 0; i < ROUNDS; i++) { ours.push(bench(z, op, d, P)); theirs.push(bench(redis, op, d, P)); }
+          const o = { rps: median(ours.map((r) => r.rps)), cpu: median(ours.map((r) => r.cpuUs)) };
+          const t = { rps: median(theirs.map((r) => r.rps)), cpu: median(theirs.map((r) => r.cpuUs)) };
+          const row = [`${op.toUpperCase()} ${label}`, variant, fmt(o.rps), fmt(t.rps), (o.rps / t.rps).toFixed(2),
+            o.cpu.toFixed(2), t.cpu.toFixed(2), (t.cpu / o.cpu).toFixed(2)];
+          process.stderr.write(`  ${row.join(" | ")}  (rounds: ${ours.map((r) => fmt(r.rps)).join(", ")} vs ${theirs.map((r) => fmt(r.rps)).join(", ")}; load ${loadavg()})\n`);
+          rows.push(row);
         }
       }
       await z.stop();
+      await redis.stop();
       fs.rmSync(dir, { recursive: true, force: true });
     }
+    const loadEnd = loadavg();
+    const w = [18, 13, 11, 11, 6, 11, 12, 9];
+    const line = (cells: string[]) => cells.map((c, i) => c.padEnd(w[i])).join(" | ");
+    console.log(`\n0-db vs Redis, redis-benchmark -n ${N} -c 50, one command per run, median of ${ROUNDS} interleaved rounds`);
+    console.log(`${os.cpus().length} cores; load average (1/5/15 min) at start ${loadStart}, at end ${loadEnd}\n`);
+    console.log(line(["test", "0-db variant", "0-db req/s", "redis req/s", "ratio", "0-db µs/req", "redis µs/req", "cpu ratio"]));
+    console.log(w.map((x) => "-".repeat(x)).join("-|-"));
+    for (const r of rows) console.log(line(r));
+    console.log("\nratio = 0-db/redis throughput (higher is better); µs/req = server CPU (user+sys, all threads) per request;");
+    console.log("cpu ratio = redis µs/req ÷ 0-db µs/req (1.00 = as cheap as Redis; far less sensitive to machine load than throughput)");
+    if (only) return;
 
     const dir = fs.mkdtempSync(path.join(tmp, "mem-"));
     let z = await startZdb(dir);
@@ -134,12 +174,6 @@ async function main(): Promise<void> {
     const redisRss = rssMb(redis2.child.pid!);
     await redis2.stop();
 
-    const w = [24, 14, 14, 14, 8];
-    const line = (cells: string[]) => cells.map((c, i) => c.padEnd(w[i])).join(" | ");
-    console.log(`\n0-db vs Redis, redis-benchmark -t set,get -n ${N} -c 50 (req/s)\n`);
-    console.log(line(["test", "0-db variant", "0-db", "redis", "ratio"]));
-    console.log(w.map((x) => "-".repeat(x)).join("-|-"));
-    for (const r of rows) console.log(line(r));
     console.log(`\nmemory, ${fmt(KEYS)} keys of 16 bytes with 64-byte values:`);
     console.log(`  0-db RSS: ${rss.toFixed(0)} MB (empty: ${rssBefore.toFixed(0)} MB; after restart: ${rssAfterRestart.toFixed(0)} MB)   redis RSS: ${redisRss.toFixed(0)} MB   ratio ${(rss / redisRss).toFixed(2)}`);
     console.log(`  load of the keys: ${loadMs} ms; index load at start-up: ${m ? m[1] : "?"} ms (process start to port open: ${startMs} ms)`);

@@ -92,22 +92,38 @@ export class FrameParser {
 }
 
 /** Accumulates socket chunks and yields complete requests without re-copying big values per chunk. */
+const EMPTY = Buffer.alloc(0);
+
 export class RequestReader {
   readonly frame = new FrameParser();
-  private buf: Buffer = Buffer.alloc(0);
+  private buf: Buffer = EMPTY;
   private pos = 0;
   private end = 0;
   private pending: Buffer[] = [];
   private pendingLen = 0;
   private need = 0;
+  private borrowed = false; // buf is the caller's (a shared read buffer), valid only until release()
 
-  feed(chunk: Buffer): void {
+  /** Adds received bytes. With `borrowed`, the chunk is only lent until release(): requests parsed
+   *  from it are views into it, and whatever is left unparsed is copied out by release(). */
+  feed(chunk: Buffer, borrowed = false): void {
     if (this.pos >= this.end && this.pending.length === 0) {
       this.buf = chunk; this.pos = 0; this.end = chunk.length; this.need = 0;
+      this.borrowed = borrowed;
       return;
     }
-    this.pending.push(chunk);
-    this.pendingLen += chunk.length;
+    const own = borrowed ? Buffer.from(chunk) : chunk;
+    this.pending.push(own);
+    this.pendingLen += own.length;
+  }
+
+  /** Gives back a borrowed chunk: keeps a copy of its unparsed bytes only (usually none). */
+  release(): void {
+    if (!this.borrowed) return;
+    this.borrowed = false;
+    if (this.pos >= this.end) { this.buf = EMPTY; this.pos = this.end = 0; return; }
+    this.buf = Buffer.from(this.buf.subarray(this.pos, this.end));
+    this.pos = 0; this.end = this.buf.length;
   }
 
   /** Returns 1 when a request is in frame.args, 0 when more bytes are needed, -1 on a protocol error. */
@@ -136,16 +152,18 @@ export class RequestReader {
     for (const c of this.pending) { c.copy(out, o); o += c.length; }
     this.pending = []; this.pendingLen = 0;
     this.buf = out; this.pos = 0; this.end = out.length;
+    this.borrowed = false;
   }
 }
 
 const CRLF = 0x0a0d;
+const MAX_KEPT = 1024 * 1024; // a connection's reply buffer shrinks back after a reply bigger than this
 
 /** One growable reply buffer per connection; commands append to it and the server writes it once per read. */
 export class ReplyWriter {
   buf: Buffer;
   len = 0;
-  constructor(size = 16 * 1024) { this.buf = Buffer.allocUnsafe(size); }
+  constructor(private readonly initial = 16 * 1024) { this.buf = Buffer.allocUnsafe(initial); }
 
   ensure(extra: number): void {
     if (this.len + extra <= this.buf.length) return;
@@ -154,6 +172,16 @@ export class ReplyWriter {
     const nb = Buffer.allocUnsafe(size);
     this.buf.copy(nb, 0, 0, this.len);
     this.buf = nb;
+  }
+
+  /** What was written so far, as a view of the buffer (valid until the next write into it). */
+  view(): Buffer { return this.buf.subarray(0, this.len); }
+
+  /** After view() was handed to a socket: reuse the buffer when the socket is done with it, else
+   *  leave it to the socket and continue in a fresh one. */
+  sent(socketHoldsIt: boolean): void {
+    this.len = 0;
+    if (socketHoldsIt || this.buf.length > MAX_KEPT) this.buf = Buffer.allocUnsafe(this.initial);
   }
 
   /** Takes what was written so far as a standalone Buffer and resets. */

@@ -50,6 +50,23 @@ export class Client {
   constructor(readonly socket: net.Socket, ns: Namespace, writable: boolean) { this.ns = ns; this.writable = writable; }
 }
 
+// Reads of every connection land in this one buffer (they are parsed synchronously, and the
+// reader copies out what is left of a partial request), instead of a fresh allocation per read.
+const READ_BUF = Buffer.allocUnsafe(64 * 1024);
+
+/** The socket fields behind Node's `onread` option (a caller-supplied read buffer and a callback in
+ *  place of 'data' events and the stream machinery). Node offers that option only for sockets it
+ *  connects, not for those a server accepts, so the accepted socket gets the same fields set here;
+ *  null (the ordinary 'data' path) if this Node does not have them. */
+function userBufferFields(socket: net.Socket): { buffer: symbol; callback: symbol } | null {
+  const syms = Object.getOwnPropertySymbols(socket);
+  const buffer = syms.find((x) => x.description === "kBuffer");
+  const callback = syms.find((x) => x.description === "kBufferCb");
+  const handle = (socket as unknown as { _handle?: { useUserBuffer?: unknown } })._handle;
+  if (!buffer || !callback || typeof handle?.useUserBuffer !== "function") return null;
+  return { buffer, callback };
+}
+
 function cmdHash(b: Buffer | string): number {
   let h = b.length;
   for (let i = 0; i < b.length; i++) {
@@ -58,6 +75,18 @@ function cmdHash(b: Buffer | string): number {
     h = (Math.imul(h, 31) + ch) | 0;
   }
   return h;
+}
+
+/** Case-insensitive comparison of a request's command name with an upper-case ASCII name, without
+ *  building a string. */
+function sameName(b: Buffer, upper: string): boolean {
+  if (b.length !== upper.length) return false;
+  for (let i = 0; i < b.length; i++) {
+    let ch = b[i];
+    if (ch >= 97 && ch <= 122) ch -= 32;
+    if (ch !== upper.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 export class Server {
@@ -108,12 +137,12 @@ export class Server {
     });
     if (this.opts.socket) {
       try { fs.unlinkSync(this.opts.socket); } catch { /* no stale socket */ }
-      const srv = net.createServer((s) => this.accept(s));
+      const srv = net.createServer({ pauseOnConnect: true }, (s) => this.accept(s));
       await listen(srv, { path: this.opts.socket });
       this.servers.push(srv);
     }
     if (!this.opts.socket || this.opts.port) {
-      const srv = net.createServer((s) => this.accept(s));
+      const srv = net.createServer({ pauseOnConnect: true }, (s) => this.accept(s));
       await listen(srv, { port: this.opts.port, host: this.opts.listen });
       this.port = (srv.address() as net.AddressInfo).port;
       this.servers.push(srv);
@@ -132,10 +161,20 @@ export class Server {
     this.clients.add(c);
     this.stats.clients++;
     socket.setNoDelay(true);
-    socket.on("data", (chunk: Buffer) => { c.reader.feed(chunk); this.process(c); });
     socket.on("drain", () => socket.resume());
     socket.on("error", () => { /* reset by peer: the close handler cleans up */ });
     socket.on("close", () => this.drop(c));
+    // The socket was accepted paused (pauseOnConnect), so reads start only once a path is chosen.
+    const f = userBufferFields(socket);
+    if (f) {
+      const s = socket as unknown as Record<symbol, unknown> & { _handle: { useUserBuffer(b: Buffer): void } };
+      s[f.buffer] = READ_BUF;
+      s[f.callback] = (nread: number) => { c.reader.feed(READ_BUF.subarray(0, nread), true); this.process(c); c.reader.release(); };
+      s._handle.useUserBuffer(READ_BUF);
+    } else {
+      socket.on("data", (chunk: Buffer) => { c.reader.feed(chunk); this.process(c); });
+    }
+    socket.resume();
   }
 
   private drop(c: Client): void {
@@ -173,7 +212,7 @@ export class Server {
     }
     const name = a[0];
     const cmd = this.table.get(cmdHash(name));
-    if (!cmd || cmd.name.length !== name.length || name.toString("latin1").toUpperCase() !== cmd.name) {
+    if (!cmd || !sameName(name, cmd.name)) {
       this.stats.failed++;
       c.out.error("Command not supported");
       return;
@@ -204,7 +243,13 @@ export class Server {
       return;
     }
     c.needSeq = 0;
-    this.write(c, c.out.take());
+    if (c.closed) { c.out.len = 0; return; }
+    // The reply goes out straight from the connection's buffer; it is reused unless the socket
+    // could not send it at once and still holds it.
+    const ok = c.socket.write(c.out.view());
+    c.out.sent(c.socket.writableLength > 0);
+    if (!ok) c.socket.pause();
+    if (c.closeAfterReply) c.socket.end();
   }
 
   private write(c: Client, buf: Buffer): void {
