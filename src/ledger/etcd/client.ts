@@ -20,7 +20,8 @@ export class EtcdClient {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (e) {
-      const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
+      const c = (e as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } }).cause;
+      const cause = c?.code ?? c?.errors?.[0]?.code ?? c?.message ?? (e as Error).message;
       throw new UnavailableError(`etcd at ${this.url} is unreachable (${cause})`, "start etcd, or check --etcd");
     }
     const text = await res.text();
