@@ -3,13 +3,16 @@ import { createHash, randomBytes } from "node:crypto";
 import { FLAG_DELETED, MAX_KEY, crc32, decodeLocation, encodeLocation } from "./format.js";
 import type { Namespace } from "./namespace.js";
 import { DEFAULT_NS, Store } from "./store.js";
+import type { FrameParser } from "./resp.js";
 import type { Client, Server } from "./server.js";
 
 export const MAX_VALUE = 8 * 1024 * 1024;
 const SCAN_BATCH = 128;
 
 export type Handler = (s: Server, c: Client, a: Buffer[], n: number) => void;
-export interface Command { name: string; write?: boolean; handler: Handler; }
+/** A hot command reading its arguments where the parser found them (no Buffer view per argument). */
+export type FastHandler = (s: Server, c: Client, f: FrameParser) => void;
+export interface Command { name: string; write?: boolean; handler: Handler; fast?: FastHandler; }
 
 const str = (b: Buffer) => b.toString("utf8");
 const eqi = (b: Buffer, s: string) => b.length === s.length && b.toString("latin1").toUpperCase() === s;
@@ -111,18 +114,29 @@ const quit: Handler = (_s, c) => { c.out.simple("OK"); c.closeAfterReply = true;
 const set: Handler = (s, c, a, n) => {
   if (n === 4) { if (!admin(c)) return; }
   else if (n !== 3) { c.out.error("Unexpected arguments"); return; }
-  const key = a[1], value = a[2];
-  if (key.length > MAX_KEY) { c.out.error("Key too large"); return; }
+  let ts = -1;
+  if (n === 4) { ts = Number(str(a[3])); if (!Number.isFinite(ts) || ts < 0) ts = -1; }
+  setValue(s, c, a[1], 0, a[1].length, a[2], ts);
+};
+
+const setFast: FastHandler = (s, c, f) => {
+  if (f.argc !== 3) { set(s, c, f.args, f.argc); return; }
+  setValue(s, c, f.src, f.starts[1], f.ends[1] - f.starts[1], f.src.subarray(f.starts[2], f.ends[2]), -1);
+};
+
+/** SET of the key at kb[ks, ks+kl); ts < 0: now. */
+function setValue(s: Server, c: Client, kb: Buffer, ks: number, kl: number, value: Buffer, tsArg: number): void {
+  if (kl > MAX_KEY) { c.out.error("Key too large"); return; }
   if (value.length > MAX_VALUE) { c.out.error("Payload too large"); return; }
   if (!c.writable || s.isReplica) { c.out.error("Namespace is in read-only mode"); return; }
   const space = ns(c);
   const t = space.table;
-  let slot = key.length ? t.find(key) : -1;
-  let k = key;
+  const slot = kl ? t.find(kb, ks, kl) : -1;
+  let k: Buffer | null = null;
   if (space.settings.mode === "seq") {
-    if (key.length && slot < 0) { c.out.error("Invalid key, only update authorized"); return; }
-    if (!key.length) { k = Buffer.allocUnsafe(4); k.writeUInt32LE(space.nextId >>> 0, 0); }
-  } else if (!key.length) { c.out.error("Invalid argument, key needed"); return; }
+    if (kl && slot < 0) { c.out.error("Invalid key, only update authorized"); return; }
+    if (!kl) { k = Buffer.allocUnsafe(4); k.writeUInt32LE(space.nextId >>> 0, 0); }
+  } else if (!kl) { c.out.error("Invalid argument, key needed"); return; }
   const live = slot >= 0 && !(t.flags[slot] & FLAG_DELETED);
   const vcrc = crc32(value);
   if (live && t.vcrc[slot] === vcrc && t.vlen[slot] === value.length) { c.out.nil(); return; }
@@ -131,28 +145,37 @@ const set: Handler = (s, c, a, n) => {
   if (space.settings.maxsize > 0 && space.dataSize + value.length > space.settings.maxsize + floating) {
     c.out.error("No space left on this namespace"); return;
   }
-  let ts = nowSec(s);
-  if (n === 4) { ts = Number(str(a[3])); if (!Number.isFinite(ts) || ts < 0) ts = nowSec(s); }
-  slot = space.append(k, value, 0, ts, vcrc);
+  const ts = tsArg >= 0 ? tsArg : nowSec(s);
+  if (k === null) k = kb.subarray(ks, ks + kl);
+  space.append(k, value, 0, ts, vcrc);
   s.mutated(c, space, "RSET", k, value, ts);
   c.out.bulk(k);
-};
+}
 
 const get: Handler = (_s, c, a, n) => {
   if (!argsExact(c, n, 2)) return;
-  const key = a[1];
-  if (key.length > MAX_KEY) { c.out.error("Invalid key"); return; }
+  getValue(c, a[1], 0, a[1].length);
+};
+
+const getFast: FastHandler = (s, c, f) => {
+  if (f.argc !== 2) { get(s, c, f.args, f.argc); return; }
+  getValue(c, f.src, f.starts[1], f.ends[1] - f.starts[1]);
+};
+
+function getValue(c: Client, kb: Buffer, ks: number, kl: number): void {
+  if (kl > MAX_KEY) { c.out.error("Invalid key"); return; }
   const space = ns(c);
-  const slot = liveSlot(space, key);
-  if (slot < 0) { c.out.nil(); return; }
-  const len = space.table.vlen[slot];
+  const t = space.table;
+  const slot = t.find(kb, ks, kl);
+  if (slot < 0 || t.flags[slot] & FLAG_DELETED) { c.out.nil(); return; }
+  const len = t.vlen[slot];
   const mark = c.out.len;
   const at = c.out.bulkReserve(len);
-  if (!space.readInto(space.table.file[slot], space.valuePos(slot), len, c.out.buf, at)) {
+  if (!space.readInto(t.file[slot], space.valuePos(slot), len, c.out.buf, at)) {
     c.out.len = mark;
     c.out.error("Internal Error");
   }
-};
+}
 
 const del: Handler = (s, c, a, n) => {
   if (!argsExact(c, n, 2, false, a)) return;
@@ -481,8 +504,8 @@ export const COMMANDS: Command[] = [
   { name: "STOP", handler: stop }, { name: "INFO", handler: info }, { name: "COMMAND", handler: command },
   { name: "CLIENT", handler: client }, { name: "CONFIG", handler: config }, { name: "QUIT", handler: quit },
   { name: "HELLO", handler: hello },
-  { name: "SET", handler: set, write: true }, { name: "SETX", handler: set, write: true },
-  { name: "GET", handler: get }, { name: "DEL", handler: del, write: true },
+  { name: "SET", handler: set, fast: setFast, write: true }, { name: "SETX", handler: set, fast: setFast, write: true },
+  { name: "GET", handler: get, fast: getFast }, { name: "DEL", handler: del, write: true },
   { name: "EXISTS", handler: exists }, { name: "CHECK", handler: check }, { name: "KEYCUR", handler: keycur },
   { name: "KEYTIME", handler: keytime }, { name: "LENGTH", handler: length },
   { name: "SCAN", handler: scan }, { name: "SCANX", handler: scan }, { name: "RSCAN", handler: rscan },

@@ -9,6 +9,7 @@ import {
   readDataEntry, readIndexRecord, writeDataEntry, writeIndexRecord,
 } from "./format.js";
 import { KeyTable } from "./keytable.js";
+import { copyBytes } from "./resp.js";
 import type { Logger } from "./log.js";
 
 export type Mode = "user" | "seq";
@@ -329,11 +330,11 @@ export class Namespace {
       if (pos >= this.flushedData) {
         const p = pos - this.flushedData;
         if (p + len > this.wlen) return false;
-        this.wbuf.copy(out, at, p, p + len);
+        copyBytes(this.wbuf, p, len, out, at);
         return true;
       }
       if (pos >= this.tailStart && pos + len <= this.tailStart + this.tailLen) {
-        this.tail.copy(out, at, pos - this.tailStart, pos - this.tailStart + len);
+        copyBytes(this.tail, pos - this.tailStart, len, out, at);
         return true;
       }
       return fs.readSync(this.dataFd, out, at, len, pos) === len;

@@ -8,18 +8,48 @@ export const PARSE_INCOMPLETE = -1;
 export const PARSE_ERROR = -2;
 
 const CR = 13, LF = 10;
+const EMPTY = Buffer.alloc(0);
 
 /** Parses one request at buf[pos..end); fills args (views into buf). Returns the position after it,
  *  PARSE_INCOMPLETE, or PARSE_ERROR (with `error` set). `need` gets a lower bound of bytes the frame
  *  needs from pos, so a caller can avoid re-parsing a big value on every small chunk. */
 export class FrameParser {
-  args: Buffer[] = [];
+  /** The last request's arguments lie at src[starts[i], ends[i]). Hot commands read them there;
+   *  `args` makes Buffer views only when asked (a view costs an allocation per argument). */
+  src: Buffer = EMPTY;
+  starts = new Int32Array(16);
+  ends = new Int32Array(16);
   argc = 0;
   need = 0;
   error = "";
+  private views: Buffer[] = [];
+  private viewsBuilt = false;
+
+  get args(): Buffer[] {
+    if (!this.viewsBuilt) {
+      const v = this.views;
+      for (let i = 0; i < this.argc; i++) {
+        const b = this.src.subarray(this.starts[i], this.ends[i]);
+        if (i < v.length) v[i] = b; else v.push(b);
+      }
+      this.viewsBuilt = true;
+    }
+    return this.views;
+  }
+
+  private room(n: number): void {
+    if (n <= this.starts.length) return;
+    let size = this.starts.length * 2;
+    while (size < n) size *= 2;
+    const s = new Int32Array(size), e = new Int32Array(size);
+    s.set(this.starts); e.set(this.ends);
+    this.starts = s; this.ends = e;
+  }
 
   parse(buf: Buffer, pos: number, end: number): number {
     this.argc = 0;
+    this.viewsBuilt = false;
+    this.src = buf;
     if (pos >= end) { this.need = 1; return PARSE_INCOMPLETE; }
     if (buf[pos] !== 42 /* '*' */) return this.parseInline(buf, pos, end);
     const start = pos;
@@ -37,7 +67,6 @@ export class FrameParser {
     p += 2;
     if (neg || n === 0) return p; // empty request: skipped, like Redis does
     if (n > MAX_ARGS) return this.fail("Protocol error: invalid multibulk length");
-    const args = this.args;
     for (let i = 0; i < n; i++) {
       if (p >= end) { this.need = p - start + 4; return PARSE_INCOMPLETE; }
       if (buf[p] !== 36 /* '$' */) return this.fail(`Protocol error: expected '$', got '${String.fromCharCode(buf[p])}'`);
@@ -55,7 +84,8 @@ export class FrameParser {
       p += 2;
       if (p + len + 2 > end) { this.need = p + len + 2 - start; return PARSE_INCOMPLETE; }
       if (buf[p + len] !== CR || buf[p + len + 1] !== LF) return this.fail("Protocol error: bulk not terminated by CRLF");
-      if (i < args.length) args[i] = buf.subarray(p, p + len); else args.push(buf.subarray(p, p + len));
+      if (i >= this.starts.length) this.room(i + 1);
+      this.starts[i] = p; this.ends[i] = p + len;
       p += len + 2;
     }
     this.argc = n;
@@ -74,13 +104,13 @@ export class FrameParser {
     let lineEnd = nl;
     if (lineEnd > pos && buf[lineEnd - 1] === CR) lineEnd--;
     let i = pos, n = 0;
-    const args = this.args;
     while (i < lineEnd) {
       while (i < lineEnd && (buf[i] === 32 || buf[i] === 9)) i++;
       if (i >= lineEnd) break;
       const s = i;
       while (i < lineEnd && buf[i] !== 32 && buf[i] !== 9) i++;
-      if (n < args.length) args[n] = buf.subarray(s, i); else args.push(buf.subarray(s, i));
+      if (n >= this.starts.length) this.room(n + 1);
+      this.starts[n] = s; this.ends[n] = i;
       n++;
     }
     this.argc = n;
@@ -92,8 +122,6 @@ export class FrameParser {
 }
 
 /** Accumulates socket chunks and yields complete requests without re-copying big values per chunk. */
-const EMPTY = Buffer.alloc(0);
-
 export class RequestReader {
   readonly frame = new FrameParser();
   private buf: Buffer = EMPTY;
@@ -106,13 +134,13 @@ export class RequestReader {
 
   /** Adds received bytes. With `borrowed`, the chunk is only lent until release(): requests parsed
    *  from it are views into it, and whatever is left unparsed is copied out by release(). */
-  feed(chunk: Buffer, borrowed = false): void {
+  feed(chunk: Buffer, borrowed = false, len = chunk.length): void {
     if (this.pos >= this.end && this.pending.length === 0) {
-      this.buf = chunk; this.pos = 0; this.end = chunk.length; this.need = 0;
+      this.buf = chunk; this.pos = 0; this.end = len; this.need = 0;
       this.borrowed = borrowed;
       return;
     }
-    const own = borrowed ? Buffer.from(chunk) : chunk;
+    const own = borrowed ? Buffer.from(chunk.subarray(0, len)) : len === chunk.length ? chunk : chunk.subarray(0, len);
     this.pending.push(own);
     this.pendingLen += own.length;
   }
@@ -215,10 +243,13 @@ export class ReplyWriter {
   array(n: number): void { this.ensure(24); this.buf[this.len++] = 42; this.num(n); this.crlf(); }
   bulkHeader(n: number): void { this.ensure(24); this.buf[this.len++] = 36; this.num(n); this.crlf(); }
 
-  bulk(b: Buffer): void {
-    this.ensure(b.length + 24);
-    this.buf[this.len++] = 36; this.num(b.length); this.crlf();
-    b.copy(this.buf, this.len); this.len += b.length;
+  bulk(b: Buffer): void { this.bulkBytes(b, 0, b.length); }
+
+  /** A bulk string of src[start, start+n). */
+  bulkBytes(src: Buffer, start: number, n: number): void {
+    this.ensure(n + 24);
+    this.buf[this.len++] = 36; this.num(n); this.crlf();
+    copyBytes(src, start, n, this.buf, this.len); this.len += n;
     this.crlf();
   }
 
@@ -233,6 +264,13 @@ export class ReplyWriter {
     this.crlf();
     return at;
   }
+}
+
+/** Copies src[start, start+n) to dst[at..]. Buffer#copy makes a typed-array view per call, which
+ *  costs more than a loop for the short keys and values that dominate small requests. */
+export function copyBytes(src: Buffer, start: number, n: number, dst: Buffer, at: number): void {
+  if (n > 64) { src.copy(dst, at, start, start + n); return; }
+  for (let i = 0; i < n; i++) dst[at + i] = src[start + i];
 }
 
 /** Encodes a request (array of bulk strings), for the replication stream and for tests. */

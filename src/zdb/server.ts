@@ -6,7 +6,7 @@ import { COMMANDS, type Command } from "./commands.js";
 import { DATA_HEADER_SIZE, FLAG_DELETED } from "./format.js";
 import type { Logger } from "./log.js";
 import type { Mode, Namespace } from "./namespace.js";
-import { ReplyWriter, RequestReader } from "./resp.js";
+import { type FrameParser, ReplyWriter, RequestReader } from "./resp.js";
 import { DEFAULT_NS, Store } from "./store.js";
 import { ReplicaLink } from "./replica.js";
 
@@ -67,10 +67,10 @@ function userBufferFields(socket: net.Socket): { buffer: symbol; callback: symbo
   return { buffer, callback };
 }
 
-function cmdHash(b: Buffer | string): number {
-  let h = b.length;
-  for (let i = 0; i < b.length; i++) {
-    let ch = typeof b === "string" ? b.charCodeAt(i) : b[i];
+function cmdHash(b: Buffer, start: number, len: number): number {
+  let h = len;
+  for (let i = start, e = start + len; i < e; i++) {
+    let ch = b[i];
     if (ch >= 97 && ch <= 122) ch -= 32;
     h = (Math.imul(h, 31) + ch) | 0;
   }
@@ -79,10 +79,10 @@ function cmdHash(b: Buffer | string): number {
 
 /** Case-insensitive comparison of a request's command name with an upper-case ASCII name, without
  *  building a string. */
-function sameName(b: Buffer, upper: string): boolean {
-  if (b.length !== upper.length) return false;
-  for (let i = 0; i < b.length; i++) {
-    let ch = b[i];
+function sameName(b: Buffer, start: number, len: number, upper: string): boolean {
+  if (len !== upper.length) return false;
+  for (let i = 0; i < len; i++) {
+    let ch = b[start + i];
     if (ch >= 97 && ch <= 122) ch -= 32;
     if (ch !== upper.charCodeAt(i)) return false;
   }
@@ -113,7 +113,7 @@ export class Server {
       mode: opts.mode, sync: opts.sync, synctime: opts.synctime, maxsize: opts.maxsize,
     });
     for (const c of COMMANDS) {
-      const h = cmdHash(c.name);
+      const h = cmdHash(Buffer.from(c.name, "latin1"), 0, c.name.length);
       if (this.table.has(h)) throw new Error(`command hash collision: ${c.name}`);
       this.table.set(h, c);
     }
@@ -169,7 +169,7 @@ export class Server {
     if (f) {
       const s = socket as unknown as Record<symbol, unknown> & { _handle: { useUserBuffer(b: Buffer): void } };
       s[f.buffer] = READ_BUF;
-      s[f.callback] = (nread: number) => { c.reader.feed(READ_BUF.subarray(0, nread), true); this.process(c); c.reader.release(); };
+      s[f.callback] = (nread: number) => { c.reader.feed(READ_BUF, true, nread); this.process(c); c.reader.release(); };
       s._handle.useUserBuffer(READ_BUF);
     } else {
       socket.on("data", (chunk: Buffer) => { c.reader.feed(chunk); this.process(c); });
@@ -198,27 +198,27 @@ export class Server {
         c.closeAfterReply = true;
         return;
       }
-      this.execute(c, r.frame.args, r.frame.argc);
+      this.execute(c, r.frame);
     }
     this.deliver(c);
   }
 
-  private execute(c: Client, a: Buffer[], n: number): void {
+  private execute(c: Client, f: FrameParser): void {
     this.stats.commands++;
     if (c.ns === null) {
       c.out.error("Your active namespace is not available anymore (probably removed).");
       c.closeAfterReply = true;
       return;
     }
-    const name = a[0];
-    const cmd = this.table.get(cmdHash(name));
-    if (!cmd || !sameName(name, cmd.name)) {
+    const src = f.src, start = f.starts[0], len = f.ends[0] - start;
+    const cmd = this.table.get(cmdHash(src, start, len));
+    if (!cmd || !sameName(src, start, len, cmd.name)) {
       this.stats.failed++;
       c.out.error("Command not supported");
       return;
     }
     try {
-      cmd.handler(this, c, a, n);
+      if (cmd.fast) cmd.fast(this, c, f); else cmd.handler(this, c, f.args, f.argc);
     } catch (err) {
       this.opts.log.error({ err, cmd: cmd.name }, "command failed");
       c.out.error("Internal Error");

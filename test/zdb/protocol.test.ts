@@ -65,6 +65,37 @@ test("parser: random chunking fuzz matches whole-buffer parsing", () => {
   assert.equal(count, 200);
 });
 
+test("parser: a borrowed read buffer, overwritten after every read, loses nothing", () => {
+  // The server reads every socket into one shared buffer: what the reader keeps of a partial
+  // request must be its own copy, since the next read (of any connection) overwrites the buffer.
+  let seed = 9;
+  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+  const frames: Buffer[] = [];
+  const expected: string[] = [];
+  for (let i = 0; i < 300; i++) {
+    const value = Buffer.alloc(rnd(3000)); for (let k = 0; k < value.length; k++) value[k] = rnd(256);
+    frames.push(encodeCommand(["SET", `key${i}`, value]));
+    expected.push(`key${i}:${crc32(value)}:${value.length}`);
+  }
+  const stream = Buffer.concat(frames);
+  const shared = Buffer.alloc(1024);
+  const r = new RequestReader();
+  const got: string[] = [];
+  for (let p = 0; p < stream.length;) {
+    const n = Math.min(1 + rnd(shared.length), stream.length - p);
+    stream.copy(shared, 0, p, p + n); p += n;
+    r.feed(shared, true, n);
+    for (let st; (st = r.next()) !== 0;) {
+      assert.equal(st, 1);
+      const [, key, value] = r.frame.args;
+      got.push(`${key.toString("latin1")}:${crc32(value)}:${value.length}`);
+    }
+    r.release();
+    shared.fill(0x2a); // the next read lands here
+  }
+  assert.deepEqual(got, expected);
+});
+
 test("parser: garbage is rejected, not crashed on", () => {
   const p = new FrameParser();
   for (const bad of ["*2\r\n$3\r\nGET\r\n:3\r\n", "*x\r\n", "*1\r\n$abc\r\n", "*1\r\n$99999999999\r\n", "*1\r\n$3\r\nabcde"]) {

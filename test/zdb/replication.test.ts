@@ -29,7 +29,10 @@ test("replica follows the master; after kill -9 of the master it holds every ack
     for (let i = 0; !stop; i++) {
       const k = `k${i}`, v = `v${i}`.repeat(1 + (i % 7));
       try { await m.call("SET", k, v); acked.set(k, v); } catch { return; }
-      if (i % 10 === 0 && i >= 10) { try { await m.call("DEL", `k${i - 5}`); acked.delete(`k${i - 5}`); } catch { return; } }
+      if (i % 10 === 0 && i >= 10) {
+        // A DEL cut off by the kill may or may not have reached the replica: that key is left out of the check.
+        try { await m.call("DEL", `k${i - 5}`); acked.delete(`k${i - 5}`); } catch { acked.delete(`k${i - 5}`); return; }
+      }
     }
   })();
   await waitFor(() => acked.size > 300, "replicated writes");
