@@ -31,10 +31,14 @@ export async function gridDown(opts: { dir: string; note: (l: string) => void; g
   const keep = ancestors();
   const names = pidNames(L.run);
   const pids = names.map((n) => readPid(L.run, n)).filter((p): p is number => p !== null && !keep.has(p));
-  // Nodes first, so none of them sees its ledger vanish and starts reconnecting.
-  const nodePids = names.filter((n) => n !== "bcdb").map((n) => readPid(L.run, n)).filter((p): p is number => p !== null && !keep.has(p));
+  // Nodes first, so none of them sees its ledger (or hub) vanish and starts reconnecting.
+  const pidsOf = (ns: string[]) => ns.map((n) => readPid(L.run, n)).filter((p): p is number => p !== null && !keep.has(p));
+  const nodePids = pidsOf(names.filter((n) => n.startsWith("zos-")));
   if (nodePids.length) opts.note(`stopping ${nodePids.length} node(s)`);
   await stopPids(nodePids, opts.graceMs);
+  const otherPids = pidsOf(names.filter((n) => n !== "bcdb" && !n.startsWith("zos-")));
+  if (otherPids.length) opts.note(`stopping the flist hub and its 0-db`);
+  await stopPids(otherPids, opts.graceMs);
   const ledgerPid = readPid(L.run, "bcdb");
   if (ledgerPid !== null) { opts.note("stopping the ledger"); await stopPids([ledgerPid], opts.graceMs); }
   // What a daemon started outside its process group (a node's 0-db), and anything left in a namespace.

@@ -97,14 +97,24 @@ export function viewOf(c: Contract): DeploymentView {
   };
 }
 
-/** The 0-dbs of a contract that its node has provisioned, as addresses (for containers' logs). */
-export function zdbLookup(c: Contract | null): ZdbLookup {
+/** The 0-dbs of a contract that its node has provisioned, as addresses (for containers' logs). A
+ *  0-db's address does not change once made, so a later word of its node (an error while the node
+ *  restarts) does not take it back: its last result with an address, or the address a container
+ *  of the contract already logs to, stands. */
+export function zdbLookup(c: Contract | null, spec?: ResolvedSpec): ZdbLookup {
   return (name) => {
     const r = c?.results[name];
     const d = r?.data as { namespace?: string; ips?: string[]; port?: number } | undefined;
-    if (!r || r.state !== "ok" || !d?.namespace || !d.ips?.[0] || !d.port) return null;
-    const host = d.ips[0].includes(":") ? `[${d.ips[0]}]` : d.ips[0];
-    return { address: `${host}:${d.port}`, namespace: d.namespace };
+    if (d?.namespace && d.ips?.[0] && d.port) {
+      const host = d.ips[0].includes(":") ? `[${d.ips[0]}]` : d.ips[0];
+      return { address: `${host}:${d.port}`, namespace: d.namespace };
+    }
+    for (const sc of spec?.containers ?? []) {
+      if (!sc.logs || !("zdb" in sc.logs) || sc.logs.zdb !== name) continue;
+      const w = c?.deployment.workloads.find((x) => x.name === sc.name);
+      if (w?.type === "container" && w.data.logs) return { address: w.data.logs.address, namespace: w.data.logs.namespace };
+    }
+    return null;
   };
 }
 
@@ -210,7 +220,7 @@ export class Kosmos {
     for (let round = 0; ; round++) {
       const { deployment, changed, held } = buildDeployment({
         spec, twinId, nodeId: plan.node.id, privateKey: this.keys.privateKey, sealSecret: sealerFor(plan.node.sealKey),
-        previous: existing?.deployment, zdbs: zdbLookup(existing),
+        previous: existing?.deployment, zdbs: zdbLookup(existing, spec),
       });
       let view: DeploymentView;
       let contractId: number;

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { runBin, waitFor } from "../kosmos/helpers.js";
 import { LedgerClient } from "../../src/ledger/client/index.js";
 import { EXAMPLE_PAGE } from "../../src/flist/index.js";
-import { containerState, fetchPage } from "./helpers.js";
+import { cgroupsOf, containerState, fetchPage } from "./helpers.js";
 
 /** Every log file of a grid: the daemons' (DIR/logs) and the node's own, containers' output included. */
 function logFiles(dir: string): string[] {
@@ -102,6 +102,7 @@ test("container logs in 0-db, secret env kept off the ledger and logs, kill -9 o
   const before = containerState(data, nodeData, nodeNetns);
   assert.equal(before.runc.length, 2);
   assert.equal(before.pids.length, 2);
+  assert.ok(cgroupsOf(before.runc).length >= 2, "each container has its cgroups (memory, cpu, pids...)");
   execFileSync("kill", ["-9", readFileSync(join(data, "run", "zos-n1.pid"), "utf8").trim()]);
   const again = await runBin("grid", ["up", "--json", "--data", data], { HELLO_ZDB_PASSWORD: password }, undefined, 120_000);
   assert.equal(again.code, 0, again.stderr);
@@ -118,7 +119,7 @@ test("container logs in 0-db, secret env kept off the ledger and logs, kill -9 o
   assert.equal(down.code, 0, down.stderr);
   assert.equal(down.json().containers.length, 2);
   const gone = containerState(data, nodeData, null);
-  assert.deepEqual({ runc: gone.runc, pids: gone.pids, mounts: gone.mounts }, { runc: [], pids: [], mounts: [] });
+  assert.deepEqual({ runc: gone.runc, pids: gone.pids, mounts: gone.mounts, cgroups: cgroupsOf(before.runc) }, { runc: [], pids: [], mounts: [], cgroups: [] });
   const netns = execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
   for (const n of before.netns) assert.ok(!netns.includes(n), `${n} is gone`);
   assert.ok(existsSync(join(data, "ledger")));

@@ -2,7 +2,7 @@
 // list under a node's runtime root, mounts under the grid's folder, the container namespaces of a
 // node, and live container processes.
 import { execFileSync, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { runcList, runcRoot } from "../../src/grid/index.js";
 
 export interface ContainerState { runc: string[]; pids: number[]; mounts: string[]; netns: string[] }
@@ -30,4 +30,12 @@ export async function fetchPage(url: string): Promise<string> {
   const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
   if (res.status !== 200) throw new Error(`${url}: HTTP ${res.status}`);
   return res.text();
+}
+
+/** The cgroup folders (any hierarchy) of runc containers, by runc id (the node puts them under /grid). */
+export function cgroupsOf(runcIds: string[]): string[] {
+  const out: string[] = [];
+  const hierarchies = readdirSync("/sys/fs/cgroup").map((h) => `/sys/fs/cgroup/${h}`).concat(["/sys/fs/cgroup"]);
+  for (const h of hierarchies) for (const id of runcIds) if (existsSync(`${h}/grid/${id}`)) out.push(`${h}/grid/${id}`);
+  return out;
 }

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { runBin, waitFor } from "../kosmos/helpers.js";
 import { LedgerClient } from "../../src/ledger/client/index.js";
 import { EXAMPLE_PAGE } from "../../src/flist/index.js";
-import { containerState, fetchPage } from "./helpers.js";
+import { cgroupsOf, containerState, fetchPage } from "./helpers.js";
 
 const root = process.getuid?.() === 0;
 
@@ -69,6 +69,7 @@ test("grid up → 0-db works with its password, the web page is served → kosmo
   const before = containerState(data, nodeData, firstNode.netns);
   assert.equal(before.runc.length, 1, "one runc container");
   assert.equal(before.pids.length, 1, "one httpd process in a root under the grid");
+  assert.ok(cgroupsOf(before.runc).length >= 1, "its cgroups");
   assert.ok(before.mounts.some((m) => m.endsWith("/rootfs")), "its overlay root is mounted (visible from the host)");
   assert.ok(before.netns.length >= 1, "its network namespace is visible from the host");
 
@@ -127,7 +128,7 @@ test("grid up → 0-db works with its password, the web page is served → kosmo
   const left = leftovers(data, tag);
   assert.deepEqual(left, { pids: "", netns: "", links: "" });
   const after = containerState(data, nodeData, null);
-  assert.deepEqual({ runc: after.runc, mounts: after.mounts, pids: after.pids }, { runc: [], mounts: [], pids: [] });
+  assert.deepEqual({ runc: after.runc, mounts: after.mounts, pids: after.pids, cgroups: cgroupsOf(before.runc) }, { runc: [], mounts: [], pids: [], cgroups: [] });
   const present = execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
   for (const n of before.netns) assert.ok(!present.includes(n), `container namespace ${n} is gone`);
   assert.equal((await runBin("grid", ["status", "--json", "--data", data], {})).json().running, false);
