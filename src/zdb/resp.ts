@@ -238,8 +238,9 @@ export class ReplyWriter {
   simple(s: string): void { this.ensure(s.length * 3 + 3); this.buf[this.len++] = 43; this.len += this.buf.write(s, this.len, "utf8"); this.crlf(); }
   error(s: string): void { this.ensure(s.length * 3 + 3); this.buf[this.len++] = 45; this.len += this.buf.write(s, this.len, "utf8"); this.crlf(); }
   integer(n: number): void { this.ensure(24); this.buf[this.len++] = 58; this.num(n); this.crlf(); }
-  nil(): void { this.ensure(5); this.buf.write("$-1\r\n", this.len, "latin1"); this.len += 5; }
-  nilArray(): void { this.ensure(5); this.buf.write("*-1\r\n", this.len, "latin1"); this.len += 5; }
+  nil(): void { this.ensure(5); this.buf[this.len++] = 36; this.minusOne(); }
+  nilArray(): void { this.ensure(5); this.buf[this.len++] = 42; this.minusOne(); }
+  private minusOne(): void { this.buf[this.len++] = 45; this.buf[this.len++] = 49; this.crlf(); }
   array(n: number): void { this.ensure(24); this.buf[this.len++] = 42; this.num(n); this.crlf(); }
   bulkHeader(n: number): void { this.ensure(24); this.buf[this.len++] = 36; this.num(n); this.crlf(); }
 
