@@ -261,7 +261,9 @@ export class Namespace {
   }
 
   private growW(extra: number): void {
-    if (this.wlen > 0 && extra <= this.wbuf.length) { this.flush(false); return; }
+    // Flushing empties the buffer but may also shrink it back below what this entry needs.
+    if (this.wlen > 0 && extra <= this.wbuf.length) this.flush(false);
+    if (this.wlen + extra <= this.wbuf.length) return;
     const nb = Buffer.allocUnsafe(Math.max(this.wbuf.length * 2, this.wlen + extra));
     this.wbuf.copy(nb, 0, 0, this.wlen);
     this.wbuf = nb;
