@@ -13,7 +13,7 @@ import { HubClient, publishExampleFlist } from "../flist/index.js";
 import { GridLayout, type GridState, type NodeState } from "./state.js";
 import { gridNet, nodeNet, type GridNet } from "./naming.js";
 import { ensureBridge, ensureNodeNs, subnetInUse, routeToContainer } from "./netns.js";
-import { runningPid, startDaemon, stopPids } from "./procs.js";
+import { runningPid, startDaemon } from "./procs.js";
 import { freePort } from "./ports.js";
 
 export const REPO = resolve(fileURLToPath(new URL("../../../", import.meta.url)));
@@ -198,7 +198,7 @@ export async function gridUp(opts: UpOptions): Promise<UpReport> {
   // The flist hub, and the example's flist on it (published once, as the demo user).
   const hub = await startHub(L, state, host, env, note);
   store.updateSettings({ hubUrl: hub.url });
-  const example = await publishOrExplain(L, state, host, env, keys, note);
+  const example = await publishOrExplain(L, state, keys, note);
   L.save(state);
 
   // The example.
@@ -295,25 +295,17 @@ async function startHub(L: GridLayout, state: GridState, host: string, env: Node
   return { url: h.url };
 }
 
-/** Publishes the example; when the hub or its 0-db died meanwhile, says so (with its log's end),
- *  restarts them and tries once more; a second failure is the error, with both logs' ends. */
-async function publishOrExplain(L: GridLayout, state: GridState, host: string, env: NodeJS.ProcessEnv, keys: KeyPair, note: (l: string) => void): Promise<{ address: string; entrypoint: string }> {
+/** Publishes the example; on failure, says whether the hub or its 0-db died, with its log's end. */
+async function publishOrExplain(L: GridLayout, state: GridState, keys: KeyPair, note: (l: string) => void): Promise<{ address: string; entrypoint: string }> {
   const tail = (n: string) => { try { return readFileSync(join(L.logs, `${n}.log`), "utf8").trimEnd().split("\n").filter((l) => !l.startsWith("{")).slice(-8).join("\n"); } catch { return ""; } };
   const dead = () => ["hub-zdb", "zhub"].filter((n) => runningPid(L.run, n) === null);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await ensureExampleFlist(state.hub!.url, state, keys, note);
-    } catch (e) {
-      // A 0-db that failed a write may take a moment to exit: give it that before looking.
-      for (const end = Date.now() + 1000; !dead().length && Date.now() < end; ) await new Promise((r) => setTimeout(r, 50));
-      const gone = dead();
-      const why = gone.map((n) => `\n${n} is not running; its log (${join(L.logs, `${n}.log`)}) ends:\n${tail(n)}`).join("");
-      if (attempt > 1) throw new UnavailableError(`publishing the example flist failed: ${(e as Error).message}${why}`);
-      note(`warning: publishing the example flist failed (${(e as Error).message})${why}`);
-      note("restarting the hub and its 0-db, and trying once more");
-      await stopPids(["zhub", "hub-zdb"].map((n) => runningPid(L.run, n)).filter((p): p is number => p !== null));
-      await startHub(L, state, host, env, note);
-    }
+  try {
+    return await ensureExampleFlist(state.hub!.url, state, keys, note);
+  } catch (e) {
+    // A daemon that failed may take a moment to exit: give it that before looking.
+    for (const end = Date.now() + 1000; !dead().length && Date.now() < end; ) await new Promise((r) => setTimeout(r, 50));
+    const why = dead().map((n) => `\n${n} is not running; its log (${join(L.logs, `${n}.log`)}) ends:\n${tail(n)}`).join("");
+    throw new UnavailableError(`publishing the example flist failed: ${(e as Error).message}${why}`, "run ./bin/grid down, then up again; the logs above say what failed");
   }
 }
 
