@@ -1,5 +1,5 @@
 // Benchmark: our 0-db beside Redis (no persistence) under the same redis-benchmark runs, plus memory
-// for 1,000,000 keys and the index load time. Run: node dist/bench/zdb.js [--quick] [--rounds N] [--only sync-off]
+// for 1,000,000 keys and the index load time. Run: node dist/bench/zdb.js [--quick] [--rounds N] [--only sync-off] [--bin PATH]
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
@@ -8,11 +8,11 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const BIN = path.join(ROOT, "bin", "zdb");
+const argVal = (name: string) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : undefined; };
+const BIN = argVal("--bin") ?? path.join(ROOT, "bin", "zdb"); // --bin: another build, for before/after figures
 const quick = process.argv.includes("--quick");
 const N = quick ? 50000 : 200000;
 const KEYS = quick ? 100000 : 1000000;
-const argVal = (name: string) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : undefined; };
 const ROUNDS = Number(argVal("--rounds") ?? (quick ? 1 : 5));
 const only = argVal("--only"); // "sync-off": the sync-off throughput table only (no --synctime, no memory)
 
