@@ -138,8 +138,14 @@ function setValue(s: Server, c: Client, kb: Buffer, ks: number, kl: number, valu
     if (!kl) { k = Buffer.allocUnsafe(4); k.writeUInt32LE(space.nextId >>> 0, 0); }
   } else if (!kl) { c.out.error("Invalid argument, key needed"); return; }
   const live = slot >= 0 && !(t.flags[slot] & FLAG_DELETED);
-  const vcrc = crc32(value);
-  if (live && t.vcrc[slot] === vcrc && t.vlen[slot] === value.length) { c.out.nil(); return; }
+  // An unchanged value is not written again. When the stored value is still in memory the bytes
+  // are compared (exact, and cheaper than a crc of a big value); otherwise the crcs are.
+  let vcrc = -1;
+  if (live && t.vlen[slot] === value.length) {
+    const same = space.sameValue(slot, value);
+    if (same === true || (same === null && t.vcrc[slot] === (vcrc = crc32(value)))) { c.out.nil(); return; }
+  }
+  if (vcrc < 0) vcrc = crc32(value);
   if (live && space.settings.worm) { c.out.error("Cannot update a key when namespace is in worm mode"); return; }
   const floating = live ? t.vlen[slot] : 0;
   if (space.settings.maxsize > 0 && space.dataSize + value.length > space.settings.maxsize + floating) {

@@ -351,6 +351,22 @@ export class Namespace {
     return fs.readSync(fd, out, at, len, pos) === len;
   }
 
+  /** Whether a key's stored value equals `value`, when that value is still in memory (write buffer
+   *  or recent tail); null when it is only on disk. The caller has checked the lengths match. */
+  sameValue(slot: number, value: Buffer): boolean | null {
+    if (this.table.file[slot] !== this.fileId) return null;
+    const pos = this.valuePos(slot), len = value.length;
+    if (pos >= this.flushedData) {
+      const p = pos - this.flushedData;
+      return p + len <= this.wlen ? value.compare(this.wbuf, p, p + len) === 0 : null;
+    }
+    if (pos >= this.tailStart && pos + len <= this.tailStart + this.tailLen) {
+      const p = pos - this.tailStart;
+      return value.compare(this.tail, p, p + len) === 0;
+    }
+    return null;
+  }
+
   readBytes(file: number, pos: number, len: number): Buffer | null {
     const b = Buffer.allocUnsafe(len);
     return this.readInto(file, pos, len, b, 0) ? b : null;

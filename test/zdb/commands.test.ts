@@ -27,6 +27,8 @@ test("data commands: SET/GET/DEL/EXISTS/CHECK/LENGTH/KEYTIME/DBSIZE/PING/TIME vi
   assert.equal(await r.call("SET", "foo", "bar"), "foo");
   assert.equal(await r.get("foo"), "bar");
   assert.equal(await r.call("SET", "foo", "bar"), null, "unchanged value is not rewritten");
+  assert.equal(await r.call("SET", "foo", "baz"), "foo", "same length, other bytes: written");
+  assert.equal(await r.get("foo"), "baz");
   assert.equal(await r.call("EXISTS", "foo"), 1);
   assert.equal(await r.call("CHECK", "foo"), 1);
   assert.equal(await r.call("LENGTH", "foo"), 3);
