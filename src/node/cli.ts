@@ -50,7 +50,7 @@ export function zosCommand(onRun: (c: ZosConfig) => Promise<void>): Command {
     .option("--report-interval <seconds>", "seconds between uptime reports", int(1, 86400), 10)
     .option("--simulate", "provision nothing, answer ok with fake data (for benchmarks)", false)
     .option("--log-level <level>", "log level: trace, debug, info, warn, error", "info")
-    .addHelpText("after", "\nOn start it prints one JSON line {\"nodeId\",\"twinId\",\"underlay\"} on stdout once registered; logs (JSON) go to stderr.")
+    .addHelpText("after", "\nOn start it prints one JSON line {\"nodeId\",\"twinId\",\"underlay\"} on stdout once registered; logs (JSON) go to stderr.\nSIGTERM stops it and leaves its containers running (the next zos adopts them).\n\nOther command:\n  zos cleanup --data DIR [--purge] [--json]   remove everything a stopped node made on this machine (see zos cleanup --help)")
     .action(async (o: Record<string, unknown>) => {
       const cap: CapacityOverrides = {};
       for (const k of ["cru", "mru", "sru", "hru"] as const) if (o[k] !== undefined) cap[k] = o[k] as number;
@@ -66,5 +66,20 @@ export function zosCommand(onRun: (c: ZosConfig) => Promise<void>): Command {
         simulate: o.simulate === true,
         logLevel: String(o.logLevel),
       });
+    });
+}
+
+export interface CleanupConfig { dataDir: string; purge: boolean; json: boolean; logLevel: string }
+
+export function cleanupCommand(onRun: (c: CleanupConfig) => Promise<void>): Command {
+  return new Command("zos cleanup")
+    .description("With no zos running on the data folder, remove everything the node made on this machine for it: every container (runc kill and delete), their overlay and tmpfs mounts, network namespaces and veths (the prepared pool's too), cgroups, the node's 0-db process and the volumes' loop mounts. Workload data (0-db data, volume images) stays, so a zos started on the folder again serves the same data. Refuses while a zos runs on the folder. Idempotent: a second run removes nothing and succeeds.")
+    .requiredOption("--data <dir>", "the node's data folder (what zos ran with)")
+    .option("--purge", "also delete the workloads' data and the node's record of them (DIR/workloads, cursor.json, container/, volume/, zdb/); the node's identity and flist cache stay", false)
+    .option("--json", "print one JSON object: {dataDir, containers, mounts, netns, veths, cgroups, processes, purged} (lists of what went)", false)
+    .option("--log-level <level>", "log level (stderr, JSON): trace, debug, info, warn, error", "warn")
+    .addHelpText("after", "\nRun it as root, in the network namespace the node ran in (e.g. nsenter --net=/run/netns/NAME -- zos cleanup ...): the containers' host-side veths live there.")
+    .action(async (o: Record<string, unknown>) => {
+      await onRun({ dataDir: resolve(String(o.data)), purge: o.purge === true, json: o.json === true, logLevel: String(o.logLevel) });
     });
 }

@@ -1,11 +1,11 @@
 // One node, put together: identity, registration, the local store, provisioners, the engine, the
 // watcher that feeds it, results, uptime reports and metrics. `startNode` is what `bin/zos` runs;
 // the bench starts many simulated nodes in one process with it.
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { describeError, GridError, type Capacity, type KeyPair } from "../core/index.js";
-import { ensureDir, readJson, removeFile, writeFileAtomic } from "./fsutil.js";
+import { ensureDir, removeFile, writeFileAtomic } from "./fsutil.js";
+import { lockDataDir } from "./lock.js";
 import { loadOrCreateIdentity } from "./identity.js";
 import { detectCapacity, type CapacityOverrides } from "./capacity.js";
 import { WorkloadStore } from "./store.js";
@@ -40,22 +40,6 @@ export interface RunningNode {
   twinId: number;
   capacity: Capacity;
   stop(): Promise<void>;
-}
-
-function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
-}
-
-/** One zos per data folder: a second one would provision everything twice. */
-async function lockDataDir(dataDir: string): Promise<string> {
-  const path = join(dataDir, "zos.pid");
-  const prev = await readJson<{ pid: number }>(path).catch(() => undefined);
-  if (prev?.pid && prev.pid !== process.pid && alive(prev.pid)) {
-    const cmd = await readFile(`/proc/${prev.pid}/cmdline`, "utf8").catch(() => "");
-    if (cmd.includes(dataDir)) throw new GridError("conflict", `another zos (pid ${prev.pid}) runs on ${dataDir}`, "stop it first, or give this node its own --data folder");
-  }
-  await writeFileAtomic(path, JSON.stringify({ pid: process.pid }));
-  return path;
 }
 
 async function untilDone<T>(log: Logger, what: string, fn: () => Promise<T>): Promise<T> {

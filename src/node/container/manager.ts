@@ -4,16 +4,25 @@
 // restart, and removal that leaves no process, mount, namespace, cgroup or folder behind.
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { lstat, mkdir, open, readdir, readFile, readlink, rm, rmdir, unlink, writeFile, rename } from "node:fs/promises";
+import { lstat, mkdir, open, readdir, readFile, readlink, realpath, rm, rmdir, unlink, writeFile, rename } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { formatBytes, ValidationError } from "../../core/index.js";
 import { ociConfig } from "./oci.js";
 import { LogShipper, rotateLog, type LogTarget } from "./logs.js";
 import { mountRootfs, unmountRootfs, type RootfsPaths } from "./rootfs.js";
-import { netNames, netnsIp, planOf, removeNetns, setupNetns, teardownNetns, type NetPlan } from "./netns.js";
+import { netNames, netnsExists, netnsIp, planOf, removeNetns, setupNetns, teardownNetns, type NetPlan } from "./netns.js";
+import { CommandError, mountPoints, sh, unmount } from "./sys.js";
 import { NetPool } from "./netpool.js";
-import { detectRuntime, Runtime } from "./runc.js";
+import { detectRuntime, runcRoot, Runtime } from "./runc.js";
+
+/** What `removeAll` removed (runc ids, mount points, namespaces, veths, cgroup folders) and what it could not. */
+export interface ContainerCleanup { containers: string[]; mounts: string[]; netns: string[]; veths: string[]; cgroups: string[]; errors: string[] }
+
+/** Everything a node's container runtime made on this machine for `dataDir` (see removeAll). */
+export async function cleanupAll(dataDir: string, log: Logger, opts: { purge?: boolean } = {}): Promise<ContainerCleanup> {
+  return new ContainerManager({ dataDir, log, netPool: 0 }).removeAll(opts);
+}
 
 export interface ContainerSpec {
   /** `${contractId}-${name}`: unique on the node. */
@@ -92,8 +101,8 @@ export class ContainerManager {
   private async runtime(): Promise<Runtime> {
     if (!this.rt) {
       const bin = this.opts.runtime ?? await detectRuntime();
-      await mkdir(join(this.root, ".runc"), { recursive: true, mode: 0o700 });
-      this.rt = new Runtime(bin, join(this.root, ".runc"));
+      await mkdir(runcRoot(this.opts.dataDir), { recursive: true, mode: 0o700 });
+      this.rt = new Runtime(bin, runcRoot(this.opts.dataDir));
     }
     return this.rt;
   }
@@ -344,6 +353,72 @@ export class ContainerManager {
     });
   }
 
+  /**
+   * With no node running on the data folder: removes every container of it and everything they
+   * hold — runc containers (killed, deleted), their overlay and tmpfs mounts, the network namespaces
+   * (theirs, and the prepared pool's) with their veths, their cgroups. The containers' folders (their
+   * logs and saved state, no secrets) stay unless `purge`. Idempotent: a second call removes nothing.
+   */
+  async removeAll(opts: { purge?: boolean } = {}): Promise<ContainerCleanup> {
+    const out: ContainerCleanup = { containers: [], mounts: [], netns: [], veths: [], cgroups: [], errors: [] };
+    const fail = (what: string, e: unknown) => out.errors.push(`${what}: ${(e as Error).message}`);
+    const realRoot = await realpath(this.root).catch(() => null);
+    if (!realRoot) return out;
+    const mountsBefore = mountsBelow(await mountPoints(), realRoot);
+    // The processes first: a namespace or a mount in use by a container would outlive its removal.
+    if (await lstat(runcRoot(this.opts.dataDir)).then(() => true, () => false)) {
+      const rt = await this.runtime();
+      const listed = await rt.list().catch((e: unknown) => { fail("runc list", e); return []; });
+      for (const c of listed) {
+        if (c.status === "paused") await rt.resume(c.id).catch(() => {});
+        await rt.kill(c.id, "KILL");
+      }
+      for (const c of listed) await waitGone(c.pid);
+      for (const c of listed) {
+        await rt.delete(c.id).then(() => out.containers.push(c.id), (e: unknown) => fail(`runc delete ${c.id}`, e));
+      }
+    }
+    const names = new Set<string>();
+    const removeNs = async (netns: string) => {
+      names.add(netns);
+      if (!(await netnsExists(netns))) return;
+      await removeNetns(netns).then(() => out.netns.push(netns), (e: unknown) => fail(`netns ${netns}`, e));
+    };
+    for (const id of await readdir(this.root).catch(() => [] as string[])) {
+      if (id.startsWith(".")) continue;
+      await unmountRootfs(this.dir(id)).catch((e: unknown) => fail(`unmount ${id}`, e));
+      const saved = await this.load(id);
+      if (saved?.netns) await removeNs(saved.netns);
+      await removeNs(netNames(this.netKey(id)).netns); // made before its state was saved
+    }
+    // The pool's prepared namespaces (a killed node leaves its records).
+    const poolDir = join(this.root, ".netpool");
+    for (const f of await readdir(poolDir).catch(() => [] as string[])) {
+      if (!f.endsWith(".json")) continue;
+      const plan = await readFile(join(poolDir, f), "utf8").then((t) => JSON.parse(t) as NetPlan, () => null);
+      if (plan?.netns) await removeNs(plan.netns);
+      await unlink(join(poolDir, f)).catch(() => {});
+    }
+    // A host-side veth whose namespace went first (a half-made pair), in this network namespace.
+    const veths = await sh("ip", ["-o", "link", "show", "type", "veth"]).catch(() => "");
+    for (const m of veths.matchAll(/^\d+: (vh[0-9a-f]+)[@:]/gm)) {
+      if (!names.has(`gc-${m[1].slice(2)}`)) continue;
+      // The kernel tears a removed namespace down in the background: its veth may vanish meanwhile.
+      await sh("ip", ["link", "del", m[1]]).then(() => out.veths.push(m[1]), (e: CommandError) => { if (!/Cannot find device/i.test(e.stderr)) fail(`veth ${m[1]}`, e); });
+    }
+    // Cgroups of any container of this node (runc removes them; a killed one may leave them).
+    for (const dir of await cgroupsOfTag(this.tag)) {
+      await rmdir(dir).then(() => out.cgroups.push(dir), (e: NodeJS.ErrnoException) => { if (e.code !== "ENOENT") fail(`cgroup ${dir}`, e); });
+    }
+    // Whatever is still mounted below the containers' folder, deepest first.
+    for (const m of mountsBelow(await mountPoints(), realRoot)) await unmount(m).catch((e: unknown) => fail(`unmount ${m}`, e));
+    const left = new Set(mountsBelow(await mountPoints(), realRoot));
+    out.mounts = mountsBefore.filter((m) => !left.has(m));
+    for (const m of left) out.errors.push(`${m} is still mounted`);
+    if (opts.purge && !out.errors.length) await rm(this.root, { recursive: true, force: true });
+    return out;
+  }
+
   /** Stop watching (containers keep running: they are adopted on the next start); the pool goes. */
   async shutdown(): Promise<void> {
     for (const id of [...this.live.keys()]) this.untrack(id);
@@ -390,6 +465,21 @@ export async function cgroupDirs(cgroupPath: string): Promise<string[]> {
   if (await lstat(`${CGROUP_ROOT}${cgroupPath}`).then(() => true, () => false)) out.push(`${CGROUP_ROOT}${cgroupPath}`);
   return out;
 }
+/** The cgroup folders of every container of a node (runc ids `${tag}-…` under /grid), deepest first. */
+async function cgroupsOfTag(tag: string): Promise<string[]> {
+  const parents = (await readdir(CGROUP_ROOT).catch(() => [] as string[])).map((h) => `${CGROUP_ROOT}/${h}/grid`).concat([`${CGROUP_ROOT}/grid`]);
+  const out: string[] = [];
+  for (const p of parents) {
+    // cpu and cpuacct (cgroup v1) are often one hierarchy under two names: counted once.
+    for (const e of await readdir(p).catch(() => [] as string[])) if (e.startsWith(`${tag}-`)) out.push(await realpath(`${p}/${e}`).catch(() => `${p}/${e}`));
+  }
+  return [...new Set(out)].sort((a, b) => b.length - a.length);
+}
+
+function mountsBelow(points: Set<string>, dir: string): string[] {
+  return [...points].filter((p) => p.startsWith(dir + "/")).sort((a, b) => b.length - a.length);
+}
+
 async function removeCgroups(cgroupPath: string): Promise<void> {
   for (const p of await cgroupDirs(cgroupPath)) await rmdir(p).catch(() => {});
 }

@@ -2,7 +2,22 @@
 // hybrid cgroup v1/v2 layout these machines have, so runc is preferred whenever it is there).
 import { access, constants } from "node:fs/promises";
 import { readFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { sh, CommandError } from "./sys.js";
+
+/** A node's runc state folder: DATA/container/.runc. */
+export function runcRoot(dataDir: string): string { return join(dataDir, "container", ".runc"); }
+
+/** `runc list` under a node's runtime root, synchronously (for operators' checks and tests). */
+export function runcList(root: string): Array<{ id: string; pid: number; status: string }> {
+  if (!existsSync(root)) return [];
+  try {
+    const out = execFileSync("runc", ["--root", root, "list", "--format", "json"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    return (JSON.parse(out.trim() || "null") as Array<{ id: string; pid: number; status: string }> | null) ?? [];
+  } catch { return []; }
+}
 
 export interface RuntimeState { status: "created" | "running" | "paused" | "stopped"; pid: number }
 
@@ -56,6 +71,11 @@ export class Runtime {
       if (/does not exist|not exist/i.test(e.stderr)) return;
       throw e;
     });
+  }
+  /** Every container under this runtime root (a node's root holds only its own). */
+  async list(): Promise<Array<{ id: string; pid: number; status: string }>> {
+    const out = await sh(this.bin, [...this.base(), "list", "--format", "json"]);
+    return (JSON.parse(out.trim() || "null") as Array<{ id: string; pid: number; status: string }> | null) ?? [];
   }
   async pause(id: string): Promise<void> { await sh(this.bin, [...this.base(), "pause", id]); }
   async resume(id: string): Promise<void> { await sh(this.bin, [...this.base(), "resume", id]); }

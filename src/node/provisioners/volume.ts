@@ -25,6 +25,24 @@ async function exists(path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false);
 }
 
+/**
+ * With no node running on the data folder: unmounts every volume of it (their loop devices go with
+ * the mounts) and returns the mount points. The images stay — the volumes' data — unless `purge`,
+ * which removes the whole `DATA/volume/` folder.
+ */
+export async function cleanupVolumes(dataDir: string, opts: { purge?: boolean } = {}): Promise<{ mounts: string[]; errors: string[] }> {
+  const dir = join(dataDir, "volume");
+  const out = { mounts: [] as string[], errors: [] as string[] };
+  const real = await realpath(dir).catch(() => null);
+  if (!real) return out;
+  const points = parseMountinfo(await readFile("/proc/self/mountinfo", "utf8")).filter((p) => p.startsWith(real + "/"));
+  for (const m of [...new Set(points)].sort((a, b) => b.length - a.length)) {
+    await run("umount", [m]).catch(() => run("umount", ["-l", m])).then(() => out.mounts.push(m), (e: Error) => out.errors.push(`unmount ${m}: ${e.message}`));
+  }
+  if (opts.purge && !out.errors.length) await rm(dir, { recursive: true, force: true });
+  return out;
+}
+
 export class VolumeProvisioner implements Provisioner<"volume"> {
   readonly type = "volume" as const;
   private warned = false;
