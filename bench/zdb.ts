@@ -75,10 +75,10 @@ function cpuSeconds(pid: number): number {
 interface Run { rps: number; cpuUs: number; } // requests per second; server CPU microseconds per request
 
 /** One redis-benchmark run of a single command; the server's CPU is read from /proc before and after. */
-function bench(p: Proc, op: "set" | "get", d: number, P: number): Run {
+function bench(p: Proc, op: "set" | "get", d: number, P: number, extra: string[] = []): Run {
   const pid = p.child.pid!;
   const c0 = cpuSeconds(pid);
-  const r = spawnSync("redis-benchmark", ["-p", String(p.port), "-t", op, "-n", String(N), "-c", "50", "-d", String(d), "-P", String(P), "--csv"], { encoding: "utf8" });
+  const r = spawnSync("redis-benchmark", ["-p", String(p.port), "-t", op, "-n", String(N), "-c", "50", "-d", String(d), "-P", String(P), ...extra, "--csv"], { encoding: "utf8" });
   const cpu = cpuSeconds(pid) - c0;
   const m = new RegExp(`"${op.toUpperCase()}","([0-9.]+)"`).exec(r.stdout);
   return { rps: m ? Number(m[1]) : NaN, cpuUs: (cpu * 1e6) / N };
@@ -130,7 +130,13 @@ async function main(): Promise<void> {
   const rows: string[][] = [];
   const loadStart = loadavg();
   try {
-    const tests: Array<[string, number, number]> = [["-d 64 -P 1", 64, 1], ["-d 64 -P 32", 64, 32], ["-d 4096 -P 1", 4096, 1]];
+    // redis-benchmark SETs one key to the same value again and again; 0-db does not rewrite an
+    // unchanged value, so those rows measure the request path. The `-r` rows use random keys:
+    // (nearly) every SET there is a new append.
+    type Test = [label: string, d: number, P: number, extra: string[], ops: Array<"set" | "get">];
+    const both: Array<"set" | "get"> = ["set", "get"];
+    const tests: Test[] = [["-d 64 -P 1", 64, 1, [], both], ["-d 64 -P 32", 64, 32, [], both], ["-d 4096 -P 1", 4096, 1, [], both],
+      ["-d 64 -P 1 -r 1M", 64, 1, ["-r", "1000000"], ["set"]], ["-d 64 -P 32 -r 1M", 64, 32, ["-r", "1000000"], ["set"]]];
     const variants: Array<[string, string[]]> = [["sync off", []], ["--synctime 1", ["--synctime", "1"]]];
     for (const [variant, flags] of only === "sync-off" ? variants.slice(0, 1) : variants) {
       // Both servers run side by side and the runs alternate (ours, redis, ours, redis, ...), so
@@ -138,10 +144,10 @@ async function main(): Promise<void> {
       const dir = fs.mkdtempSync(path.join(tmp, "z-"));
       const z = await startZdb(dir, flags);
       const redis = await startRedis();
-      for (const [label, d, P] of tests) {
-        for (const op of ["set", "get"] as const) {
+      for (const [label, d, P, extra, ops] of tests) {
+        for (const op of ops) {
           const ours: Run[] = [], theirs: Run[] = [];
-          for (let i = 0; i < ROUNDS; i++) { ours.push(bench(z, op, d, P)); theirs.push(bench(redis, op, d, P)); }
+          for (let i = 0; i < ROUNDS; i++) { ours.push(bench(z, op, d, P, extra)); theirs.push(bench(redis, op, d, P, extra)); }
           const o = { rps: median(ours.map((r) => r.rps)), cpu: median(ours.map((r) => r.cpuUs)) };
           const t = { rps: median(theirs.map((r) => r.rps)), cpu: median(theirs.map((r) => r.cpuUs)) };
           const row = [`${op.toUpperCase()} ${label}`, variant, fmt(o.rps), fmt(t.rps), (o.rps / t.rps).toFixed(2),
@@ -155,7 +161,7 @@ async function main(): Promise<void> {
       fs.rmSync(dir, { recursive: true, force: true });
     }
     const loadEnd = loadavg();
-    const w = [18, 13, 11, 11, 6, 11, 12, 9];
+    const w = [22, 13, 11, 11, 6, 11, 12, 9];
     const line = (cells: string[]) => cells.map((c, i) => c.padEnd(w[i])).join(" | ");
     console.log(`\n0-db vs Redis, redis-benchmark -n ${N} -c 50, one command per run, median of ${ROUNDS} interleaved rounds`);
     console.log(`${os.cpus().length} cores; load average (1/5/15 min) at start ${loadStart}, at end ${loadEnd}\n`);
