@@ -57,21 +57,26 @@ export interface EntryMeta {
   prevOff: number;
 }
 
+/** Little-endian u32 store without Buffer#writeUInt32LE's argument checks (hot: every append). */
+function u32(b: Buffer, at: number, v: number): void {
+  b[at] = v; b[at + 1] = v >>> 8; b[at + 2] = v >>> 16; b[at + 3] = v >>> 24;
+}
+
 export function dataEntrySize(klen: number, vlen: number): number { return DATA_HEADER_SIZE + klen + vlen; }
 
 /** Writes a data entry at out[at..]; the header crc covers header bytes 4..26 and the key, the value
  *  has its own crc so CHECK and GET-side verification need not re-hash the header. */
 export function writeDataEntry(out: Buffer, at: number, key: Buffer, value: Buffer, m: EntryMeta): number {
-  out.writeUInt32LE(m.vcrc >>> 0, at + 4);
+  u32(out, at + 4, m.vcrc >>> 0);
   out[at + 8] = m.flags;
   out[at + 9] = key.length;
-  out.writeUInt32LE(value.length, at + 10);
-  out.writeUInt32LE(m.ts >>> 0, at + 14);
-  out.writeUInt32LE(m.prevFile >>> 0, at + 18);
-  out.writeUInt32LE(m.prevOff >>> 0, at + 22);
+  u32(out, at + 10, value.length);
+  u32(out, at + 14, m.ts >>> 0);
+  u32(out, at + 18, m.prevFile >>> 0);
+  u32(out, at + 22, m.prevOff >>> 0);
   key.copy(out, at + DATA_HEADER_SIZE);
   const hcrc = crc32(key, crc32(out.subarray(at + 4, at + DATA_HEADER_SIZE)));
-  out.writeUInt32LE(hcrc, at);
+  u32(out, at, hcrc);
   value.copy(out, at + DATA_HEADER_SIZE + key.length);
   return at + DATA_HEADER_SIZE + key.length + value.length;
 }
@@ -108,15 +113,15 @@ export function indexRecordSize(klen: number): number { return INDEX_RECORD_SIZE
 export function writeIndexRecord(out: Buffer, at: number, key: Buffer, dataOff: number, m: EntryMeta): number {
   out[at + 4] = m.flags;
   out[at + 5] = key.length;
-  out.writeUInt16LE(0, at + 6);
-  out.writeUInt32LE(m.vlen >>> 0, at + 8);
-  out.writeUInt32LE(m.ts >>> 0, at + 12);
-  out.writeUInt32LE(dataOff >>> 0, at + 16);
-  out.writeUInt32LE(m.vcrc >>> 0, at + 20);
-  out.writeUInt32LE(m.prevFile >>> 0, at + 24);
-  out.writeUInt32LE(m.prevOff >>> 0, at + 28);
+  out[at + 6] = 0; out[at + 7] = 0;
+  u32(out, at + 8, m.vlen >>> 0);
+  u32(out, at + 12, m.ts >>> 0);
+  u32(out, at + 16, dataOff >>> 0);
+  u32(out, at + 20, m.vcrc >>> 0);
+  u32(out, at + 24, m.prevFile >>> 0);
+  u32(out, at + 28, m.prevOff >>> 0);
   key.copy(out, at + INDEX_RECORD_SIZE);
-  out.writeUInt32LE(crc32(out.subarray(at + 4, at + INDEX_RECORD_SIZE + key.length)), at);
+  u32(out, at, crc32(out.subarray(at + 4, at + INDEX_RECORD_SIZE + key.length)));
   return at + INDEX_RECORD_SIZE + key.length;
 }
 
