@@ -4,6 +4,7 @@
 //     included tx/s and submit-to-inclusion latency (p50/p99) as the clients see it.
 //     With `--replicas N`: N bcdb replicas ordered through a real etcd (started here), the clients
 //     spread over them; the start-up part is skipped.
+//     BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" passes node flags to the bcdb processes (profiles).
 //  3. Start-up: a block log of ~1,000,000 signed transactions; bcdb's start with snapshots
 //     (as the running ledger leaves them) and, for reference, a full replay without any.
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
@@ -82,7 +83,7 @@ async function startEtcd(dir: string): Promise<{ url: string; stop(): Promise<vo
 
 async function startBcdb(dir: string, extra: string[] = []): Promise<{ url: string; stop(): Promise<void>; readyMs: number }> {
   const t0 = performance.now();
-  const proc = spawn(process.execPath, [BCDB, "--data", dir, "--port", "0", "--log-level", "warn", ...extra], { stdio: ["ignore", "pipe", "inherit"] });
+  const proc = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []), BCDB, "--data", dir, "--port", "0", "--log-level", "warn", ...extra], { stdio: ["ignore", "pipe", "inherit"] });
   const line = await new Promise<string>((res, rej) => {
     createInterface({ input: proc.stdout! }).once("line", res);
     proc.once("exit", (c) => rej(new Error(`bcdb exited ${c}`)));

@@ -41,6 +41,12 @@ export interface Orderer {
   propose(block: Block, bytes: Buffer): Promise<{ won: true } | { won: false; block: Block }>;
   /** The block committed at `height`, if any (a linearizable read). */
   at(height: number): Promise<Block | undefined>;
+  /** Another replica that proposes the blocks now (its URL): this one sends it its transactions
+   *  rather than racing it. Undefined: propose here. */
+  leader?(): string | undefined;
+  /** Send a verified transaction (its canonical JSON) to the leader: its receipt, its refusal, or
+   *  `unreachable` (it did not take it: propose it here). */
+  forward?(url: string, canon: string): Promise<{ receipt: Receipt } | { error: GridError } | { unreachable: string }>;
 }
 
 /** One block's events as the event log stores them. */
@@ -50,6 +56,10 @@ interface Pending {
   tx?: Tx; raw?: unknown; canon?: string; hash?: string;
   faucet?: { twinId: number; amount: number };
   submittedAt: number;
+  /** Replicas: proposed here, never forwarded (it came forwarded from another replica). */
+  local?: boolean;
+  /** Replicas: the leader did not take it; if it turns out to be in a block already, that is its receipt. */
+  orphan?: boolean;
   resolve: (r: Receipt) => void;
   reject: (e: unknown) => void;
 }
@@ -71,6 +81,15 @@ export class Chain {
   private recent = new Map<number, BlockEvents>();
   private readonly now: () => number;
   private listeners = new Set<(b: BlockEvents, block: Block) => void>();
+  /** Replicas: the newest blocks, for answering forwarded transactions' clients. */
+  private recentBlocks = new Map<number, Block>();
+  /** Replicas: canonical transactions this replica verified (shape and signature) before sending
+   *  them to the leader; their signatures are not checked twice when the block comes back. */
+  private verified = new Set<string>();
+  /** Replicas: checks a received transaction (its canonical JSON) off the main thread, on the
+   *  verification threads; rejects when it does not verify. Absent: checked here. */
+  verifyOffThread?: (canon: string) => Promise<unknown>;
+  private waiters: { height: number; resolve: () => void; reject: (e: unknown) => void }[] = [];
   /** Observers for metrics: one call per produced block. */
   onRefused?: (refused: { code: string }[]) => void;
   onProduced?: (info: { txs: number; seconds: number; latencies: number[] }) => void;
@@ -93,23 +112,93 @@ export class Chain {
   // ---- admission ----
 
   /** Verify a transaction now (shape, size, signature) and resolve once a block includes it. */
-  submit(raw: unknown): Promise<Receipt> {
+  submit(raw: unknown, o: { forwarded?: boolean } = {}): Promise<Receipt> {
     if (this.closed) return Promise.reject(new UnavailableError("the ledger is shutting down"));
     let tx: Tx;
     try { tx = parseTx(raw); } catch (e) {
       this.onRefused?.([{ code: e instanceof GridError ? e.code : "internal" }]);
       return Promise.reject(e);
     }
-    return this.admit({ tx, raw, canon: canonicalJson(raw) });
+    return this.admit({ tx, raw, canon: canonicalJson(raw) }, o);
   }
 
   /** Queue a transaction that was already verified (by parseTx, e.g. on a verification thread). */
-  admit(v: { tx: Tx; raw: unknown; canon: string }): Promise<Receipt> {
+  admit(v: { tx: Tx; raw: unknown; canon: string }, o: { forwarded?: boolean } = {}): Promise<Receipt> {
     if (this.closed) return Promise.reject(new UnavailableError("the ledger is shutting down"));
     return new Promise((resolve, reject) => {
-      this.pending.push({ tx: v.tx, raw: v.raw, canon: v.canon, submittedAt: this.now(), resolve, reject });
+      const p: Pending = { tx: v.tx, raw: v.raw, canon: v.canon, submittedAt: this.now(), resolve, reject, ...(o.forwarded ? { local: true } : {}) };
+      const leader = o.forwarded ? undefined : this.opts.orderer?.leader?.();
+      if (leader) return this.forwardTx(leader, p);
+      this.pending.push(p);
       this.schedule();
     });
+  }
+
+  // ---- replicas: one proposer, the others forward ----
+
+  /** Send `p` to the leader; answer its client from this replica's copy of the block. */
+  private forwardTx(leader: string, p: Pending): void {
+    const canon = p.canon!;
+    this.verified.add(canon);
+    if (this.verified.size > 100_000) this.verified.delete(this.verified.values().next().value as string);
+    this.opts.orderer!.forward!(leader, canon).then(async (r) => {
+      if ("receipt" in r) return p.resolve(await this.localReceipt(r.receipt));
+      if ("error" in r) { this.verified.delete(canon); return p.reject(r.error); }
+      // The leader may or may not have ordered it before it went away: propose it here.
+      p.orphan = true;
+      if (this.closed) return p.reject(new UnavailableError("the ledger is shutting down"));
+      this.pending.push(p);
+      this.schedule();
+    }).catch((e) => p.reject(e));
+  }
+
+  /** The receipt the leader gave, from this replica's own block once it has it on disk. */
+  private async localReceipt(r: Receipt): Promise<Receipt> {
+    await this.reach(r.height);
+    const found = this.includedAt(r.height, r.index, r.hash);
+    if (!found) throw new UnavailableError(`the leader's receipt (block ${r.height}, tx ${r.index}) does not match this replica's block ${r.height}`, "ask another replica");
+    return found;
+  }
+
+  private includedAt(height: number, index: number, hash: string): Receipt | undefined {
+    const block = this.recentBlocks.get(height) ?? this.readBlock(height);
+    const raw = block?.txs[index];
+    if (!raw || txHash(raw as object) !== hash) return undefined;
+    const be = this.readEvents(height)!;
+    return { height, index, hash, events: be.events.filter((e) => e.tx === index) };
+  }
+
+  /** An orphaned transaction refused for its nonce may be in a recent block: find it there. */
+  private findRecent(hash: string): Receipt | undefined {
+    for (const [h, b] of this.recentBlocks) {
+      const i = b.txs.findIndex((t) => txHash(t as object) === hash);
+      if (i >= 0) return this.includedAt(h, i, hash);
+    }
+    return undefined;
+  }
+
+  /** Resolves once this replica has committed `height` (30 s at most). */
+  private reach(height: number): Promise<void> {
+    if (this.committed.height >= height) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w.resolve !== done);
+        reject(new UnavailableError(`block ${height} is committed but this replica has not received it in 30 s`, "ask another replica, or check its etcd connection"));
+      }, 30_000);
+      const done = () => { clearTimeout(timer); resolve(); };
+      this.waiters.push({ height, resolve: done, reject: (e) => { clearTimeout(timer); reject(e); } });
+    });
+  }
+
+  private committedTo(c: { height: number; hash: string; time: number }, block: Block): void {
+    this.committed = c;
+    if (!this.opts.orderer) return;
+    this.recentBlocks.set(c.height, block);
+    if (this.recentBlocks.size > 256) this.recentBlocks.delete(this.recentBlocks.keys().next().value as number);
+    if (!this.waiters.length) return;
+    const still: typeof this.waiters = [];
+    for (const w of this.waiters) if (w.height <= c.height) w.resolve(); else still.push(w);
+    this.waiters = still;
   }
 
   /** Count a transaction refused before it reached the chain (metrics). */
@@ -144,7 +233,9 @@ export class Chain {
   /** Called by the heartbeat timer: make an empty block if none was made for `intervalMs`. */
   heartbeat(intervalMs: number): void {
     if (this.producing || this.closed) return;
-    if (this.now() - this.lastBlockAt >= intervalMs) { this.beat = true; this.schedule(); }
+    // A follower leaves the heartbeat to the leader, and takes over when the leader falls silent.
+    const wait = this.opts.orderer?.leader?.() ? 3 * intervalMs : intervalMs;
+    if (this.now() - this.lastBlockAt >= wait) { this.beat = true; this.schedule(); }
   }
 
   private async produceLoop(): Promise<void> {
@@ -168,6 +259,14 @@ export class Chain {
     const ord = this.opts.orderer;
     let batch = this.pending;
     this.pending = [];
+    const leader = ord?.leader?.();
+    if (leader) {
+      // Leadership moved (e.g. this replica lost a race): what its own clients sent goes to the leader.
+      const keep: Pending[] = [];
+      for (const p of batch) if (p.local || p.faucet || p.orphan || !p.canon) keep.push(p); else this.forwardTx(leader, p);
+      batch = keep;
+      if (!batch.length && !this.beat) return;
+    }
     if (ord) {
       // A replica builds on a copy: its block counts only if the orderer takes it.
       let bytes = 0, n = 0;
@@ -221,7 +320,7 @@ export class Chain {
     const be: BlockEvents = { height: block.height, time, hash: block.hash, events };
     this.eventLog.append(Buffer.from(JSON.stringify(be)), false);
     this.remember(be);
-    this.committed = { height: block.height, hash: block.hash, time };
+    this.committedTo({ height: block.height, hash: block.hash, time }, block);
     const latencies: number[] = [];
     const done = this.now();
     for (const inc of included) {
@@ -250,7 +349,13 @@ export class Chain {
       this.onRefused?.(batch.map(() => ({ code: "unavailable" })));
       return false;
     }
-    if (!other) { for (const { p, e } of refused) p.reject(e); return true; }
+    if (!other) {
+      for (const { p, e } of refused) {
+        const there = p.orphan && e instanceof GridError && e.code === "bad_nonce" && p.canon ? this.findRecent(txHash(p.raw as object)) : undefined;
+        if (there) p.resolve(there); else p.reject(e);
+      }
+      return true;
+    }
     await this.receiveBlock(other);
     this.pending = [...batch, ...this.pending];
     return false;
@@ -276,10 +381,17 @@ export class Chain {
     if (block.genesis) throw new Error(`block ${block.height} carries genesis parameters`);
     if (block.prevHash !== this.state.hash) throw new Error(`block ${block.height} does not follow block ${c.height} (prevHash mismatch)`);
     if (block.time < this.state.time) throw new Error(`block ${block.height} goes back in time (${block.time} < ${this.state.time})`);
+    const off = this.verifyOffThread, checks: Promise<unknown>[] = [];
+    const bad = (i: number, e: unknown) => new Error(`block ${block.height} tx ${i}: ${e instanceof Error ? e.message : String(e)}`);
     const canons = block.txs.map((raw, i) => {
-      try { parseTx(raw); } catch (e) { throw new Error(`block ${block.height} tx ${i}: ${e instanceof Error ? e.message : String(e)}`); }
-      return canonicalJson(raw);
+      const canon = canonicalJson(raw);
+      // Checked already if this replica verified these very bytes before forwarding them.
+      if (this.verified.delete(canon)) return canon;
+      if (off) checks.push(off(canon).catch((e) => { throw bad(i, e); }));
+      else try { parseTx(raw); } catch (e) { throw bad(i, e); }
+      return canon;
     });
+    if (checks.length) await Promise.all(checks);
     // Re-encoding checks the hash and gives the bytes every replica logs.
     const enc = encodeBlock({ height: block.height, prevHash: block.prevHash, time: block.time }, block.txs, canons);
     if (enc.block.hash !== block.hash) throw new Error(`block ${block.height}: hash does not match its content`);
@@ -291,7 +403,7 @@ export class Chain {
     const be: BlockEvents = { height: block.height, time: block.time, hash: block.hash, events };
     this.eventLog.append(Buffer.from(JSON.stringify(be)), false);
     this.remember(be);
-    this.committed = { height: block.height, hash: block.hash, time: block.time };
+    this.committedTo({ height: block.height, hash: block.hash, time: block.time }, enc.block);
     for (const fn of this.listeners) fn(be, enc.block);
     this.sinceSnapshot.blocks++;
     this.sinceSnapshot.txs += block.txs.length;
@@ -449,6 +561,7 @@ export class Chain {
     while (this.producing) await new Promise((r) => setTimeout(r, 5));
     await this.serial;
     for (const p of this.pending.splice(0)) p.reject(new UnavailableError("the ledger is shutting down"));
+    for (const w of this.waiters.splice(0)) w.reject(new UnavailableError("the ledger is shutting down"));
     this.blocks.close();
     this.eventLog.close();
   }

@@ -56,6 +56,8 @@ export async function startLedger(o: LedgerOptions): Promise<RunningLedger> {
   // Signature checks run beside the main thread when there is a core to spare.
   const threads = o.verifyThreads ?? (availableParallelism() > 1 ? 1 : 0);
   const verifier = threads > 0 ? new Verifier(threads) : undefined;
+  // A replica checks the signatures of the blocks it receives there too.
+  if (verifier && rep) chain.verifyOffThread = (canon) => verifier.verify(canon);
   const { server, close } = createLedgerServer(chain, { faucet: !!o.faucet, log, verifier });
   const host = o.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
@@ -64,9 +66,11 @@ export async function startLedger(o: LedgerOptions): Promise<RunningLedger> {
   });
   const addr = server.address();
   const port = typeof addr === "object" && addr ? addr.port : o.port;
+  const shown = host.includes(":") ? `[${host}]` : host;
+  // Written beside the blocks this replica proposes: the others send their transactions there.
+  if (rep) rep.url = `http://${shown}:${port}`;
   const interval = o.blockInterval ?? 1000;
   const timer = setInterval(() => chain.heartbeat(interval), Math.max(5, Math.min(interval, 100)));
-  const shown = host.includes(":") ? `[${host}]` : host;
   return {
     url: `http://${shown}:${port}`,
     chain,

@@ -6,6 +6,7 @@ import { GridError, NotFoundError, ValidationError, MAX_TX_BYTES, isPublicKeyHex
 import { Chain, type BlockEvents } from "./chain.js";
 import { contractView, nodeView } from "./state.js";
 import type { Verifier } from "./verifier.js";
+import { FORWARDED_HEADER } from "./etcd/forward.js";
 import type { ChainEvent, LedgerStatus, NodeFilter } from "./types.js";
 
 /** Largest request body: a maximal transaction plus room for JSON whitespace. */
@@ -60,11 +61,13 @@ export function createLedgerServer(chain: Chain, opts: ServerOptions): { server:
     const s = chain.state;
     if (req.method === "POST") {
       if (parts[0] === "tx" && parts.length === 1) {
-        if (!opts.verifier) return send(res, 200, await chain.submit(await readJson(req)));
+        // From another replica of this ledger: order it here, never send it on.
+        const forwarded = req.headers[FORWARDED_HEADER] === "1";
+        if (!opts.verifier) return send(res, 200, await chain.submit(await readJson(req), { forwarded }));
         const body = await readBody(req);
         let v;
         try { v = await opts.verifier.verify(body); } catch (e) { chain.refusedOnAdmission(e); throw e; }
-        return send(res, 200, await chain.admit(v));
+        return send(res, 200, await chain.admit(v, { forwarded }));
       }
       if (parts[0] === "faucet" && parts.length === 1) {
         if (!opts.faucet) throw new HttpError(404, "not_found", "this ledger has no faucet", "start bcdb with --faucet");

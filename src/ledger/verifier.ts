@@ -7,7 +7,7 @@ import {
 } from "../core/index.js";
 import type { VerifyReply, VerifyRequest } from "./verify-worker.js";
 
-const ERRORS: Partial<Record<ErrorCode, new (m: string, h?: string) => GridError>> = {
+export const ERRORS: Partial<Record<ErrorCode, new (m: string, h?: string) => GridError>> = {
   invalid: ValidationError, bad_signature: SignatureError, not_found: NotFoundError, conflict: ConflictError, forbidden: ForbiddenError,
   insufficient_funds: InsufficientFundsError, capacity: CapacityError, bad_nonce: NonceError, unavailable: UnavailableError,
 };

@@ -176,6 +176,54 @@ test("every replica streams the same events", async () => {
   assert.deepEqual(streams[2], streams[0]);
 });
 
+/** The URL written beside block `height` in etcd: the replica that proposed it. */
+async function proposerOf(height: number): Promise<string> {
+  const key = Buffer.from(`/test/ledger/proposers/${String(height).padStart(12, "0")}`).toString("base64");
+  const res = await fetch(`${etcd!.url}/v3/kv/range`, { method: "POST", body: JSON.stringify({ key }) });
+  const kv = ((await res.json()) as { kvs?: { value: string }[] }).kvs?.[0];
+  assert.ok(kv, `etcd has no proposer for block ${height}`);
+  const v = Buffer.from(kv.value, "base64").toString();
+  return v.slice(v.indexOf(" ") + 1);
+}
+
+test("one replica proposes while the others forward to it; killed with -9, another takes over within a bounded time", async () => {
+  // Transactions sent to every replica end up in blocks of a single proposer, the leader.
+  const users = await Promise.all([0, 1, 2].map(async (i) => fundedTwin(r(i).client, 10_000)));
+  const settle = await Promise.all(users.map((u) => u.signer.send("transfer", { to: 1, amount: 1 }))); // leadership settles on one
+  await sameChain(Math.max(...settle.map((x) => x.height))); // and every replica knows it
+  const rcs = await Promise.all(users.map((u) => u.signer.send("transfer", { to: 1, amount: 1 })));
+  const leaderUrl = await proposerOf(Math.max(...rcs.map((x) => x.height)));
+  const L = replicas.findIndex((x) => x?.url === leaderUrl);
+  assert.ok(L >= 0, `the leader ${leaderUrl} is none of the replicas`);
+  for (const x of rcs) assert.equal(await proposerOf(x.height), leaderUrl, "a block came from another proposer than the leader");
+  // Load on the two others while the leader is killed.
+  const others = [0, 1, 2].filter((i) => i !== L);
+  const sent: { rc: Receipt; at: number }[] = [];
+  let stop = false;
+  const load = Promise.all(others.map(async (i) => {
+    while (!stop) sent.push({ rc: await users[i].signer.send("transfer", { to: 1, amount: 1 }), at: Date.now() });
+  }));
+  await waitFor(() => sent.length >= 10, 10_000, "transfers before the kill");
+  const head = Math.max(...sent.map((x) => x.rc.height));
+  await r(L).stop("SIGKILL");
+  const killedAt = Date.now();
+  await waitFor(() => sent.some((x) => x.rc.height > head && x.at > killedAt), 10_000, "a block after the leader's death");
+  const firstAfter = Math.min(...sent.filter((x) => x.at > killedAt && x.rc.height > head).map((x) => x.at));
+  assert.ok(firstAfter - killedAt < 3000, `the chain stalled ${firstAfter - killedAt} ms after the leader died`);
+  const atTakeover = sent.length;
+  await waitFor(() => sent.length >= atTakeover + 10, 10_000, "transfers under the new leader");
+  stop = true;
+  await load;
+  const last = Math.max(...sent.map((x) => x.rc.height));
+  assert.notEqual(await proposerOf(last), leaderUrl);
+  // The old leader comes back as a follower of the same chain; every receipted tx is in it once.
+  replicas[L] = await startBcdb(dirs[L], replicaArgs());
+  const again = await r(L).client.signer(users[L].keys).send("transfer", { to: 1, amount: 1 });
+  const blocks = await sameChain(Math.max(last, again.height));
+  const seen = countTxs(blocks);
+  for (const x of [...sent.map((y) => y.rc), again]) assert.equal(seen.get(x.hash), 1, `tx ${x.hash.slice(0, 12)} is in the chain ${seen.get(x.hash) ?? 0} times`);
+});
+
 test("etcd down: a transaction is refused as unavailable and nothing changes; etcd back: the replicas go on in step", async () => {
   const u = await fundedTwin(r(0).client, 1000);
   const before = await r(0).client.account(u.keys.publicKey);

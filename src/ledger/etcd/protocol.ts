@@ -34,8 +34,27 @@ export function proposerKey(prefix: string, height: number): string {
   return `${prefix}/proposers/${String(height).padStart(12, "0")}`;
 }
 
+/** The proposer key's value: the replica's run id and the URL where it takes transactions
+ *  (followers send theirs there; empty while the replica is not yet listening). */
+export function proposerValue(id: string, url: string): Buffer {
+  return Buffer.from(url ? `${id} ${url}` : id);
+}
+
+export function parseProposer(v: Buffer): { id: string; url: string } {
+  const s = v.toString("utf8");
+  const sp = s.indexOf(" ");
+  return sp < 0 ? { id: s, url: "" } : { id: s.slice(0, sp), url: s.slice(sp + 1) };
+}
+
+export function heightOfProposerKey(prefix: string, key: string): number | undefined {
+  return heightUnder(`${prefix}/proposers/`, key);
+}
+
 export function heightOfKey(prefix: string, key: string): number | undefined {
-  const head = `${prefix}/blocks/`;
+  return heightUnder(`${prefix}/blocks/`, key);
+}
+
+function heightUnder(head: string, key: string): number | undefined {
   if (!key.startsWith(head)) return undefined;
   const n = Number(key.slice(head.length));
   return Number.isInteger(n) && n >= 0 ? n : undefined;

@@ -11,7 +11,8 @@ import { ensureGenesisKey, makeGenesisBlock, type Chain, type Orderer } from "..
 import { RecordFile } from "../records.js";
 import type { Block } from "../types.js";
 import { EtcdClient } from "./client.js";
-import { blockKey, heightOfKey, prefixEnd, proposerKey, type KeyValue } from "./protocol.js";
+import { blockKey, heightOfKey, heightOfProposerKey, parseProposer, prefixEnd, proposerKey, proposerValue, type KeyValue } from "./protocol.js";
+import { Forwarder, type ForwardResult } from "./forward.js";
 import { randomUUID } from "node:crypto";
 
 export interface ReplicationLog {
@@ -37,6 +38,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class EtcdReplication implements Orderer {
   private readonly blocksPrefix: string;
+  /** Where this replica takes transactions (set once it listens); written beside its blocks. */
+  url = "";
+  /** Who proposed the newest block this replica knows of: the leader, while it keeps proposing. */
+  private head = { height: -1, id: "", url: "" };
+  /** Leaders that did not take a forwarded transaction: not asked again unless they propose again. */
+  private dead = new Set<string>();
+  private readonly forwarder = new Forwarder();
   private readonly abort = new AbortController();
   /** This run's identity as a proposer. */
   readonly id = randomUUID();
@@ -58,14 +66,17 @@ export class EtcdReplication implements Orderer {
     // compare fails, and the failure branch shows whose block is there).
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        const r = await this.etcd.createIfAbsent([{ key, value: bytes }, { key: pkey, value: Buffer.from(this.id) }]);
-        if (r.succeeded) return { won: true };
+        const r = await this.etcd.createIfAbsent([{ key, value: bytes }, { key: pkey, value: proposerValue(this.id, this.url) }]);
+        if (r.succeeded) { this.saw(block.height, this.id, this.url); return { won: true }; }
         const there = r.kvs.find((kv) => kv.key === key);
         if (!there) throw new UnavailableError(`etcd neither put nor returned ${key}`);
         const other = blockOf(there);
         // Our own earlier attempt (its answer was lost) counts as won; the same block built by
         // another replica does not: its clients get the receipts, ours are judged again.
-        const mine = r.kvs.find((kv) => kv.key === pkey)?.value.toString() === this.id;
+        const pv = r.kvs.find((kv) => kv.key === pkey);
+        const who = pv ? parseProposer(pv.value) : undefined;
+        if (who) this.saw(block.height, who.id, who.url);
+        const mine = who?.id === this.id;
         return mine && other.hash === block.hash ? { won: true } : { won: false, block: other };
       } catch (e) {
         if (!(e instanceof UnavailableError)) throw e;
@@ -74,6 +85,28 @@ export class EtcdReplication implements Orderer {
       }
     }
     throw lastErr;
+  }
+
+  /** The leader is whoever proposed the newest block, as long as it is another replica that can
+   *  be reached; undefined: this replica proposes itself (it leads, or nobody known does). */
+  leader(): string | undefined {
+    const h = this.head;
+    return h.id !== this.id && h.url && !this.dead.has(h.id) ? h.url : undefined;
+  }
+
+  async forward(url: string, canon: string): Promise<ForwardResult> {
+    const r = await this.forwarder.send(url, canon);
+    if ("unreachable" in r && this.head.url === url && !this.dead.has(this.head.id)) {
+      this.log.warn({ leader: url, err: r.unreachable }, "the leader did not take a transaction; proposing here");
+      this.dead.add(this.head.id);
+    }
+    return r;
+  }
+
+  private saw(height: number, id: string, url: string): void {
+    if (height < this.head.height) return;
+    this.head = { height, id, url };
+    this.dead.delete(id);
   }
 
   async at(height: number): Promise<Block | undefined> {
@@ -154,6 +187,8 @@ export class EtcdReplication implements Orderer {
         if (h % 1000 === 0) this.log.info({ height: h }, "catching up from etcd");
       }
       if (!r.more || !r.kvs.length) {
+        const p = await this.etcd.range(proposerKey(this.prefix, chain.height));
+        if (p.kvs[0]) { const who = parseProposer(p.kvs[0].value); this.saw(chain.height, who.id, who.url); }
         if (chain.height > from) this.log.info({ blocks: chain.height - from, height: chain.height }, "caught up from etcd");
         return r.revision;
       }
@@ -163,16 +198,22 @@ export class EtcdReplication implements Orderer {
   /** Watch the blocks prefix from `rev + 1`; on a broken stream, catch up by range and watch again. */
   private async follow(chain: Chain, rev: number): Promise<void> {
     let next = rev + 1, delay = 100;
-    const end = prefixEnd(this.blocksPrefix);
+    // Blocks and their proposers (one txn puts both): the proposer of the newest block leads.
+    const all = `${this.prefix}/`, end = prefixEnd(all);
     while (!this.abort.signal.aborted) {
       try {
-        await this.etcd.watch(this.blocksPrefix, end, next, async (m) => {
+        await this.etcd.watch(all, end, next, async (m) => {
           if (m.kind === "canceled") throw new UnavailableError(`etcd cancelled the watch (compacted at ${m.compactRevision}): ${m.reason}`);
           delay = 100;
           if (m.kind !== "events") return;
+          // Who leads is known no later than its block is applied.
+          for (const kv of m.puts) {
+            const ph = heightOfProposerKey(this.prefix, kv.key);
+            if (ph !== undefined) { const who = parseProposer(kv.value); this.saw(ph, who.id, who.url); }
+          }
           for (const kv of m.puts) {
             const h = heightOfKey(this.prefix, kv.key);
-            if (h === undefined) continue;
+            if (h === undefined) { next = Math.max(next, kv.modRevision + 1); continue; }
             if (h > chain.height + 1) await this.catchUp(chain); // a gap: read what is missing
             else await chain.receive(blockOf(kv));
             next = Math.max(next, kv.modRevision + 1);
@@ -198,5 +239,6 @@ export class EtcdReplication implements Orderer {
   async stop(): Promise<void> {
     this.abort.abort();
     await this.loop;
+    this.forwarder.close();
   }
 }
