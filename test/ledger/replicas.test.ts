@@ -186,7 +186,7 @@ async function proposerOf(height: number): Promise<string> {
   return v.slice(v.indexOf(" ") + 1);
 }
 
-test("one replica proposes while the others forward to it; killed with -9, another takes over within a bounded time", async () => {
+test("one replica proposes while the others forward to it; killed with -9, another takes over within a bounded time", async (t) => {
   // Transactions sent to every replica end up in blocks of a single proposer, the leader.
   const users = await Promise.all([0, 1, 2].map(async (i) => fundedTwin(r(i).client, 10_000)));
   const settle = await Promise.all(users.map((u) => u.signer.send("transfer", { to: 1, amount: 1 }))); // leadership settles on one
@@ -210,6 +210,7 @@ test("one replica proposes while the others forward to it; killed with -9, anoth
   await waitFor(() => sent.some((x) => x.rc.height > head && x.at > killedAt), 10_000, "a block after the leader's death");
   const firstAfter = Math.min(...sent.filter((x) => x.at > killedAt && x.rc.height > head).map((x) => x.at));
   assert.ok(firstAfter - killedAt < 3000, `the chain stalled ${firstAfter - killedAt} ms after the leader died`);
+  t.diagnostic(`first receipt in a new block ${firstAfter - killedAt} ms after the leader was killed`);
   const atTakeover = sent.length;
   await waitFor(() => sent.length >= atTakeover + 10, 10_000, "transfers under the new leader");
   stop = true;
