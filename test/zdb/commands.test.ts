@@ -210,3 +210,20 @@ test("STOP (admin) stops the server; MASTER and MIRROR need admin", async (t) =>
   assert.equal(await r.call("STOP"), "Stopping");
   await waitFor(async () => { try { await r.ping(); return false; } catch { return true; } }, "server to stop");
 });
+
+test("unix socket (--socket): the same read and reply path", async (t) => {
+  const dir = tmpDir(t);
+  const sock = path.join(dir, "zdb.sock");
+  const srv = await startZdbServer({ data: path.join(dir, "data"), index: path.join(dir, "index"), socket: sock, logger });
+  t.after(() => srv.close());
+  const r = new Redis({ path: sock, maxRetriesPerRequest: 0 });
+  t.after(() => r.disconnect());
+  const big = Buffer.alloc(200 * 1024, 7); // several reads to assemble, a reply bigger than one write
+  assert.equal(await r.call("SET", "big", big), "big");
+  assert.ok((await r.getBuffer("big"))!.equals(big));
+  const pipe = r.pipeline();
+  for (let i = 0; i < 500; i++) pipe.call("SET", `k${i}`, `v${i}`);
+  for (let i = 0; i < 500; i++) pipe.get(`k${i}`);
+  const res = await pipe.exec();
+  assert.deepEqual(res!.slice(500).map((x) => x[1]), Array.from({ length: 500 }, (_, i) => `v${i}`));
+});
