@@ -1,7 +1,7 @@
 // Network namespaces prepared ahead of the containers that will use them. Making a namespace with
 // its veth pair and addresses takes three processes and ~10 ms of kernel work; done while no
 // container waits, a start only takes one from the pool (filled after the node's first start). Each prepared namespace is recorded in
-// `dir/NETNS.json` until a container's state.json owns it, so none is lost when the node is killed:
+// `dir/NETNS.json` (before it is made) until a container's state.json owns it, so none is lost when the node is killed:
 // the next start takes back the ones no container owns, and shutdown removes them.
 import { mkdir, readdir, readFile, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -64,7 +64,11 @@ export class NetPool {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     if (!this.reclaimed) { await this.reclaim(); this.reclaimed = true; }
     while (!this.closed && this.free.length < this.size) {
-      const plan = await createNetns(randomNetNames());
+      // Recorded before it is made (no address yet: a reclaim drops it), so a node killed while
+      // making it leaves a record and the namespace is never lost.
+      const names = randomNetNames();
+      await writeFile(this.file(names.netns), JSON.stringify({ netns: names.netns, hostIf: names.hostIf, ip: "", hostIp: "" }));
+      const plan = await createNetns(names).catch(async (e: unknown) => { await unlink(this.file(names.netns)).catch(() => {}); throw e; });
       await writeFile(this.file(plan.netns), JSON.stringify(plan));
       if (this.closed) { await this.drop(plan); break; }
       this.free.push(plan);
