@@ -1,8 +1,6 @@
 // The local grid launcher: a whole grid on one machine, for the demo and the end-to-end tests.
 export { main, buildProgram } from "./cli.js";
 export { gridUp, type UpOptions, type UpReport, EXAMPLE_PASSWORD_ENV, EXAMPLE_FLIST_ENV } from "./up.js";
-// What a node keeps under its data folder is the node's business; these two let tests and operators look (runc's list).
-export { runcList, runcRoot } from "../node/index.js";
 export { gridDown, type DownReport } from "./down.js";
 export { gridStatus, type StatusReport } from "./status.js";
 export { gridNet, nodeNet, gridTag, type GridNet, type NodeNet } from "./naming.js";

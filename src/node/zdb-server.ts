@@ -2,7 +2,7 @@
 // if it dies). Its pid is kept in a file so that after a `kill -9` of zos the next zos stops the
 // orphan before starting its own: never two servers on one data folder, never a port clash.
 import { spawn, type ChildProcess } from "node:child_process";
-import { openSync, closeSync } from "node:fs";
+import { openSync, closeSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,7 +25,12 @@ export interface ZdbServerOptions {
 export const DEFAULT_ZDB_BIN = fileURLToPath(new URL("../../../bin/zdb", import.meta.url));
 
 function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
+  try { process.kill(pid, 0); } catch { return false; }
+  // A zombie (its parent, a killed zos, is gone and nothing reaped it yet) counts as stopped.
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return !"ZX".includes(s.charAt(s.lastIndexOf(")") + 2));
+  } catch { return false; }
 }
 
 async function waitFor(cond: () => boolean | Promise<boolean>, ms: number, stepMs = 50): Promise<boolean> {
@@ -35,6 +40,30 @@ async function waitFor(cond: () => boolean | Promise<boolean>, ms: number, stepM
     if (Date.now() > end) return false;
     await new Promise((r) => setTimeout(r, stepMs));
   }
+}
+
+/** The pid file of the 0-db a node runs for its data folder. */
+export function zdbPidFile(dataDir: string): string {
+  return join(dataDir, "zdb", "zdb.pid");
+}
+
+/**
+ * Stops the 0-db a previous zos left running on this data folder (after a `kill -9`), if any. Only
+ * a process whose command line names this folder's data is touched, so a reused pid is never hit.
+ * Resolves with its pid and whether it stopped, or null when there was none.
+ */
+export async function stopOrphanZdb(dataDir: string): Promise<{ pid: number; stopped: boolean } | null> {
+  const rec = await readJson<{ pid: number }>(zdbPidFile(dataDir)).catch(() => undefined);
+  const pid = rec?.pid;
+  if (!pid || !alive(pid)) return null;
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+  if (!cmdline.includes(join(dataDir, "zdb", "data"))) return null;
+  process.kill(pid, "SIGTERM");
+  if (!(await waitFor(() => !alive(pid), 5000))) {
+    process.kill(pid, "SIGKILL");
+    await waitFor(() => !alive(pid), 5000);
+  }
+  return { pid, stopped: !alive(pid) };
 }
 
 export class ZdbServer {
@@ -49,7 +78,7 @@ export class ZdbServer {
 
   constructor(private readonly opts: ZdbServerOptions) {
     this.dir = join(opts.dataDir, "zdb");
-    this.pidFile = join(this.dir, "zdb.pid");
+    this.pidFile = zdbPidFile(opts.dataDir);
   }
 
   get address(): { host: string; port: number } {
@@ -67,17 +96,8 @@ export class ZdbServer {
 
   /** A zdb left running by a previous zos (kill -9) holds the port and the data: stop it first. */
   private async replaceOrphan(): Promise<void> {
-    const rec = await readJson<{ pid: number }>(this.pidFile).catch(() => undefined);
-    if (!rec?.pid || !alive(rec.pid)) return;
-    // The pid may have been reused by an unrelated process: only stop it if it is our zdb.
-    const cmdline = await readFile(`/proc/${rec.pid}/cmdline`, "utf8").catch(() => "");
-    if (!cmdline.includes(join(this.dir, "data"))) return;
-    this.opts.log.info({ pid: rec.pid }, "stopping the 0-db left by a previous run");
-    process.kill(rec.pid, "SIGTERM");
-    if (!(await waitFor(() => !alive(rec.pid), 5000))) {
-      process.kill(rec.pid, "SIGKILL");
-      await waitFor(() => !alive(rec.pid), 5000);
-    }
+    const orphan = await stopOrphanZdb(this.opts.dataDir);
+    if (orphan) this.opts.log.info(orphan, "stopped the 0-db left by a previous run");
   }
 
   private async spawnAndWait(): Promise<void> {

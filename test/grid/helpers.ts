@@ -3,7 +3,7 @@
 // node, and live container processes.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { runcList, runcRoot } from "../../src/grid/index.js";
+import { runcList, runcRoot } from "../../src/node/index.js";
 
 export interface ContainerState { runc: string[]; pids: number[]; mounts: string[]; netns: string[] }
 

@@ -2,12 +2,11 @@
 // user's (unsealed) password, size limit, mode and public flag. Grace swaps the password for a
 // random one nobody knows (the data stays); resume puts the user's back.
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { readFile, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { unseal, describeError, ValidationError, type WorkloadOf } from "../../core/index.js";
-import { ZdbServer } from "../zdb-server.js";
+import { ZdbServer, stopOrphanZdb, zdbPidFile } from "../zdb-server.js";
 import { RespError } from "../resp.js";
 import type { Provisioner, WorkloadContext } from "./types.js";
 
@@ -31,37 +30,15 @@ export function parseNsinfo(text: string): Map<string, string> {
 
 /**
  * With no node running on the data folder: stops the node's 0-db if one is left (a `kill -9`ed zos
- * leaves it; its pid file is `DATA/zdb/zdb.pid`, checked against the process's command line so a
- * reused pid is never hit). Returns the pids stopped. The 0-db's data stays unless `purge`.
+ * leaves it). Returns the pids stopped. The 0-db's data stays unless `purge`.
  */
 export async function cleanupZdb(dataDir: string, opts: { purge?: boolean } = {}): Promise<{ processes: number[]; errors: string[] }> {
-  const dir = join(dataDir, "zdb");
   const out = { processes: [] as number[], errors: [] as string[] };
-  const pidFile = join(dir, "zdb.pid");
-  const rec = await readFile(pidFile, "utf8").then((t) => JSON.parse(t) as { pid?: number }, () => null);
-  const pid = rec?.pid;
-  if (pid && alive(pid) && (await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "")).includes(join(dir, "data"))) {
-    process.kill(pid, "SIGTERM");
-    if (!(await gone(pid, 5000))) { process.kill(pid, "SIGKILL"); await gone(pid, 5000); }
-    if (alive(pid)) out.errors.push(`0-db (pid ${pid}) did not stop`);
-    else out.processes.push(pid);
-  }
-  if (!out.errors.length) await rm(opts.purge ? dir : pidFile, { recursive: true, force: true });
+  const orphan = await stopOrphanZdb(dataDir);
+  if (orphan?.stopped) out.processes.push(orphan.pid);
+  else if (orphan) out.errors.push(`0-db (pid ${orphan.pid}) did not stop`);
+  if (!out.errors.length) await rm(opts.purge ? join(dataDir, "zdb") : zdbPidFile(dataDir), { recursive: true, force: true });
   return out;
-}
-
-function alive(pid: number): boolean {
-  try { process.kill(pid, 0); } catch { return false; }
-  // A zombie (its parent, the killed zos, is gone and nothing reaped it yet) counts as stopped.
-  try { const s = readFileSync(`/proc/${pid}/stat`, "utf8"); return !"ZX".includes(s.slice(s.lastIndexOf(")") + 2, s.lastIndexOf(")") + 3)); } catch { return false; }
-}
-
-async function gone(pid: number, ms: number): Promise<boolean> {
-  for (const end = Date.now() + ms; alive(pid); ) {
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return true;
 }
 
 export class ZdbProvisioner implements Provisioner<"zdb"> {
