@@ -2,7 +2,7 @@
 // different replicas are each included exactly once and every replica holds the same blocks; a
 // replica killed with -9 catches up; a replayed transaction sent to two replicas at once is
 // included once and refused once; every replica streams the same events.
-import { test, before, after } from "node:test";
+import { test, before, after, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { UnavailableError, signTx, txHash, type Tx } from "../../src/core/index.js";
 import type { Block, LedgerEvent, Receipt } from "../../src/ledger/client/index.js";
+import { Chain, EtcdClient, EtcdReplication } from "../../src/ledger/index.js";
 import { startBcdb, waitFor, fundedTwin, type Bcdb } from "./helpers.js";
 
 const root = mkdtempSync(join(tmpdir(), "bcdb-replicas-"));
@@ -69,6 +70,22 @@ after(async () => {
 
 const r = (i: number): Bcdb => replicas[i]!;
 
+/** When a test fails, each replica's state and the tail of its stderr (warnings and errors) go
+ *  with the failure: a replica that exited or logged a fault is the first thing to look at. */
+function replicaTest(name: string, fn: (t: TestContext) => Promise<void>): void {
+  test(name, async (t) => {
+    try { await fn(t); } catch (e) {
+      for (const [i, x] of replicas.entries()) {
+        if (!x) continue;
+        const state = x.proc.exitCode !== null ? `exited with ${x.proc.exitCode}` : x.proc.signalCode ? `killed by ${x.proc.signalCode}` : "running";
+        const tail = x.stderr.join("").split("\n").filter(Boolean).slice(-15).join("\n  ");
+        t.diagnostic(`replica ${i} (${x.url}): ${state}; stderr tail:\n  ${tail || "(empty)"}`);
+      }
+      throw e;
+    }
+  });
+}
+
 /** Blocks 0..height as replica i serves them (after waiting for it to reach that height). */
 async function blocksOf(i: number, height: number): Promise<Block[]> {
   await waitFor(async () => (await r(i).client.status()).height >= height, 15_000, `replica ${i} to reach height ${height}`);
@@ -91,7 +108,7 @@ function countTxs(blocks: Block[]): Map<string, number> {
   return seen;
 }
 
-test("transactions sent concurrently to three replicas are each included once; all replicas hold the same blocks", async () => {
+replicaTest("transactions sent concurrently to three replicas are each included once; all replicas hold the same blocks", async () => {
   // Four users per replica, each on its own replica, each sending five transfers to a user of another.
   const users = await Promise.all([0, 1, 2].flatMap((i) => [0, 1, 2, 3].map(async () => ({ i, ...(await fundedTwin(r(i).client, 10_000)) }))));
   const receipts: Receipt[] = [];
@@ -116,7 +133,7 @@ test("transactions sent concurrently to three replicas are each included once; a
   }
 });
 
-test("a replica killed with -9 while the others keep going restarts and catches up to the same head", async () => {
+replicaTest("a replica killed with -9 while the others keep going restarts and catches up to the same head", async () => {
   const a = await fundedTwin(r(0).client, 10_000), b = await fundedTwin(r(1).client, 10_000);
   let stop = false;
   const sent: Receipt[] = [];
@@ -141,7 +158,7 @@ test("a replica killed with -9 while the others keep going restarts and catches 
   await sameChain(rc.height);
 });
 
-test("a replayed transaction sent to two replicas at once is included once and refused (bad nonce) by the other", async () => {
+replicaTest("a replayed transaction sent to two replicas at once is included once and refused (bad nonce) by the other", async () => {
   const u = await fundedTwin(r(0).client, 1000);
   const nonce = (await r(0).client.account(u.keys.publicKey)).nonce;
   const tx = signTx({ type: "transfer", signer: u.keys.publicKey, nonce: nonce + 1, payload: { to: 1, amount: 3 } }, u.keys.privateKey) as Tx;
@@ -159,7 +176,7 @@ test("a replayed transaction sent to two replicas at once is included once and r
   assert.deepEqual(acc.map((x) => x.nonce), [nonce + 1, nonce + 1, nonce + 1]);
 });
 
-test("every replica streams the same events", async () => {
+replicaTest("every replica streams the same events", async () => {
   const u = await fundedTwin(r(1).client, 1000);
   const rc = await u.signer.send("transfer", { to: 1, amount: 5 });
   const streams = await Promise.all([0, 1, 2].map((i) => new Promise<LedgerEvent[]>((resolve, reject) => {
@@ -186,7 +203,7 @@ async function proposerOf(height: number): Promise<string> {
   return v.slice(v.indexOf(" ") + 1);
 }
 
-test("one replica proposes while the others forward to it; killed with -9, another takes over within a bounded time", async (t) => {
+replicaTest("one replica proposes while the others forward to it; killed with -9, another takes over within a bounded time", async (t) => {
   // Transactions sent to every replica end up in blocks of a single proposer, the leader.
   const users = await Promise.all([0, 1, 2].map(async (i) => fundedTwin(r(i).client, 10_000)));
   const settle = await Promise.all(users.map((u) => u.signer.send("transfer", { to: 1, amount: 1 }))); // leadership settles on one
@@ -225,7 +242,41 @@ test("one replica proposes while the others forward to it; killed with -9, anoth
   for (const x of [...sent.map((y) => y.rc), again]) assert.equal(seen.get(x.hash), 1, `tx ${x.hash.slice(0, 12)} is in the chain ${seen.get(x.hash) ?? 0} times`);
 });
 
-test("etcd down: a transaction is refused as unavailable and nothing changes; etcd back: the replicas go on in step", async () => {
+replicaTest("a block of its own committed while its catch-up read is in flight does not stop a replica", async () => {
+  // The interleaving behind a replica that exited when etcd came back: its follow loop reads the
+  // blocks above its head while its own proposal wins that very height and is committed, so the
+  // read answers with a block it already holds. Here the replica's block is made right when the
+  // catch-up read of block 1 is sent, deterministically.
+  const dir = join(root, "catch-up"), prefix = "/test/catch-up", quiet = { info() {}, warn() {}, error() {} };
+  let produce: (() => Promise<unknown>) | undefined;
+  class ReadAfterOwnBlock extends EtcdClient {
+    override async range(key: string | Buffer, o: { end?: string | Buffer; limit?: number; descending?: boolean } = {}) {
+      if (produce && o.end !== undefined && String(key) === `${prefix}/blocks/000000000001`) { const p = produce; produce = undefined; await p(); }
+      return super.range(key, o);
+    }
+  }
+  const rep = new EtcdReplication(new ReadAfterOwnBlock(etcd!.url), prefix, quiet);
+  const opts = { dir, billingPeriod: 3600, gracePeriod: 7200, reportInterval: 10 };
+  const chain = await Chain.open({ ...opts, log: quiet, genesis: await rep.genesis(dir, opts), orderer: rep });
+  let fatal: unknown;
+  rep.onFatal = (e) => { fatal = e; };
+  try {
+    produce = () => chain.faucet(1, 5); // this replica proposes block 1, wins it and commits it
+    await rep.start(chain); // catch-up: reads from block 1, which it now holds
+    assert.equal(produce, undefined, "the catch-up read never ran");
+    assert.equal(chain.height, 1);
+    // It goes on proposing and following: block 2 is the one etcd holds.
+    const rc = await chain.faucet(1, 5);
+    assert.equal(rc.height, 2);
+    assert.equal((await rep.at(2))!.hash, chain.readBlock(2)!.hash);
+    assert.equal(fatal, undefined);
+  } finally {
+    await rep.stop();
+    await chain.close();
+  }
+});
+
+replicaTest("etcd down: a transaction is refused as unavailable and nothing changes; etcd back: the replicas go on in step", async () => {
   const u = await fundedTwin(r(0).client, 1000);
   const before = await r(0).client.account(u.keys.publicKey);
   await new Promise((res) => { etcd!.proc.once("exit", res); etcd!.proc.kill("SIGKILL"); });

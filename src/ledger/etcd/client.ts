@@ -13,18 +13,23 @@ export class EtcdClient {
   }
 
   private async call(path: string, body: object): Promise<Record<string, unknown>> {
-    let res: Response;
+    const unreachable = (e: unknown) => {
+      const c = (e as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } }).cause;
+      const cause = c?.code ?? c?.errors?.[0]?.code ?? c?.message ?? (e as Error).message;
+      return new UnavailableError(`etcd at ${this.url} is unreachable (${cause})`, "start etcd, or check --etcd");
+    };
+    let res: Response, text: string;
     try {
       res = await fetch(`${this.url}${path}`, {
         method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
+      // The body can break too (etcd killed mid-answer, or the timeout firing while it streams):
+      // that is the same outage, not a fault in the ledger, and callers retry UnavailableError.
+      text = await res.text();
     } catch (e) {
-      const c = (e as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } }).cause;
-      const cause = c?.code ?? c?.errors?.[0]?.code ?? c?.message ?? (e as Error).message;
-      throw new UnavailableError(`etcd at ${this.url} is unreachable (${cause})`, "start etcd, or check --etcd");
+      throw unreachable(e);
     }
-    const text = await res.text();
     let json: Record<string, unknown>;
     try { json = JSON.parse(text) as Record<string, unknown>; } catch {
       throw new UnavailableError(`etcd at ${this.url}${path} answered ${res.status} with something that is not JSON: ${text.slice(0, 200)}`);

@@ -175,21 +175,28 @@ export class EtcdReplication implements Orderer {
     if (!same) throw new Error(`etcd does not hold block ${chain.height}, which this replica has: was the etcd prefix ${this.prefix} emptied?`);
     await chain.receive(same);
     const end = prefixEnd(this.blocksPrefix);
-    const from = chain.height;
+    const start = chain.height;
     for (;;) {
-      const r = await this.etcd.range(blockKey(this.prefix, chain.height + 1), { end, limit: 64 });
+      // This replica keeps proposing while it catches up: a block of its own may win and be
+      // committed here while the range is in flight, so the range may begin at or below the head
+      // by the time it answers. Those blocks are only compared (receive() does that); a gap is a
+      // hole in what etcd holds after the height the range asked from.
+      const from = chain.height + 1;
+      const r = await this.etcd.range(blockKey(this.prefix, from), { end, limit: 64 });
+      let expect = from;
       for (const kv of r.kvs) {
         const h = heightOfKey(this.prefix, kv.key);
-        if (h !== chain.height + 1) {
-          throw new Error(`etcd no longer holds block ${chain.height + 1} (the next it has is ${kv.key}): this replica is too far behind to catch up from etcd; give it a copy of another replica's --data folder`);
+        if (h !== expect) {
+          throw new Error(`etcd no longer holds block ${expect} (the next it has is ${kv.key}): this replica is too far behind to catch up from etcd; give it a copy of another replica's --data folder`);
         }
+        expect++;
         await chain.receive(blockOf(kv));
         if (h % 1000 === 0) this.log.info({ height: h }, "catching up from etcd");
       }
       if (!r.more || !r.kvs.length) {
         const p = await this.etcd.range(proposerKey(this.prefix, chain.height));
         if (p.kvs[0]) { const who = parseProposer(p.kvs[0].value); this.saw(chain.height, who.id, who.url); }
-        if (chain.height > from) this.log.info({ blocks: chain.height - from, height: chain.height }, "caught up from etcd");
+        if (chain.height > start) this.log.info({ blocks: chain.height - start, height: chain.height }, "caught up from etcd");
         return r.revision;
       }
     }
