@@ -5,17 +5,14 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { GridError } from "../core/index.js";
 import { readJson, removeFile, writeFileAtomic } from "./fsutil.js";
-
-function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
-}
+import { pidAlive } from "./proc.js";
 
 export function lockPath(dataDir: string): string { return join(dataDir, "zos.pid"); }
 
 /** The pid of another live process holding the data folder, or null. */
 export async function lockHolder(dataDir: string): Promise<number | null> {
   const prev = await readJson<{ pid: number }>(lockPath(dataDir)).catch(() => undefined);
-  if (!prev?.pid || prev.pid === process.pid || !alive(prev.pid)) return null;
+  if (!prev?.pid || prev.pid === process.pid || !pidAlive(prev.pid)) return null;
   // A reused pid is not a holder: the owner's command line names the folder.
   const cmd = await readFile(`/proc/${prev.pid}/cmdline`, "utf8").catch(() => "");
   return cmd.includes(dataDir) ? prev.pid : null;

@@ -2,7 +2,7 @@
 // if it dies). Its pid is kept in a file so that after a `kill -9` of zos the next zos stops the
 // orphan before starting its own: never two servers on one data folder, never a port clash.
 import { spawn, type ChildProcess } from "node:child_process";
-import { openSync, closeSync, readFileSync } from "node:fs";
+import { openSync, closeSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,6 +11,7 @@ import { UnavailableError, describeError } from "../core/index.js";
 import { ensureDir, readJson, removeFile, writeFileAtomic } from "./fsutil.js";
 import { loadOrCreatePassword } from "./identity.js";
 import { RespClient } from "./resp.js";
+import { pidAlive } from "./proc.js";
 
 export interface ZdbServerOptions {
   listen: string;
@@ -23,15 +24,6 @@ export interface ZdbServerOptions {
 }
 
 export const DEFAULT_ZDB_BIN = fileURLToPath(new URL("../../../bin/zdb", import.meta.url));
-
-function alive(pid: number): boolean {
-  try { process.kill(pid, 0); } catch { return false; }
-  // A zombie (its parent, a killed zos, is gone and nothing reaped it yet) counts as stopped.
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return !"ZX".includes(s.charAt(s.lastIndexOf(")") + 2));
-  } catch { return false; }
-}
 
 async function waitFor(cond: () => boolean | Promise<boolean>, ms: number, stepMs = 50): Promise<boolean> {
   const end = Date.now() + ms;
@@ -55,15 +47,15 @@ export function zdbPidFile(dataDir: string): string {
 export async function stopOrphanZdb(dataDir: string): Promise<{ pid: number; stopped: boolean } | null> {
   const rec = await readJson<{ pid: number }>(zdbPidFile(dataDir)).catch(() => undefined);
   const pid = rec?.pid;
-  if (!pid || !alive(pid)) return null;
+  if (!pid || !pidAlive(pid)) return null;
   const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
   if (!cmdline.includes(join(dataDir, "zdb", "data"))) return null;
   process.kill(pid, "SIGTERM");
-  if (!(await waitFor(() => !alive(pid), 5000))) {
+  if (!(await waitFor(() => !pidAlive(pid), 5000))) {
     process.kill(pid, "SIGKILL");
-    await waitFor(() => !alive(pid), 5000);
+    await waitFor(() => !pidAlive(pid), 5000);
   }
-  return { pid, stopped: !alive(pid) };
+  return { pid, stopped: !pidAlive(pid) };
 }
 
 export class ZdbServer {

@@ -3,7 +3,6 @@
 // OOM kills noticed and reported, pause/resume, adoption of running containers after a node
 // restart, and removal that leaves no process, mount, namespace, cgroup or folder behind.
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { lstat, mkdir, open, readdir, readFile, readlink, realpath, rm, rmdir, unlink, writeFile, rename } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
@@ -15,6 +14,7 @@ import { netNames, netnsExists, netnsIp, planOf, removeNetns, setupNetns, teardo
 import { CommandError, mountPoints, sh, unmount } from "./sys.js";
 import { NetPool } from "./netpool.js";
 import { detectRuntime, runcRoot, Runtime } from "./runc.js";
+import { pidAlive } from "../proc.js";
 
 /** What `removeAll` removed (runc ids, mount points, namespaces, veths, cgroup folders) and what it could not. */
 export interface ContainerCleanup { containers: string[]; mounts: string[]; netns: string[]; veths: string[]; cgroups: string[]; errors: string[] }
@@ -219,7 +219,7 @@ export class ContainerManager {
       await unlink(cfgPath).catch(() => {});
     }
     const pid = await rt.pid(saved.runcId);
-    if (!pid || !alive(pid)) throw new Error(`container ${spec.id} did not start (its process is gone right away; see ${join(dir, "logs", "output.log")})`);
+    if (!pid || !pidAlive(pid)) throw new Error(`container ${spec.id} did not start (its process is gone right away; see ${join(dir, "logs", "output.log")})`);
     return pid;
   }
 
@@ -247,13 +247,13 @@ export class ContainerManager {
       const house = Date.now() - this.lastHousekeeping > 1000;
       if (house) this.lastHousekeeping = Date.now();
       for (const l of [...this.live.values()]) {
-        if (!l.restarting && !l.paused && alive(l.pid) && await oomKills(this.cgroupPath(l.spec.id)) > 0) {
+        if (!l.restarting && !l.paused && pidAlive(l.pid) && await oomKills(this.cgroupPath(l.spec.id)) > 0) {
           // The kernel killed a process of the container for exceeding the limit: whatever it left
           // running is in an unknown state, so the whole container is killed and restarted.
           await (await this.runtime()).kill(l.saved.runcId, "KILL");
           await waitGone(l.pid);
         }
-        if (!l.restarting && !alive(l.pid)) await this.exited(l).catch((e) => this.log.error({ container: l.spec.id, err: String(e) }, "handling exit failed"));
+        if (!l.restarting && !pidAlive(l.pid)) await this.exited(l).catch((e) => this.log.error({ container: l.spec.id, err: String(e) }, "handling exit failed"));
         if (house) await this.housekeeping(l).catch((e) => this.log.warn({ container: l.spec.id, err: String(e) }, "log housekeeping failed"));
       }
     } finally { this.ticking = false; }
@@ -429,20 +429,7 @@ export class ContainerManager {
 }
 
 async function waitGone(pid: number, ms = 5000): Promise<void> {
-  for (const end = Date.now() + ms; alive(pid) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 10));
-}
-
-function alive(pid: number): boolean {
-  if (pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-  } catch { return false; }
-  // A zombie (exited, not yet reaped by whoever inherited it) counts as gone.
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const state = s.slice(s.lastIndexOf(")") + 2, s.lastIndexOf(")") + 3);
-    return state !== "Z" && state !== "X";
-  } catch { return false; }
+  for (const end = Date.now() + ms; pidAlive(pid) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 10));
 }
 
 const CGROUP_ROOT = "/sys/fs/cgroup";
