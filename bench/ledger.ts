@@ -11,7 +11,7 @@ import { Worker, isMainThread, parentPort, workerData } from "node:worker_thread
 import { spawn } from "node:child_process";
 import { Agent, request } from "node:http";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { freePort } from "../test/support.js";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { availableParallelism, loadavg } from "node:os";
@@ -56,14 +56,6 @@ function verifyCeiling(ms = 1500): number {
   const end = performance.now() + ms;
   while (performance.now() < end) { for (let i = 0; i < 100; i++) verifyBytes(digest, sig, k.publicKey); n += 100; }
   return n / (ms / 1000);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once("error", rej);
-    s.listen(0, "127.0.0.1", () => { const p = (s.address() as { port: number }).port; s.close(() => res(p)); });
-  });
 }
 
 /** A one-member etcd on loopback with its data in `dir`. */

@@ -6,6 +6,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "../test/support.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const argVal = (name: string) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : undefined; };
@@ -15,12 +16,6 @@ const N = quick ? 50000 : 200000;
 const KEYS = quick ? 100000 : 1000000;
 const ROUNDS = Number(argVal("--rounds") ?? (quick ? 1 : 5));
 const only = argVal("--only"); // "sync-off": the sync-off throughput table only (no --synctime, no memory)
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => { const p = (s.address() as net.AddressInfo).port; s.close(() => resolve(p)); });
-  });
-}
 
 async function waitPort(port: number): Promise<void> {
   const deadline = Date.now() + 60000;

@@ -38,7 +38,7 @@ function container(name: string, data: Partial<Extract<Workload, { type: "contai
  * `netns`, and the one its key names), cgroups, folder. */
 async function assertGone(dataDir: string, workloadId: string, pid: number | null, p: ContainerProvisioner, netns: string | null = null): Promise<void> {
   const m = p.manager(dataDir, captureLogger().log);
-  if (pid) await waitFor("the container process to be gone", async () => !(await exists(`/proc/${pid}/stat`)) || (await readFile(`/proc/${pid}/stat`, "utf8")).includes(") Z"), 5000);
+  if (pid) await waitFor("the container process to be gone", async () => !(await exists(`/proc/${pid}/stat`)) || (await readFile(`/proc/${pid}/stat`, "utf8")).includes(") Z"), { timeoutMs: 5000 });
   assert.deepEqual(await mountsUnder(join(dataDir, "container")), [], "no mount left");
   const left = await netnsList();
   assert.ok(!left.includes(netNames(`${dataDir}\0${workloadId}`).netns), "netns removed");
@@ -52,7 +52,7 @@ async function assertGone(dataDir: string, workloadId: string, pid: number | nul
 /** The page, once httpd listens: a start resolves when the container's process runs, which may be
  * a moment before it has bound its port. */
 function served(ip: string): Promise<Response> {
-  return waitFor(`httpd in the container to answer on ${ip}`, () => fetch(`http://${ip}/`), 5000, 10);
+  return waitFor(`httpd in the container to answer on ${ip}`, () => fetch(`http://${ip}/`), { timeoutMs: 5000, stepMs: 10 });
 }
 
 /** The network namespace a container was given (from its saved state). */
@@ -131,7 +131,7 @@ test("over its memory limit: killed, restarted, and the result says so", async (
   try {
     await p.provision(ctx, w as never);
     netns = await netnsOf(dataDir, ctx.workloadId, p);
-    const health = await waitFor("the OOM kill to be noticed", async () => { const h = await p.check(ctx); return h.ok ? null : h; }, 15_000);
+    const health = await waitFor("the OOM kill to be noticed", async () => { const h = await p.check(ctx); return h.ok ? null : h; }, { timeoutMs: 15_000 });
     assert.match(health.message ?? "", /out of memory \(over its 16 MiB limit\); restarted/);
     const m = p.manager(dataDir, log);
     await waitFor("the restart", () => (m.status(ctx.workloadId)?.state === "running" && m.status(ctx.workloadId)!.restarts >= 1));

@@ -49,7 +49,7 @@ test("a container's output is kept on the node and streamed into a 0-db namespac
       lines.length = 0;
       await readShippedLogs({ address: `127.0.0.1:${port}`, namespace: "ctlogs", password: "pw" }, { onLine: (l) => lines.push(l) });
       return lines.length >= 2;
-    }, 10_000, 100);
+    }, { timeoutMs: 10_000, stepMs: 100 });
     assert.deepEqual(lines.map((l) => l.line), ["line-one", "line-two"]);
     assert.ok(lines.every((l) => !Number.isNaN(Date.parse(l.time))));
     const onNode = await readFile(join(p.manager(ctx.dataDir, log).dir(ctx.workloadId), "logs", "output.log"), "utf8");

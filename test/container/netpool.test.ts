@@ -76,7 +76,7 @@ test("a start takes a prepared namespace; the pool is refilled, taken back after
     assert.ok(before.includes(state.netns), "the container got a prepared namespace");
     assert.equal(ip, state.ip);
     assert.equal(await netnsIp(state.netns), ip);
-    assert.equal((await waitFor("httpd to answer", () => fetch(`http://${ip}/`), 5000, 10)).status, 200);
+    assert.equal((await waitFor("httpd to answer", () => fetch(`http://${ip}/`), { timeoutMs: 5000, stepMs: 10 })).status, 200);
     const refilled = await poolNames(dataDir);
     assert.equal(refilled.length, 2, "topped up after the start");
     assert.ok(!refilled.includes(state.netns), "the container's namespace is no longer the pool's");
@@ -133,7 +133,7 @@ test("a prepared namespace removed behind the pool's back is not handed out", as
     const r = await p.provision(ctx, w as never);
     const state = JSON.parse(await readFile(join(m.dir(ctx.workloadId), "state.json"), "utf8")) as { netns: string };
     assert.notEqual(state.netns, gone);
-    assert.equal((await waitFor("httpd to answer", () => fetch(`http://${r.ip}/`), 5000, 10)).status, 200);
+    assert.equal((await waitFor("httpd to answer", () => fetch(`http://${r.ip}/`), { timeoutMs: 5000, stepMs: 10 })).status, 200);
     assert.ok(!(await poolNames(dataDir)).includes(gone), "its record is dropped");
   } finally {
     await p.deprovision(ctx, w as never);
@@ -150,7 +150,7 @@ test("without a pool every start makes its own namespace", async () => {
   try {
     await p.init(dataDir, log);
     const r = await p.provision(ctx, w as never);
-    const page = await waitFor("httpd to answer", () => fetch(`http://${r.ip}/`), 5000, 10);
+    const page = await waitFor("httpd to answer", () => fetch(`http://${r.ip}/`), { timeoutMs: 5000, stepMs: 10 });
     assert.equal(page.status, 200);
     await p.manager(dataDir, log).pool.ready();
     assert.deepEqual(await poolNames(dataDir), []);

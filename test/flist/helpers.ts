@@ -1,28 +1,11 @@
 // Real processes for the flist tests: a redis-server (0-db's protocol) and bin/zhub on free ports.
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { resolve } from "node:path";
 import { createInterface } from "node:readline";
+import { freePort, waitFor } from "../support.js";
+export { freePort, waitFor } from "../support.js";
 
 export const ROOT = resolve(new URL("../../..", import.meta.url).pathname);
-
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once("error", rej);
-    s.listen(0, "127.0.0.1", () => { const a = s.address(); s.close(() => res(typeof a === "object" && a ? a.port : 0)); });
-  });
-}
-
-export async function waitFor<T>(what: string, f: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 10_000, everyMs = 25): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try { const v = await f(); if (v) return v as T; } catch (e) { last = e; }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 export interface Proc { child: ChildProcess; port: number; url: string; stop(): Promise<void> }
 

@@ -51,12 +51,12 @@ test("container logs in 0-db, secret env kept off the ledger and logs, kill -9 o
 
   // The httpd's log lines, streamed by the node into the `logs` 0-db, read back with kosmos logs.
   for (let i = 0; i < 3; i++) assert.equal(await fetchPage(web.url), EXAMPLE_PAGE);
-  const lines = await waitFor("3 request lines in the 0-db", 20_000, async () => {
+  const lines = await waitFor("3 request lines in the 0-db", async () => {
     const l = await runBin("kosmos", ["logs", "hello", "web", "--json"], user);
     assert.equal(l.code, 0, l.stderr);
     const got = (l.json() as Array<{ time: string; line: string }>).filter((x) => /response:200/.test(x.line));
     return got.length >= 3 ? got : undefined;
-  });
+  }, { timeoutMs: 20_000 });
   assert.ok(lines.every((x) => !Number.isNaN(Date.parse(x.time))), "each line has its time");
   const human = await runBin("kosmos", ["logs", "hello", "web"], user);
   assert.match(human.stdout, /^\d{4}-\d\d-\d\dT\S+ .*response:200$/m);
@@ -107,7 +107,7 @@ test("container logs in 0-db, secret env kept off the ledger and logs, kill -9 o
   const again = await runBin("grid", ["up", "--json", "--data", data], { HELLO_ZDB_PASSWORD: password }, undefined, 120_000);
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stderr, /starting node 1/);
-  await waitFor("the node to adopt both containers", 30_000, () => (readFileSync(join(data, "logs", "zos-n1.log"), "utf8").match(/adopted running container/g) ?? []).length >= 2);
+  await waitFor("the node to adopt both containers", () => (readFileSync(join(data, "logs", "zos-n1.log"), "utf8").match(/adopted running container/g) ?? []).length >= 2, { timeoutMs: 30_000 });
   const after = containerState(data, nodeData, nodeNetns);
   assert.deepEqual(after.runc.sort(), before.runc.sort(), "exactly the same containers");
   assert.deepEqual(after.pids.sort(), before.pids.sort(), "the same processes: adopted, not started twice");

@@ -107,7 +107,7 @@ test("grid up → 0-db works with its password, the web page is served → kosmo
   assert.deepEqual(back.json().nodes.map((n: { id: number }) => n.id), r.nodes.map((n: { id: number }) => n.id));
   assert.equal(back.json().deployment.contractId, r.deployment.contractId, "found by name, not deployed twice");
   assert.match(back.stderr, /already deployed/);
-  await waitFor("the 0-db to answer with the data written before down", 15_000, () => /OK[\s\S]*v/.test(redis(ips[0], port, ["SELECT", namespace, password], ["GET", "k"])));
+  await waitFor("the 0-db to answer with the data written before down", () => /OK[\s\S]*v/.test(redis(ips[0], port, ["SELECT", namespace, password], ["GET", "k"])), { timeoutMs: 15_000 });
   const backWeb = back.json().deployment.containers[0] as { url: string };
   assert.equal(await fetchPage(backWeb.url), EXAMPLE_PAGE, "the container runs again after down/up");
   assert.equal(containerState(data, nodeData, firstNode.netns).runc.length, 1);
@@ -116,8 +116,8 @@ test("grid up → 0-db works with its password, the web page is served → kosmo
   const cancel = await runBin("kosmos", ["cancel", "hello", "--json"], user);
   assert.equal(cancel.code, 0, cancel.stderr);
   assert.deepEqual((await runBin("kosmos", ["ls", "--json"], user)).json(), []);
-  await waitFor("the namespace to be removed", 15_000, () => !/OK/.test(redis(ips[0], port, ["SELECT", namespace, password])));
-  await waitFor("the container to be removed", 15_000, () => containerState(data, nodeData, firstNode.netns).runc.length === 0);
+  await waitFor("the namespace to be removed", () => !/OK/.test(redis(ips[0], port, ["SELECT", namespace, password])), { timeoutMs: 15_000 });
+  await waitFor("the container to be removed", () => containerState(data, nodeData, firstNode.netns).runc.length === 0, { timeoutMs: 15_000 });
 
   // Down: nothing left.
   const status = await runBin("grid", ["status", "--json", "--data", data], {});

@@ -10,7 +10,7 @@ import { generateKeyPair, generateSealKeyPair, unseal, GiB, type WorkloadOf } fr
 import { startBcdb, runBin, tempDir, waitFor } from "./helpers.js";
 
 test("kosmos CLI: identity, wallet, nodes, deploy with progress, multi-signature, ls/show/cancel", async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, "kosmos-");
   const b = await startBcdb(t, join(dir, "ledger"));
   const ledger = new LedgerClient(b.url);
 
@@ -79,7 +79,7 @@ test("kosmos CLI: identity, wallet, nodes, deploy with progress, multi-signature
   writeFileSync(file, `name: web\nzdbs:\n  - name: db\n    size: 2GiB\n    password: {env: WEB_PW}\nsigners:\n  requests:\n    - {twinId: ${aliceTwin}, weight: 1}\n    - {twinId: ${bobTwin}, weight: 1, required: true}\n  weightRequired: 2\n`);
   const envA = { ...alice, WEB_PW: "pw-in-env-only" };
   const deploying = runBin("kosmos", ["deploy", file, "--json", "--timeout", "30"], envA);
-  const contract = await waitFor("the contract", 15_000, async () => (await ledger.contracts({ twinId: aliceTwin }))[0]);
+  const contract = await waitFor("the contract", async () => (await ledger.contracts({ twinId: aliceTwin }))[0], { timeoutMs: 15_000 });
   assert.equal(contract.approved, false);
   assert.ok(!JSON.stringify(contract).includes("pw-in-env-only"), "clear-text password on the ledger");
   const sealed = (contract.deployment.workloads[0] as WorkloadOf<"zdb">).data.password;
@@ -115,7 +115,7 @@ test("kosmos CLI: identity, wallet, nodes, deploy with progress, multi-signature
   const file2 = join(dir, "big.yaml");
   writeFileSync(file2, "name: big\nvolumes:\n  - name: v\n    size: 1GiB\n");
   const failing = runBin("kosmos", ["deploy", file2, "--timeout", "30"], alice);
-  const c2 = await waitFor("the second contract", 15_000, async () => (await ledger.contracts({ twinId: aliceTwin })).find((c) => c.id !== contract.id && c.approved));
+  const c2 = await waitFor("the second contract", async () => (await ledger.contracts({ twinId: aliceTwin })).find((c) => c.id !== contract.id && c.approved), { timeoutMs: 15_000 });
   await node.send("contract.result", { contractId: c2.id, version: 0, results: [{ name: "v", state: "error", message: "disk on fire", data: {}, created: 1 }] });
   const failed = await failing;
   assert.equal(failed.code, 1);
@@ -130,7 +130,7 @@ test("kosmos CLI: identity, wallet, nodes, deploy with progress, multi-signature
 });
 
 test("kosmos: --help everywhere, and a missing ledger is a clear error", async (t) => {
-  const home = { KOSMOS_HOME: join(tempDir(t), "h"), KOSMOS_PASSPHRASE: "p", KOSMOS_LEDGER: "" };
+  const home = { KOSMOS_HOME: join(tempDir(t, "kosmos-"), "h"), KOSMOS_PASSPHRASE: "p", KOSMOS_LEDGER: "" };
   assert.equal((await runBin("kosmos", ["identity", "new"], home)).code, 0);
   const r = await runBin("kosmos", ["ls", "--json"], home);
   assert.equal(r.code, 1);

@@ -1,18 +1,11 @@
 // Real processes for the kosmos tests: a bcdb on a free port in a temp folder, and the kosmos CLI.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
+export { tempDir, waitFor } from "../support.js";
 
 export const REPO = resolve(fileURLToPath(new URL("../../../", import.meta.url)));
-
-export function tempDir(t: { after(fn: () => void | Promise<void>): void }, prefix = "kosmos-"): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  t.after(() => rmSync(d, { recursive: true, force: true }));
-  return d;
-}
 
 export interface Bcdb { url: string; proc: ChildProcess; stop(): Promise<void> }
 
@@ -56,12 +49,3 @@ export function runBin(bin: string, args: string[], env: NodeJS.ProcessEnv, inpu
   });
 }
 
-export async function waitFor<T>(what: string, ms: number, probe: () => Promise<T | undefined | false> | T | undefined | false): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

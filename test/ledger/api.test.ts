@@ -38,7 +38,7 @@ async function refused(c: LedgerClient, keys: string[], attempt: () => Promise<u
 }
 
 test("ledger API: every transaction type, the queries, and refusals that change nothing", async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, "bcdb-test-");
   const b = await startBcdb(dir, ["--faucet", "--block-interval", "600000"]);
   t.after(() => b.stop());
   const c = b.client;
@@ -201,7 +201,7 @@ test("ledger API: every transaction type, the queries, and refusals that change 
 });
 
 test("the faucet is off unless --faucet; unknown paths are 404 with a JSON error", async (t) => {
-  const b = await startBcdb(tempDir(t));
+  const b = await startBcdb(tempDir(t, "bcdb-test-"));
   t.after(() => b.stop());
   await assert.rejects(() => b.client.faucet(1, 10), (e: unknown) => e instanceof NotFoundError && /no faucet/.test(e.message));
   const r = await fetch(`${b.url}/nope`);

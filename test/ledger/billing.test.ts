@@ -9,7 +9,7 @@ import type { LedgerEvent } from "../../src/ledger/client/index.js";
 import { startBcdb, tempDir, fundedTwin, waitFor } from "./helpers.js";
 
 test("a contract pays each period, enters grace when its twin runs dry, and is deleted after grace", async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, "bcdb-test-");
   const b = await startBcdb(dir, ["--faucet", "--block-interval", "100", "--billing-period", "1", "--grace-period", "1", "--report-interval", "1"]);
   t.after(() => b.stop());
   assert.equal(statSync(join(dir, "genesis.key")).mode & 0o777, 0o600);
@@ -33,7 +33,7 @@ test("a contract pays each period, enters grace when its twin runs dry, and is d
   const cost = (await c.contract(contractId)).costPerPeriod;
   assert.equal(cost, 2);
 
-  await waitFor(() => events.some((e) => e.type === "contract.deleted"), 15_000, "deletion");
+  await waitFor("deletion", () => events.some((e) => e.type === "contract.deleted"), { timeoutMs: 15_000 });
   const types = events.map((e) => e.type);
   assert.deepEqual(types.filter((x) => x.startsWith("contract.") && x !== "contract.signed" && x !== "contract.approved"),
     ["contract.created", "contract.billed", "contract.billed", "contract.grace", "contract.deleted"]);
@@ -44,7 +44,7 @@ test("a contract pays each period, enters grace when its twin runs dry, and is d
   assert.equal((await c.twin(farmer.twinId)).balance, 4, "the farmer got what the user paid");
   assert.deepEqual((await c.node(nodeId)).reserved, { cru: 0, mru: 0, sru: 0, hru: 0 });
   // The node never reported: after 3 report intervals of ledger time it is down.
-  await waitFor(async () => (await c.node(nodeId)).status === "down", 10_000, "node down");
+  await waitFor("node down", async () => (await c.node(nodeId)).status === "down", { timeoutMs: 10_000 });
   assert.equal((await c.nodes({ status: "down" })).length, 1);
   await nodeTwin.signer.send("node.report", { nodeId, uptime: 10, used: { cru: 0, mru: 0, sru: 0, hru: 0 } });
   assert.equal((await c.node(nodeId)).status, "up");

@@ -16,7 +16,7 @@ function verify(dir: string): { status: number; out: { ok: boolean; height: numb
 }
 
 test("kill -9 while writing blocks under load: the log recovers and every receipted tx is in it", async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, "bcdb-test-");
   let b = await startBcdb(dir, ["--faucet", "--block-interval", "50", "--snapshot-blocks", "7"]);
   t.after(() => b.stop());
   const funder = await fundedTwin(b.client, 10 ** 9);
@@ -35,7 +35,7 @@ test("kill -9 while writing blocks under load: the log recovers and every receip
       try { receipts.push({ hash: txHash(tx), r: await b.client.submit(tx) }); } catch { return; }
     }
   });
-  await waitFor(() => receipts.length >= 150, 20_000, "load");
+  await waitFor("load", () => receipts.length >= 150, { timeoutMs: 20_000 });
   await b.stop("SIGKILL");
   stop = true;
   await Promise.all(loops);
@@ -61,7 +61,7 @@ test("kill -9 while writing blocks under load: the log recovers and every receip
 });
 
 test("a torn last record is cut off at start; snapshots and replay give the same state", async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, "bcdb-test-");
   let b = await startBcdb(dir, ["--faucet", "--block-interval", "600000", "--snapshot-blocks", "4"]);
   t.after(() => b.stop());
   const a = await fundedTwin(b.client, 10 ** 6);
@@ -90,7 +90,7 @@ test("a torn last record is cut off at start; snapshots and replay give the same
 });
 
 test("bcdb verify passes a clean log and names the height of a tampered block", async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, "bcdb-test-");
   const b = await startBcdb(dir, ["--faucet", "--block-interval", "600000"]);
   const a = await fundedTwin(b.client, 1000);
   const r = await a.signer.send("transfer", { to: 1, amount: 7 });

@@ -6,7 +6,7 @@ import type { LedgerEvent } from "../../src/ledger/client/index.js";
 import { startBcdb, tempDir, fundedTwin, waitFor } from "./helpers.js";
 
 test("a subscriber that disconnects and resumes sees every event exactly once, in order", async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, "bcdb-test-");
   let b = await startBcdb(dir, ["--faucet", "--block-interval", "100"]);
   t.after(() => b.stop());
   const alice = await fundedTwin(b.client, 1_000_000);
@@ -21,7 +21,7 @@ test("a subscriber that disconnects and resumes sees every event exactly once, i
 
   for (let i = 0; i < 10; i++) await alice.signer.send("transfer", { to: bob.twinId, amount: 1 });
   const mid = await b.client.status();
-  await waitFor(() => seen.some((e) => e.type === "block" && e.height >= mid.height), 10_000, "catch-up");
+  await waitFor("catch-up", () => seen.some((e) => e.type === "block" && e.height >= mid.height), { timeoutMs: 10_000 });
 
   // The ledger goes away and comes back on the same port with the same log; events keep flowing.
   const port = b.port;
@@ -32,7 +32,7 @@ test("a subscriber that disconnects and resumes sees every event exactly once, i
   const bob2 = alice.signer; // the signer refetches its nonce after the connection was lost
   for (let i = 0; i < 10; i++) await bob2.send("transfer", { to: bob.twinId, amount: 1 });
   const end = await b.client.status();
-  await waitFor(() => seen.some((e) => e.type === "block" && e.height >= end.height), 15_000, "resume");
+  await waitFor("resume", () => seen.some((e) => e.type === "block" && e.height >= end.height), { timeoutMs: 15_000 });
 
   // Exactly once, in order: positions strictly increase, markers strictly increase, no gaps in heights.
   let prev = { h: -1, i: Number.MAX_SAFE_INTEGER };
@@ -49,7 +49,7 @@ test("a subscriber that disconnects and resumes sees every event exactly once, i
   assert.equal((await b.client.twin(bob.twinId)).balance, 20);
 
   // The filtered stream only carries bob's events, each once.
-  await waitFor(() => filtered.filter((e) => e.type === "transfer").length >= 20, 10_000, "filtered stream");
+  await waitFor("filtered stream", () => filtered.filter((e) => e.type === "transfer").length >= 20, { timeoutMs: 10_000 });
   assert.ok(filtered.every((e) => e.type !== "block" && ("twinId" in e ? e.twinId === bob.twinId : (e as { to?: number; from?: number }).to === bob.twinId || (e as { from?: number }).from === bob.twinId)));
   assert.equal(filtered.filter((e) => e.type === "transfer").length, 20);
   const pos = sub.position();
@@ -57,17 +57,17 @@ test("a subscriber that disconnects and resumes sees every event exactly once, i
 });
 
 test("a subscription without `from` starts at the current height; bad filters are refused", async (t) => {
-  const b = await startBcdb(tempDir(t), ["--faucet", "--block-interval", "50"]);
+  const b = await startBcdb(tempDir(t, "bcdb-test-"), ["--faucet", "--block-interval", "50"]);
   t.after(() => b.stop());
   const alice = await fundedTwin(b.client, 100);
   const start = (await b.client.status()).height;
   const seen: LedgerEvent[] = [];
   const sub = b.client.subscribe({}, (e) => { seen.push(e); });
   t.after(() => sub.close());
-  await waitFor(() => seen.some((e) => e.type === "block"), 5000, "first marker");
+  await waitFor("first marker", () => seen.some((e) => e.type === "block"), { timeoutMs: 5000 });
   assert.ok(seen.every((e) => e.height > start));
   const r = await alice.signer.send("name.reserve", { name: "hello" });
-  await waitFor(() => seen.some((e) => e.type === "name.reserved" && e.height === r.height), 5000, "live event");
+  await waitFor("live event", () => seen.some((e) => e.type === "name.reserved" && e.height === r.height), { timeoutMs: 5000 });
   const res = await fetch(`${b.url}/events?from=-1`, { headers: { connection: "Upgrade", upgrade: "websocket", "sec-websocket-version": "13", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==" } }).catch((e: unknown) => e);
   assert.ok(res instanceof Error || (res as Response).status === 400);
 });

@@ -1,22 +1,15 @@
 // Test helpers: a real bcdb process on a free loopback port with its data in a temp folder.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { LedgerClient, type Signer } from "../../src/ledger/client/index.js";
 import { generateKeyPair, type KeyPair } from "../../src/core/index.js";
+export { freePort, tempDir, waitFor } from "../support.js";
 
 export const ROOT = resolve(new URL("../../..", import.meta.url).pathname);
 export const BCDB = join(ROOT, "bin", "bcdb");
 
 export interface Bcdb { url: string; port: number; dir: string; proc: ChildProcess; client: LedgerClient; stderr: string[]; stop(signal?: NodeJS.Signals): Promise<void> }
-
-export function tempDir(t: { after(fn: () => void): void }): string {
-  const dir = mkdtempSync(join(tmpdir(), "bcdb-test-"));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 export async function startBcdb(dir: string, args: string[] = [], port = 0): Promise<Bcdb> {
   const proc = spawn(process.execPath, [BCDB, "--data", dir, "--port", String(port), "--log-level", "warn", ...args], { stdio: ["ignore", "pipe", "pipe"] });
@@ -39,17 +32,6 @@ export async function startBcdb(dir: string, args: string[] = [], port = 0): Pro
     },
   };
   return b;
-}
-
-/** Poll `cond` until it is truthy, or fail after `ms`. */
-export async function waitFor<T>(cond: () => T | Promise<T>, ms = 10_000, what = "condition"): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await cond();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** A funded twin: a new key, its twin, and `amount` from the faucet. */

@@ -6,26 +6,17 @@ import { test, before, after, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { UnavailableError, signTx, txHash, type Tx } from "../../src/core/index.js";
 import type { Block, LedgerEvent, Receipt } from "../../src/ledger/client/index.js";
 import { Chain, EtcdClient, EtcdReplication } from "../../src/ledger/index.js";
-import { startBcdb, waitFor, fundedTwin, type Bcdb } from "./helpers.js";
+import { startBcdb, waitFor, freePort, fundedTwin, type Bcdb } from "./helpers.js";
 
 const root = mkdtempSync(join(tmpdir(), "bcdb-replicas-"));
 let etcd: { url: string; proc: ChildProcess; ports: [number, number] } | undefined;
 const dirs = [0, 1, 2].map((i) => join(root, `replica-${i}`));
 const replicas: (Bcdb | undefined)[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once("error", rej);
-    s.listen(0, "127.0.0.1", () => { const p = (s.address() as { port: number }).port; s.close(() => res(p)); });
-  });
-}
 
 async function startEtcd(dir: string, ports?: [number, number]): Promise<{ url: string; proc: ChildProcess; ports: [number, number] }> {
   const [client, peer] = ports ?? [await freePort(), await freePort()];
@@ -38,10 +29,10 @@ async function startEtcd(dir: string, ports?: [number, number]): Promise<{ url: 
   proc.stderr!.on("data", (d: Buffer) => err.push(d.toString()));
   let exited = false;
   proc.once("exit", () => { exited = true; });
-  await waitFor(async () => {
+  await waitFor("etcd to be healthy", async () => {
     if (exited) throw new Error(`etcd exited: ${err.join("")}`);
     try { return ((await (await fetch(`${url}/health`)).json()) as { health: string }).health === "true"; } catch { return false; }
-  }, 15_000, "etcd to be healthy");
+  }, { timeoutMs: 15_000 });
   return { url, proc, ports: [client, peer] };
 }
 
@@ -88,7 +79,7 @@ function replicaTest(name: string, fn: (t: TestContext) => Promise<void>): void 
 
 /** Blocks 0..height as replica i serves them (after waiting for it to reach that height). */
 async function blocksOf(i: number, height: number): Promise<Block[]> {
-  await waitFor(async () => (await r(i).client.status()).height >= height, 15_000, `replica ${i} to reach height ${height}`);
+  await waitFor(`replica ${i} to reach height ${height}`, async () => (await r(i).client.status()).height >= height, { timeoutMs: 15_000 });
   const out: Block[] = [];
   while (out.length <= height) out.push(...(await r(i).client.blocks(out.length, Math.min(1000, height + 1 - out.length))));
   return out;
@@ -140,12 +131,12 @@ replicaTest("a replica killed with -9 while the others keep going restarts and c
   const load = Promise.all([a, b].map(async (u, k) => {
     while (!stop) sent.push(await u.signer.send("transfer", { to: k === 0 ? b.twinId : a.twinId, amount: 1 }));
   }));
-  await waitFor(() => sent.length >= 10, 10_000, "transfers before the kill");
+  await waitFor("transfers before the kill", () => sent.length >= 10, { timeoutMs: 10_000 });
   await r(2).stop("SIGKILL");
   const atKill = sent.length;
-  await waitFor(() => sent.length >= atKill + 20, 10_000, "transfers while replica 2 is down");
+  await waitFor("transfers while replica 2 is down", () => sent.length >= atKill + 20, { timeoutMs: 10_000 });
   replicas[2] = await startBcdb(dirs[2], replicaArgs());
-  await waitFor(() => sent.length >= atKill + 30, 10_000, "transfers after the restart");
+  await waitFor("transfers after the restart", () => sent.length >= atKill + 30, { timeoutMs: 10_000 });
   stop = true;
   await load;
   const height = Math.max(...sent.map((x) => x.height));
@@ -220,16 +211,16 @@ replicaTest("one replica proposes while the others forward to it; killed with -9
   const load = Promise.all(others.map(async (i) => {
     while (!stop) sent.push({ rc: await users[i].signer.send("transfer", { to: 1, amount: 1 }), at: Date.now() });
   }));
-  await waitFor(() => sent.length >= 10, 10_000, "transfers before the kill");
+  await waitFor("transfers before the kill", () => sent.length >= 10, { timeoutMs: 10_000 });
   const head = Math.max(...sent.map((x) => x.rc.height));
   await r(L).stop("SIGKILL");
   const killedAt = Date.now();
-  await waitFor(() => sent.some((x) => x.rc.height > head && x.at > killedAt), 10_000, "a block after the leader's death");
+  await waitFor("a block after the leader's death", () => sent.some((x) => x.rc.height > head && x.at > killedAt), { timeoutMs: 10_000 });
   const firstAfter = Math.min(...sent.filter((x) => x.at > killedAt && x.rc.height > head).map((x) => x.at));
   assert.ok(firstAfter - killedAt < 3000, `the chain stalled ${firstAfter - killedAt} ms after the leader died`);
   t.diagnostic(`first receipt in a new block ${firstAfter - killedAt} ms after the leader was killed`);
   const atTakeover = sent.length;
-  await waitFor(() => sent.length >= atTakeover + 10, 10_000, "transfers under the new leader");
+  await waitFor("transfers under the new leader", () => sent.length >= atTakeover + 10, { timeoutMs: 10_000 });
   stop = true;
   await load;
   const last = Math.max(...sent.map((x) => x.rc.height));

@@ -9,8 +9,7 @@ import { generateKeyPair, signDeployment, MiB, type Deployment } from "../../src
 import { ApprovalVerifier } from "../../src/node/verify.js";
 import type { ContractView } from "../../src/node/ledger.js";
 import {
-  startLedger, stopProc, newUser, newFarm, startZos, cleanupNode, zdbWorkload, deployment, createContract, waitResult, nsList,
-  tempDir, freePort, waitFor,
+  newUser, zdbWorkload, deployment, createContract, waitResult, nsList, waitFor, nodeFixture,
 } from "./grid.js";
 
 test("verifier: a forged or incomplete approval is refused, a real one accepted", async () => {
@@ -37,15 +36,7 @@ test("verifier: a forged or incomplete approval is refused, a real one accepted"
 });
 
 test("a deployment lacking a required signer is not touched until it is approved; a wrong-key signature is refused", async (t) => {
-  const tmp = await tempDir("zos-e2e-approval");
-  const ledger = await startLedger(join(tmp.path, "ledger"));
-  const zdbPort = await freePort();
-  const nodeDir = join(tmp.path, "node");
-  let zos: Awaited<ReturnType<typeof startZos>> | undefined;
-  t.after(async () => { await stopProc(zos?.proc); await cleanupNode(nodeDir); await stopProc(ledger.proc); await tmp.remove(); });
-  const client = ledger.client;
-  const farmId = await newFarm(client);
-  zos = await startZos(ledger.url, farmId, nodeDir, { zdbPort });
+  const { client, zdbPort, nodeDir, zos } = await nodeFixture(t, "approval");
   const { sealKey } = await client.node(zos.nodeId);
   const user = await newUser(client);
   const cosigner = await newUser(client, 0);
@@ -64,7 +55,7 @@ test("a deployment lacking a required signer is not touched until it is approved
   assert.equal(created.approved, false);
   // Wait until the node has processed the contract's creation, then check it did nothing.
   const h = receipt.height;
-  await waitFor("node processed the creation", async () => JSON.parse(await readFile(join(nodeDir, "cursor.json"), "utf8")).height >= h);
+  await waitFor("node processed the creation", async () => JSON.parse(await readFile(join(nodeDir, "cursor.json"), "utf8")).height >= h, { timeoutMs: 15_000 });
   assert.deepEqual((await client.contract(contractId)).results, {});
   assert.ok(!(await nsList(zdbPort)).some((n) => n.startsWith(`${contractId}-`)));
 

@@ -2,29 +2,19 @@
 // longer opens with the user's password), then removed when the ledger deletes the contract.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { GiB } from "../../src/core/index.js";
 import {
-  startLedger, stopProc, newUser, newFarm, startZos, cleanupNode, zdbWorkload, deployment, createContract, waitResult, nsList,
-  tempDir, freePort, waitFor,
+  newUser, zdbWorkload, deployment, createContract, waitResult, nsList, waitFor, nodeFixture,
 } from "./grid.js";
 import { redisCli } from "./helpers.js";
 
 test("out of funds: paused in grace, resumed when paid, deleted when grace runs out", async (t) => {
-  const tmp = await tempDir("zos-e2e-billing");
-  const ledger = await startLedger(join(tmp.path, "ledger"), ["--billing-period", "1", "--grace-period", "3"]);
-  const zdbPort = await freePort();
-  const nodeDir = join(tmp.path, "node");
-  let zos: Awaited<ReturnType<typeof startZos>> | undefined;
-  t.after(async () => { await stopProc(zos?.proc); await cleanupNode(nodeDir); await stopProc(ledger.proc); await tmp.remove(); });
-  const client = ledger.client;
-  const farmId = await newFarm(client);
-  zos = await startZos(ledger.url, farmId, nodeDir, { zdbPort, extra: ["--hru", "2000GiB"] });
+  const { client, zdbPort, zos } = await nodeFixture(t, "billing", { ledgerArgs: ["--billing-period", "1", "--grace-period", "3"], zos: { extra: ["--hru", "2000GiB"] } });
   const { sealKey } = await client.node(zos.nodeId);
   const user = await newUser(client, 1);
   const contractId = await createContract(user, deployment(user, zos.nodeId, [zdbWorkload("db", "pw-db", sealKey, 1000 * GiB)]));
   const ns = `${contractId}-db`;
-  await waitFor("contract in grace", async () => (await client.contract(contractId)).state === "grace", 15_000);
+  await waitFor("contract in grace", async () => (await client.contract(contractId)).state === "grace", { timeoutMs: 15_000 });
   const paused = await waitResult(client, contractId, "db", "paused");
   assert.equal(paused.state, "grace");
   assert.equal(await redisCli(zdbPort, "SELECT", ns, "pw-db"), "Access denied");
@@ -35,12 +25,12 @@ test("out of funds: paused in grace, resumed when paid, deleted when grace runs 
   const c2 = await createContract(other, deployment(other, zos.nodeId, [zdbWorkload("db", "pw-other", sealKey, 1000 * GiB)]));
   await waitResult(client, c2, "db", "paused");
   await client.faucet(other.twinId, 1_000_000_000);
-  await waitFor("contract resumed", async () => (await client.contract(c2)).state === "active");
+  await waitFor("contract resumed", async () => (await client.contract(c2)).state === "active", { timeoutMs: 15_000 });
   await waitResult(client, c2, "db", "ok");
   assert.equal(await redisCli(zdbPort, "SELECT", `${c2}-db`, "pw-other"), "OK");
 
   const deleted = await waitResult(client, contractId, "db", "deleted", 15_000);
   assert.equal(deleted.state, "deleted");
   assert.equal(deleted.deletedReason, "out of funds");
-  await waitFor("namespace removed", async () => !(await nsList(zdbPort)).includes(ns));
+  await waitFor("namespace removed", async () => !(await nsList(zdbPort)).includes(ns), { timeoutMs: 15_000 });
 });

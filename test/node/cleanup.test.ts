@@ -65,21 +65,20 @@ function pidsNaming(needle: string): number[] {
 }
 
 test("zos cleanup removes what a stopped node left, keeps its data, and is idempotent", { skip: !root && "needs root (containers, loop mounts, namespaces)", timeout: 120_000 }, async (t) => {
-  const ledgerDir = await tempDir("cleanup-ledger");
-  const data = await tempDir("cleanup-node");
   let ledger: LedgerProc | undefined, zos: ZosProc | undefined;
+  // Registered before the temp folders: after-hooks run in order, and the folders go last.
   t.after(async () => {
     await stopProc(zos?.proc);
     await stopProc(ledger?.proc);
-    if (existsSync(data.path)) await cleanup(data.path);
-    await cleanupNode(data.path);
-    await data.remove();
-    await ledgerDir.remove();
+    if (existsSync(data)) await cleanup(data);
+    await cleanupNode(data);
   });
-  ledger = await startLedger(ledgerDir.path);
+  const ledgerDir = tempDir(t, "cleanup-ledger");
+  const data = tempDir(t, "cleanup-node");
+  ledger = await startLedger(ledgerDir);
   const farmId = await newFarm(ledger.client);
   const zdbPort = await freePort();
-  zos = await startZos(ledger.url, farmId, data.path, { zdbPort });
+  zos = await startZos(ledger.url, farmId, data, { zdbPort });
   const user = await newUser(ledger.client);
   const { sealKey } = await ledger.client.node(zos.nodeId);
   const web: Workload = { name: "web", type: "container", version: 0, description: "", data: {
@@ -93,29 +92,29 @@ test("zos cleanup removes what a stopped node left, keeps its data, and is idemp
   assert.match(await redisCli(zdbPort, "SELECT", ns, "pw-db"), /OK/);
   // One connection: SELECT then SET.
   await exec("sh", ["-c", `printf 'SELECT ${ns} pw-db\\nSET k kept\\n' | redis-cli -h 127.0.0.1 -p ${zdbPort}`]);
-  const volPath = join(data.path, "volume", `${contractId}-vol`);
+  const volPath = join(data, "volume", `${contractId}-vol`);
   await writeFile(join(volPath, "f.txt"), "volume data");
 
   // While zos runs: refused, and nothing changed.
-  const refused = await cleanup(data.path);
+  const refused = await cleanup(data);
   assert.equal(refused.code, 1);
   assert.match(refused.json().error!.message, /zos \(pid \d+\) is running on .*nothing was removed/);
-  const rroot = runcRoot(data.path);
+  const rroot = runcRoot(data);
   assert.equal(runcList(rroot).length, 1, "the container still runs");
 
   // SIGTERM: the container stays (the next zos would adopt it); the 0-db stops with zos.
   await stopProc(zos.proc);
   const running = runcList(rroot);
   assert.deepEqual(running.map((x) => x.status), ["running"], "a stopped node leaves its container running");
-  const state = JSON.parse(readFileSync(join(data.path, "container", `${contractId}-web`, "state.json"), "utf8")) as { netns: string };
-  const pool = readdirSync(join(data.path, "container", ".netpool")).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5));
+  const state = JSON.parse(readFileSync(join(data, "container", `${contractId}-web`, "state.json"), "utf8")) as { netns: string };
+  const pool = readdirSync(join(data, "container", ".netpool")).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5));
   const theirNetns = [state.netns, ...pool];
   assert.ok((await netnsNames()).includes(state.netns));
-  assert.ok(mountsUnder(data.path).length >= 3, "rootfs, its tmpfs and the volume are mounted");
-  const image = join(data.path, "volume", `${contractId}-vol.img`);
+  assert.ok(mountsUnder(data).length >= 3, "rootfs, its tmpfs and the volume are mounted");
+  const image = join(data, "volume", `${contractId}-vol.img`);
   assert.notEqual((await exec("losetup", ["-j", image])).stdout.trim(), "", "the volume's loop device");
 
-  const first = await cleanup(data.path);
+  const first = await cleanup(data);
   assert.equal(first.code, 0, first.stderr);
   const r = first.json();
   assert.deepEqual(r.containers, running.map((x) => x.id));
@@ -123,40 +122,40 @@ test("zos cleanup removes what a stopped node left, keeps its data, and is idemp
   assert.ok(r.netns.includes(state.netns), `netns: ${r.netns.join(" ")}`);
   // Nothing of it is left.
   assert.deepEqual(runcList(rroot), []);
-  assert.deepEqual(mountsUnder(data.path), []);
+  assert.deepEqual(mountsUnder(data), []);
   const nsLeft = await netnsNames();
   for (const n of theirNetns) assert.ok(!nsLeft.includes(n), `${n} is gone`);
   const vethLeft = await vethNames();
   for (const n of theirNetns) assert.ok(!vethLeft.includes(`vh${n.slice(3)}`), `the veth of ${n} is gone`);
   assert.deepEqual(cgroupsOf(running.map((x) => x.id)), []);
   assert.equal((await exec("losetup", ["-j", image])).stdout.trim(), "", "no loop device left");
-  assert.deepEqual(pidsNaming(data.path), [], "no process of the node (its 0-db) left");
-  assert.ok(!existsSync(join(data.path, "zos.pid")), "the lock is released");
+  assert.deepEqual(pidsNaming(data), [], "no process of the node (its 0-db) left");
+  assert.ok(!existsSync(join(data, "zos.pid")), "the lock is released");
   // The data stays.
-  assert.ok(existsSync(image) && existsSync(join(data.path, "zdb", "data")));
+  assert.ok(existsSync(image) && existsSync(join(data, "zdb", "data")));
 
-  const second = await cleanup(data.path);
+  const second = await cleanup(data);
   assert.equal(second.code, 0, second.stderr);
   const r2 = second.json();
   assert.deepEqual({ ...r2, dataDir: undefined }, { dataDir: undefined, containers: [], mounts: [], netns: [], veths: [], cgroups: [], processes: [], purged: [] });
 
   // A zos started again serves the same data: the 0-db key, the volume's file (the container runs anew).
-  zos = await startZos(ledger.url, farmId, data.path, { zdbPort });
-  await waitFor("the container to run again", () => runcList(rroot).some((x) => x.status === "running"), 30_000);
-  await waitFor("the volume to be mounted again", () => mountsUnder(data.path).includes(volPath), 30_000);
+  zos = await startZos(ledger.url, farmId, data, { zdbPort });
+  await waitFor("the container to run again", () => runcList(rroot).some((x) => x.status === "running"), { timeoutMs: 30_000 });
+  await waitFor("the volume to be mounted again", () => mountsUnder(data).includes(volPath), { timeoutMs: 30_000 });
   assert.equal(readFileSync(join(volPath, "f.txt"), "utf8"), "volume data");
   const got = await exec("sh", ["-c", `printf 'SELECT ${ns} pw-db\\nGET k\\n' | redis-cli -h 127.0.0.1 -p ${zdbPort}`]);
   assert.match(got.stdout, /kept/);
 
   // kill -9 this time (the prepared namespaces and the 0-db are left too), then --purge: the
   // workload state goes as well, the node's identity stays.
-  const poolDir = join(data.path, "container", ".netpool");
+  const poolDir = join(data, "container", ".netpool");
   const poolRecords = () => readdirSync(poolDir).filter((f) => f.endsWith(".json")).map((f) => JSON.parse(readFileSync(join(poolDir, f), "utf8")) as { netns: string; ip: string });
   // Killed while the pool is still filling, often: a namespace half made is recorded too.
-  const prepared = (await waitFor("the pool to hold a prepared namespace", () => { const l = poolRecords(); return l.some((p) => p.ip) ? l : undefined; }, 15_000)).filter((p) => p.ip).map((p) => p.netns);
+  const prepared = (await waitFor("the pool to hold a prepared namespace", () => { const l = poolRecords(); return l.some((p) => p.ip) ? l : undefined; }, { timeoutMs: 15_000 })).filter((p) => p.ip).map((p) => p.netns);
   await stopProc(zos.proc, "SIGKILL");
   const recorded = poolRecords().map((p) => p.netns);
-  const purged = await cleanup(data.path, "--purge");
+  const purged = await cleanup(data, "--purge");
   assert.equal(purged.code, 0, purged.stderr);
   const rp = purged.json();
   assert.equal(rp.containers.length, 1);
@@ -165,40 +164,38 @@ test("zos cleanup removes what a stopped node left, keeps its data, and is idemp
   const nsAfter = await netnsNames();
   for (const n of recorded) assert.ok(!nsAfter.includes(n), `${n} (recorded by the pool) is gone`);
   for (const p of ["workloads", "container", "volume", "zdb"]) {
-    assert.ok(rp.purged.includes(join(data.path, p)), `${p} purged: ${rp.purged.join(" ")}`);
-    assert.ok(!existsSync(join(data.path, p)));
+    assert.ok(rp.purged.includes(join(data, p)), `${p} purged: ${rp.purged.join(" ")}`);
+    assert.ok(!existsSync(join(data, p)));
   }
-  assert.ok(existsSync(join(data.path, "identity.key")) && existsSync(join(data.path, "seal.key")));
-  assert.deepEqual(mountsUnder(data.path), []);
+  assert.ok(existsSync(join(data, "identity.key")) && existsSync(join(data, "seal.key")));
+  assert.deepEqual(mountsUnder(data), []);
 });
 
 test("zos cleanup stops the 0-db a kill -9'd zos left, and refuses a folder that is not a node's", { timeout: 60_000 }, async (t) => {
-  const ledgerDir = await tempDir("cleanup-ledger");
-  const data = await tempDir("cleanup-node");
-  const other = await tempDir("cleanup-other");
   let ledger: LedgerProc | undefined, zos: ZosProc | undefined;
+  // Registered before the temp folders: after-hooks run in order, and the folders go last.
   t.after(async () => {
     await stopProc(zos?.proc, "SIGKILL");
     await stopProc(ledger?.proc);
-    await cleanupNode(data.path);
-    await data.remove();
-    await other.remove();
-    await ledgerDir.remove();
+    await cleanupNode(data);
   });
-  const notNode = await cleanup(other.path);
+  const ledgerDir = tempDir(t, "cleanup-ledger");
+  const data = tempDir(t, "cleanup-node");
+  const other = tempDir(t, "cleanup-other");
+  const notNode = await cleanup(other);
   assert.equal(notNode.code, 1);
   assert.match(notNode.json().error!.message, /is not a zos data folder/);
-  const missing = await cleanup(join(other.path, "nope"));
+  const missing = await cleanup(join(other, "nope"));
   assert.match(missing.json().error!.message, /does not exist/);
 
-  ledger = await startLedger(ledgerDir.path);
-  zos = await startZos(ledger.url, await newFarm(ledger.client), data.path, { zdbPort: await freePort() });
-  const zdbPid = (JSON.parse(readFileSync(join(data.path, "zdb", "zdb.pid"), "utf8")) as { pid: number }).pid;
+  ledger = await startLedger(ledgerDir);
+  zos = await startZos(ledger.url, await newFarm(ledger.client), data, { zdbPort: await freePort() });
+  const zdbPid = (JSON.parse(readFileSync(join(data, "zdb", "zdb.pid"), "utf8")) as { pid: number }).pid;
   await stopProc(zos.proc, "SIGKILL");
-  assert.deepEqual(pidsNaming(data.path), [zdbPid], "the killed node's 0-db runs on");
-  const r = await cleanup(data.path);
+  assert.deepEqual(pidsNaming(data), [zdbPid], "the killed node's 0-db runs on");
+  const r = await cleanup(data);
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(r.json().processes, [zdbPid]);
-  assert.deepEqual(pidsNaming(data.path), []);
-  assert.deepEqual((await cleanup(data.path)).json().processes, [], "idempotent");
+  assert.deepEqual(pidsNaming(data), []);
+  assert.deepEqual((await cleanup(data)).json().processes, [], "idempotent");
 });

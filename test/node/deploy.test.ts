@@ -7,21 +7,12 @@ import { stat, readFile } from "node:fs/promises";
 import { Redis } from "ioredis";
 import { MiB, signDeployment, type Workload } from "../../src/core/index.js";
 import {
-  startLedger, stopProc, newUser, newFarm, startZos, cleanupNode, zdbWorkload, deployment, createContract, waitResult, nsList,
-  tempDir, freePort, waitFor,
+  newUser, zdbWorkload, deployment, createContract, waitResult, nsList, freePort, waitFor, nodeFixture,
 } from "./grid.js";
 import { redisCli } from "./helpers.js";
 
 test("deploy a 0-db namespace, use it with its password, update it, cancel it", async (t) => {
-  const tmp = await tempDir("zos-e2e-deploy");
-  const ledger = await startLedger(join(tmp.path, "ledger"));
-  const zdbPort = await freePort();
-  const nodeDir = join(tmp.path, "node");
-  let zos: Awaited<ReturnType<typeof startZos>> | undefined;
-  t.after(async () => { await stopProc(zos?.proc); await cleanupNode(nodeDir); await stopProc(ledger.proc); await tmp.remove(); });
-  const client = ledger.client;
-  const farmId = await newFarm(client);
-  zos = await startZos(ledger.url, farmId, nodeDir, { zdbPort });
+  const { client, zdbPort, nodeDir, ledgerDir, ledger, zos } = await nodeFixture(t, "deploy");
   const node = await client.node(zos.nodeId);
   assert.equal(node.twinId, zos.twinId);
   assert.equal(node.underlay, "127.0.0.1");
@@ -47,8 +38,8 @@ test("deploy a 0-db namespace, use it with its password, update it, cancel it", 
   assert.ok(raw.includes(data.namespace));
   assert.ok(!raw.includes(password));
   const { readdir } = await import("node:fs/promises");
-  for (const f of await readdir(join(tmp.path, "ledger"))) {
-    const p = join(tmp.path, "ledger", f);
+  for (const f of await readdir(ledgerDir)) {
+    const p = join(ledgerDir, f);
     if ((await stat(p)).isFile()) assert.ok(!(await readFile(p)).includes(password), `clear-text password in ledger file ${f}`);
   }
   for (const f of await readdir(join(nodeDir, "workloads"))) assert.ok(!(await readFile(join(nodeDir, "workloads", f))).includes(password));
@@ -70,7 +61,7 @@ test("deploy a 0-db namespace, use it with its password, update it, cancel it", 
   await user.signer.send("contract.update", { contractId, deployment: d1, deploymentSignature: signDeployment(d1, user.keys.privateKey) });
   await waitResult(client, contractId, "db2", "ok");
   await waitResult(client, contractId, "vol", "deleted");
-  await waitFor("volume removed", async () => stat(vol.path).then(() => false, () => true));
+  await waitFor("volume removed", async () => stat(vol.path).then(() => false, () => true), { timeoutMs: 15_000 });
   assert.equal(await redisCli(zdbPort, "SELECT", `${contractId}-db2`, "another-pass"), "OK");
   // The unchanged namespace kept its data.
   assert.equal(await redisCli(zdbPort, "SELECT", data.namespace, password), "OK");
@@ -82,21 +73,15 @@ test("deploy a 0-db namespace, use it with its password, update it, cancel it", 
   await waitFor("namespaces removed", async () => {
     const ns = await nsList(zdbPort);
     return !ns.includes(data.namespace) && !ns.includes(`${contractId}-db2`);
-  });
+  }, { timeoutMs: 15_000 });
   const after = await client.node(zos.nodeId);
   assert.deepEqual(after.free, after.capacity);
-  await waitFor("node reports nothing used", async () => (await client.node(zos!.nodeId)).used.hru === 0);
+  await waitFor("node reports nothing used", async () => (await client.node(zos!.nodeId)).used.hru === 0, { timeoutMs: 15_000 });
 });
 
 test("a workload type this node does not support gets an error result saying so; /metrics is read-only", async (t) => {
-  const tmp = await tempDir("zos-e2e-unsupported");
-  const ledger = await startLedger(join(tmp.path, "ledger"));
-  const nodeDir = join(tmp.path, "node");
-  let zos: Awaited<ReturnType<typeof startZos>> | undefined;
-  t.after(async () => { await stopProc(zos?.proc); await cleanupNode(nodeDir); await stopProc(ledger.proc); await tmp.remove(); });
-  const farmId = await newFarm(ledger.client);
   const metricsPort = await freePort();
-  zos = await startZos(ledger.url, farmId, nodeDir, { zdbPort: await freePort(), extra: ["--metrics-port", String(metricsPort)] });
+  const { ledger, zos } = await nodeFixture(t, "unsupported", { zos: { extra: ["--metrics-port", String(metricsPort)] } });
   const user = await newUser(ledger.client);
   const gw: Workload = { name: "gw", type: "gateway-fqdn-proxy", version: 0, description: "", data: { fqdn: "example.com", backends: ["http://10.0.0.1:80"], tlsPassthrough: false } };
   const contractId = await createContract(user, deployment(user, zos.nodeId, [gw]));

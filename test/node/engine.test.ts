@@ -11,7 +11,9 @@ import type { ContractView } from "../../src/node/ledger.js";
 import { tempDir, waitFor, quietLog } from "./helpers.js";
 
 test("a stuck workload blocks no other; removing it aborts the stuck step and deprovisions", async (t) => {
-  const dir = await tempDir("zos-engine");
+  // Registered before the temp folder: after-hooks run in order, and the folder goes last.
+  t.after(async () => { await engine.stop(); results.close(); });
+  const dir = tempDir(t, "zos-engine");
   const posted: Array<{ name: string; state: string; message: string }> = [];
   const results = new ResultPoster({ send: async (_type, p) => { for (const r of (p as { results: typeof posted }).results) posted.push(r); return {}; } }, quietLog, () => 0, 1);
   const deprovisioned: string[] = [];
@@ -27,13 +29,12 @@ test("a stuck workload blocks no other; removing it aborts the stuck step and de
     deprovision: async (ctx) => { deprovisioned.push(ctx.workloadId); },
     pause: async () => {}, resume: async () => ({}), check: async () => ({ ok: true }),
   };
-  const store = new WorkloadStore(dir.path);
+  const store = new WorkloadStore(dir);
   const engine = new Engine({
-    nodeId: 1, dataDir: dir.path, underlay: "127.0.0.1", sealKeys: generateSealKeyPair(), capacity: { cru: 1, mru: 1, sru: 100 * MiB, hru: 100 * MiB },
+    nodeId: 1, dataDir: dir, underlay: "127.0.0.1", sealKeys: generateSealKeyPair(), capacity: { cru: 1, mru: 1, sru: 100 * MiB, hru: 100 * MiB },
     log: quietLog, registry: new Map([["zdb", stuck], ["volume", quick]]), store, results,
   });
   await engine.load();
-  t.after(async () => { await engine.stop(); results.close(); await dir.remove(); });
   const d: Deployment = {
     version: 0, twinId: 2, nodeId: 1, metadata: "", description: "",
     signatureRequirement: { requests: [{ twinId: 2, weight: 1, required: false }], weightRequired: 1 },
@@ -45,13 +46,13 @@ test("a stuck workload blocks no other; removing it aborts the stuck step and de
   };
   const c: ContractView = { id: 5, twinId: 2, nodeId: 1, state: "active", approvedVersion: 0, approvedDeployment: d, approvedSignatures: [] };
   engine.apply(c, { ok: true, deployment: d, version: 0 });
-  await waitFor("vol ok while db is stuck", () => posted.some((r) => r.name === "vol" && r.state === "ok"), 5000);
-  await waitFor("huge refused", () => posted.find((r) => r.name === "huge" && r.state === "error"), 5000);
+  await waitFor("vol ok while db is stuck", () => posted.some((r) => r.name === "vol" && r.state === "ok"), { timeoutMs: 5000 });
+  await waitFor("huge refused", () => posted.find((r) => r.name === "huge" && r.state === "error"), { timeoutMs: 5000 });
   assert.match(posted.find((r) => r.name === "huge")!.message, /needs 1000 MiB of SSD but only 99 MiB is free/);
   assert.equal(store.get("5-db")?.state, "provisioning", "the stuck one is recorded before it is made");
 
   engine.apply({ ...c, state: "deleted", deletedReason: "cancelled" }, { ok: false, reason: "deleted" });
-  await waitFor("both removed", () => store.all().length === 0, 5000);
+  await waitFor("both removed", () => store.all().length === 0, { timeoutMs: 5000 });
   assert.deepEqual(deprovisioned.sort(), ["5-db", "5-vol"]);
-  await waitFor("deleted results", () => posted.filter((r) => r.state === "deleted").length === 2, 5000);
+  await waitFor("deleted results", () => posted.filter((r) => r.state === "deleted").length === 2, { timeoutMs: 5000 });
 });

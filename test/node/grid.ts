@@ -9,7 +9,8 @@ import {
   generateKeyPair, seal, signDeployment, type Deployment, type KeyPair, type Workload,
 } from "../../src/core/index.js";
 import { LedgerClient, type Contract, type Signer } from "../../src/ledger/client/index.js";
-import { freePort, tempDir, waitFor, run, alive } from "./helpers.js";
+import { freePort, tempDir, waitFor, run, pidAlive } from "./helpers.js";
+import type { AfterHooks } from "../support.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 export const BIN = { bcdb: join(ROOT, "bin", "bcdb"), zos: join(ROOT, "bin", "zos") };
@@ -89,10 +90,60 @@ export async function restartZos(ledgerUrl: string, farmId: number, z: ZosProc):
 export async function cleanupNode(dir: string): Promise<void> {
   try {
     const { pid } = JSON.parse(await readFile(join(dir, "zdb", "zdb.pid"), "utf8")) as { pid: number };
-    if (alive(pid)) process.kill(pid, "SIGKILL");
+    if (pidAlive(pid)) process.kill(pid, "SIGKILL");
   } catch { /* none */ }
   const mounts = (await readFile("/proc/self/mountinfo", "utf8")).split("\n").map((l) => l.split(" ")[4]).filter((m) => m && m.startsWith(dir));
   for (const m of mounts) await run("umount", ["-l", m]).catch(() => {});
+}
+
+/**
+ * One node test's world: a temp folder, a bcdb in DIR/ledger, a farm, and a zos in DIR/node with its
+ * 0-db on a free port. Torn down when the test ends: zos, then what the node left, then the ledger,
+ * then the folder. A test that replaces the node or the ledger midway assigns the new process to
+ * `zos` / `ledger` here, so teardown stops the one that is running.
+ */
+export interface NodeFixture {
+  readonly dir: string;
+  readonly ledgerDir: string;
+  readonly nodeDir: string;
+  readonly zdbPort: number;
+  readonly farmId: number;
+  ledger: LedgerProc;
+  zos: ZosProc;
+  /** The current ledger's client. */
+  readonly client: LedgerClient;
+}
+
+export interface NodeFixtureOptions {
+  /** More bcdb arguments (e.g. a short billing period). */
+  ledgerArgs?: string[];
+  /** More zos arguments. */
+  zos?: { extra?: string[] };
+}
+
+export async function nodeFixture(t: AfterHooks, name: string, opts: NodeFixtureOptions = {}): Promise<NodeFixture> {
+  const live: { ledger?: LedgerProc; zos?: ZosProc; nodeDir?: string } = {};
+  // Registered before the folder's own removal (node:test runs after-hooks in order).
+  t.after(async () => {
+    await stopProc(live.zos?.proc);
+    if (live.nodeDir) await cleanupNode(live.nodeDir);
+    await stopProc(live.ledger?.proc);
+  });
+  const dir = tempDir(t, `zos-e2e-${name}`);
+  const ledgerDir = join(dir, "ledger"), nodeDir = join(dir, "node");
+  live.nodeDir = nodeDir;
+  live.ledger = await startLedger(ledgerDir, opts.ledgerArgs ?? []);
+  const zdbPort = await freePort();
+  const farmId = await newFarm(live.ledger.client);
+  live.zos = await startZos(live.ledger.url, farmId, nodeDir, { zdbPort, extra: opts.zos?.extra });
+  return {
+    dir, ledgerDir, nodeDir, zdbPort, farmId,
+    get ledger() { return live.ledger!; },
+    set ledger(l: LedgerProc) { live.ledger = l; },
+    get zos() { return live.zos!; },
+    set zos(z: ZosProc) { live.zos = z; },
+    get client() { return live.ledger!.client; },
+  };
 }
 
 export function zdbWorkload(name: string, password: string, sealKey: string, size = 64 * 1024 * 1024, extra: Partial<{ public: boolean; mode: "user" | "seq" }> = {}): Workload {
@@ -118,7 +169,7 @@ export async function waitResult(client: LedgerClient, contractId: number, name:
   return waitFor(`contract ${contractId} workload ${name} to be ${state}`, async () => {
     const c = await client.contract(contractId);
     return c.results[name]?.state === state ? c : undefined;
-  }, timeoutMs);
+  }, { timeoutMs });
 }
 
 export async function nsList(port: number): Promise<string[]> {

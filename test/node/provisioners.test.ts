@@ -11,7 +11,7 @@ import { ZdbProvisioner } from "../../src/node/provisioners/zdb.js";
 import { DEFAULT_ZDB_BIN } from "../../src/node/zdb-server.js";
 import { VolumeProvisioner, parseMountinfo } from "../../src/node/provisioners/volume.js";
 import type { WorkloadContext } from "../../src/node/provisioners/types.js";
-import { freePort, tempDir, quietLog, redisCli, alive, waitFor } from "./helpers.js";
+import { freePort, tempDir, quietLog, redisCli, pidAlive, waitFor } from "./helpers.js";
 
 const sealKeys = generateSealKeyPair();
 
@@ -28,12 +28,12 @@ function zdbWorkload(password: string, size = 10 * MiB): WorkloadOf<"zdb"> {
 }
 
 test("zdb provisioner: namespace with the sealed password, usable with redis-cli and ioredis; pause, resume, delete", async (t) => {
-  const dir = await tempDir("zos-zdb");
   const port = await freePort();
   const p = new ZdbProvisioner({ listen: "127.0.0.1", port });
-  t.after(async () => { await p.shutdown(); await dir.remove(); });
-  await p.init(dir.path, quietLog);
-  const c = ctx(dir.path, "7-db");
+  t.after(async () => { await p.shutdown(); });
+  const dir = tempDir(t, "zos-zdb");
+  await p.init(dir, quietLog);
+  const c = ctx(dir, "7-db");
   const w = zdbWorkload("s3cret-pass");
 
   const data = await p.provision(c, w);
@@ -53,7 +53,7 @@ test("zdb provisioner: namespace with the sealed password, usable with redis-cli
   assert.equal((await p.check(c, w)).ok, true);
 
   // The admin password lives 0600 in the data folder, and the user's password is nowhere on disk.
-  assert.equal((await stat(join(dir.path, "zdb", "admin.key"))).mode & 0o777, 0o600);
+  assert.equal((await stat(join(dir, "zdb", "admin.key"))).mode & 0o777, 0o600);
 
   await p.pause(c);
   assert.match(await redisCli(port, "SELECT", "7-db", "s3cret-pass"), /denied/i);
@@ -68,25 +68,27 @@ test("zdb provisioner: namespace with the sealed password, usable with redis-cli
 });
 
 test("zdb server: a 0-db orphaned by a killed node is replaced, not duplicated; a dead one is restarted", async (t) => {
-  const dir = await tempDir("zos-zdb-orphan");
+  let second: ZdbProvisioner | undefined, orphan = 0;
+  // Registered before the temp folder: after-hooks run in order, and the folder goes last.
+  t.after(async () => { await second?.shutdown(); try { if (orphan) process.kill(orphan, "SIGKILL"); } catch { /* gone */ } });
+  const dir = tempDir(t, "zos-zdb-orphan");
   const port = await freePort();
   const first = new ZdbProvisioner({ listen: "127.0.0.1", port });
-  await first.init(dir.path, quietLog);
-  const c = ctx(dir.path, "7-db");
+  await first.init(dir, quietLog);
+  const c = ctx(dir, "7-db");
   await first.provision(c, zdbWorkload("pw1"));
   await first.shutdown();
   // What a `kill -9` of zos leaves behind: its 0-db still running, named in the pid file.
-  const z = join(dir.path, "zdb");
+  const z = join(dir, "zdb");
   const admin = (await readFile(join(z, "admin.key"), "utf8")).trim();
   const child = spawn(process.execPath, [DEFAULT_ZDB_BIN, "--listen", "127.0.0.1", "--port", String(port), "--data", join(z, "data"), "--index", join(z, "index"), "--admin", admin, "--protect"], { stdio: "ignore", detached: true });
   child.unref();
-  const orphan = child.pid!;
+  orphan = child.pid!;
   await writeFile(join(z, "zdb.pid"), JSON.stringify({ pid: orphan }));
-  await waitFor("orphan 0-db up", async () => (await redisCli(port, "PING")) === "PONG");
-  const second = new ZdbProvisioner({ listen: "127.0.0.1", port });
-  t.after(async () => { await second.shutdown(); try { process.kill(orphan, "SIGKILL"); } catch { /* gone */ } await dir.remove(); });
-  await second.init(dir.path, quietLog);
-  await waitFor("old 0-db gone", () => !alive(orphan), 5000);
+  await waitFor("orphan 0-db up", async () => (await redisCli(port, "PING")) === "PONG", { timeoutMs: 15_000 });
+  second = new ZdbProvisioner({ listen: "127.0.0.1", port });
+  await second.init(dir, quietLog);
+  await waitFor("old 0-db gone", () => !pidAlive(orphan), { timeoutMs: 5000 });
   const pid = JSON.parse(await readFile(join(z, "zdb.pid"), "utf8")).pid as number;
   assert.notEqual(pid, orphan);
   // The namespace survived in the data folder and is adopted.
@@ -95,21 +97,22 @@ test("zdb server: a 0-db orphaned by a killed node is replaced, not duplicated; 
   // Supervision: a 0-db that dies is started again.
   process.kill(pid, "SIGKILL");
   await waitFor("0-db restarted", async () => {
-    const now = JSON.parse(await readFile(join(dir.path, "zdb", "zdb.pid"), "utf8")).pid as number;
+    const now = JSON.parse(await readFile(join(dir, "zdb", "zdb.pid"), "utf8")).pid as number;
     return now !== pid && (await redisCli(port, "PING")) === "PONG";
-  });
+  }, { timeoutMs: 15_000 });
   assert.equal((await second.check(c, zdbWorkload("pw1"))).ok, true);
 });
 
 test("volume provisioner: a folder whose size is enforced", async (t) => {
-  const dir = await tempDir("zos-vol");
-  const root = process.getuid?.() === 0;
   const p = new VolumeProvisioner();
-  const c = ctx(dir.path, "7-vol");
+  // Registered before the temp folder: after-hooks run in order, and the folder goes last.
+  t.after(async () => { await p.deprovision(c); });
+  const dir = tempDir(t, "zos-vol");
+  const root = process.getuid?.() === 0;
+  const c = ctx(dir, "7-vol");
   const w: WorkloadOf<"volume"> = { name: "vol", type: "volume", version: 0, description: "", data: { size: 16 * MiB } };
-  t.after(async () => { await p.deprovision(c); await dir.remove(); });
   const data = await p.provision(c, w);
-  assert.equal(data.path, join(dir.path, "volume", "7-vol"));
+  assert.equal(data.path, join(dir, "volume", "7-vol"));
   assert.deepEqual(await p.provision(c, w), data);
   assert.equal((await p.check(c)).ok, true);
   await writeFile(join(data.path as string, "small"), Buffer.alloc(MiB));

@@ -7,8 +7,8 @@ import { join } from "node:path";
 import { readdir, readFile } from "node:fs/promises";
 import { GiB, MiB } from "../../src/core/index.js";
 import {
-  startLedger, stopProc, newUser, newFarm, startZos, restartZos, cleanupNode, zdbWorkload, deployment, createContract, waitResult, nsList,
-  workloadFiles, tempDir, freePort, waitFor,
+  stopProc, newUser, restartZos, zdbWorkload, deployment, createContract, waitResult, nsList, workloadFiles,
+  waitFor, nodeFixture,
 } from "./grid.js";
 
 /** Processes serving this node's 0-db data folder (there must never be two). */
@@ -23,16 +23,9 @@ async function zdbProcesses(nodeDir: string): Promise<number[]> {
 }
 
 test("kill -9 mid-provisioning, downtime, and a capacity shortfall", async (t) => {
-  const tmp = await tempDir("zos-e2e-restart");
-  const ledger = await startLedger(join(tmp.path, "ledger"));
-  const zdbPort = await freePort();
-  const nodeDir = join(tmp.path, "node");
-  let zos: Awaited<ReturnType<typeof startZos>> | undefined;
-  t.after(async () => { await stopProc(zos?.proc); await cleanupNode(nodeDir); await stopProc(ledger.proc); await tmp.remove(); });
-  const client = ledger.client;
-  const farmId = await newFarm(client);
-  zos = await startZos(ledger.url, farmId, nodeDir, { zdbPort });
-  const nodeId = zos.nodeId;
+  const n = await nodeFixture(t, "restart");
+  const { client, ledger, farmId, zdbPort, nodeDir } = n;
+  const nodeId = n.zos.nodeId;
   const { sealKey } = await client.node(nodeId);
   const user = await newUser(client);
 
@@ -43,12 +36,12 @@ test("kill -9 mid-provisioning, downtime, and a capacity shortfall", async (t) =
     { name: "vol", type: "volume", version: 0, description: "", data: { size: 64 * MiB } },
   ]);
   const c1 = await createContract(user, d);
-  await waitFor("a write-ahead record", async () => (await workloadFiles(nodeDir)).length > 0, 10_000, 2);
-  zos.proc.child.kill("SIGKILL");
-  await new Promise((r) => zos!.proc.child.once("exit", r));
+  await waitFor("a write-ahead record", async () => (await workloadFiles(nodeDir)).length > 0, { timeoutMs: 10_000, stepMs: 2 });
+  n.zos.proc.child.kill("SIGKILL");
+  await new Promise((r) => n.zos.proc.child.once("exit", r));
   const restartedAt = Date.now();
-  zos = await restartZos(ledger.url, farmId, zos);
-  assert.equal(zos.nodeId, nodeId, "re-registration keeps the node id");
+  n.zos = await restartZos(ledger.url, farmId, n.zos);
+  assert.equal(n.zos.nodeId, nodeId, "re-registration keeps the node id");
   for (const n of [...names, "vol"]) await waitResult(client, c1, n, "ok");
   t.diagnostic(`converged ${Date.now() - restartedAt} ms after restart`);
   const ns = await nsList(zdbPort);
@@ -58,24 +51,24 @@ test("kill -9 mid-provisioning, downtime, and a capacity shortfall", async (t) =
   assert.equal((await workloadFiles(nodeDir)).length, names.length + 1);
 
   // 2. Changes made while the node is down are caught up when it comes back.
-  await stopProc(zos.proc);
+  await stopProc(n.zos.proc);
   await user.signer.send("contract.cancel", { contractId: c1 });
   const c2 = await createContract(user, deployment(user, nodeId, [zdbWorkload("later", "pw-later", sealKey, 16 * MiB)]));
-  zos = await restartZos(ledger.url, farmId, zos);
+  n.zos = await restartZos(ledger.url, farmId, n.zos);
   await waitResult(client, c2, "later", "ok");
   await waitFor("cancelled namespaces removed", async () => {
     const now = await nsList(zdbPort);
     return names.every((n) => !now.includes(`${c1}-${n}`)) && now.includes(`${c2}-later`);
-  });
-  await waitFor("cancelled records removed", async () => (await workloadFiles(nodeDir)).length === 1);
+  }, { timeoutMs: 15_000 });
+  await waitFor("cancelled records removed", async () => (await workloadFiles(nodeDir)).length === 1, { timeoutMs: 15_000 });
 
   // 3. Capacity: the ledger accepted a deployment while the node offered 10 GiB of HDD; the node
   //    comes back offering 1 GiB, so it refuses with the reason, within seconds.
-  await stopProc(zos.proc);
+  await stopProc(n.zos.proc);
   const c3 = await createContract(user, deployment(user, nodeId, [zdbWorkload("big", "pw-big", sealKey, 5 * GiB)]));
-  zos = { ...zos, args: zos.args.map((a) => (a === "10GiB" ? "1GiB" : a)) };
+  n.zos = { ...n.zos, args: n.zos.args.map((a) => (a === "10GiB" ? "1GiB" : a)) };
   const t0 = Date.now();
-  zos = await restartZos(ledger.url, farmId, zos);
+  n.zos = await restartZos(ledger.url, farmId, n.zos);
   const c = await waitResult(client, c3, "big", "error", 5_000);
   t.diagnostic(`capacity error ${Date.now() - t0} ms after start`);
   assert.match(c.results.big.message, /not enough capacity on node \d+: workload big needs 5 GiB of HDD but only .* is free/);

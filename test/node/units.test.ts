@@ -12,7 +12,7 @@ import { Cursor } from "../../src/node/cursor.js";
 import { loadOrCreateIdentity } from "../../src/node/identity.js";
 import { tempDir } from "./helpers.js";
 
-test("capacity: /proc parsing, the node's reserve, flag overrides", async () => {
+test("capacity: /proc parsing, the node's reserve, flag overrides", async (t) => {
   assert.equal(parseCpuinfo("processor\t: 0\nmodel name\t: x\n\nprocessor\t: 1\n"), 2);
   assert.equal(parseMeminfo("MemTotal:       16384000 kB\nMemFree: 1 kB\n"), 16384000 * 1024);
   assert.throws(() => parseMeminfo("nothing"), /MemTotal/);
@@ -21,13 +21,13 @@ test("capacity: /proc parsing, the node's reserve, flag overrides", async () => 
   assert.equal(r.sru, 95 * GiB);
   assert.equal(r.hru, 0);
   assert.equal(applyReserve({ cru: 1, mru: GiB / 2, sru: 0, hru: 0 }).mru, 0, "never negative");
-  const dir = await tempDir("zos-cap");
-  try {
-    const { capacity, detected } = await detectCapacity(dir.path, { hru: 5 * GiB });
+  const dir = tempDir(t, "zos-cap");
+  {
+    const { capacity, detected } = await detectCapacity(dir, { hru: 5 * GiB });
     assert.ok(detected.cru >= 1 && detected.mru > 0 && detected.sru + detected.hru > 0);
     assert.equal(capacity.hru, 5 * GiB);
     assert.equal(capacity.cru, detected.cru);
-  } finally { await dir.remove(); }
+  }
 });
 
 test("parsers: mountinfo and NSINFO", () => {
@@ -53,19 +53,19 @@ test("zos flags: parsed into a config; bad values refused with a reason", async 
   await assert.rejects(parse(["--data", "d", "--farm", "1", "--underlay", "a"]), /--ledger/);
 });
 
-test("durable files: identity kept across boots (0600), cursor monotonic and atomic", async () => {
-  const dir = await tempDir("zos-files");
-  try {
-    const a = await loadOrCreateIdentity(dir.path);
-    const b = await loadOrCreateIdentity(dir.path);
+test("durable files: identity kept across boots (0600), cursor monotonic and atomic", async (t) => {
+  const dir = tempDir(t, "zos-files");
+  {
+    const a = await loadOrCreateIdentity(dir);
+    const b = await loadOrCreateIdentity(dir);
     assert.deepEqual(a, b);
-    assert.equal((await stat(join(dir.path, "seal.key"))).mode & 0o777, 0o600);
-    const c = new Cursor(dir.path);
+    assert.equal((await stat(join(dir, "seal.key"))).mode & 0o777, 0o600);
+    const c = new Cursor(dir);
     assert.equal(await c.load(), null);
     await c.set(5);
     await c.set(3);
-    assert.equal(JSON.parse(await readFile(join(dir.path, "cursor.json"), "utf8")).height, 5);
-    assert.equal(await new Cursor(dir.path).load(), 5);
-    assert.deepEqual((await readdir(dir.path)).filter((f) => f.endsWith(".tmp")), [], "no temporary files left");
-  } finally { await dir.remove(); }
+    assert.equal(JSON.parse(await readFile(join(dir, "cursor.json"), "utf8")).height, 5);
+    assert.equal(await new Cursor(dir).load(), 5);
+    assert.deepEqual((await readdir(dir)).filter((f) => f.endsWith(".tmp")), [], "no temporary files left");
+  }
 });

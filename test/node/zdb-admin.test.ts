@@ -7,15 +7,15 @@ import { join } from "node:path";
 import { ZdbServer } from "../../src/node/zdb-server.js";
 import { freePort, quietLog, redisCli, tempDir } from "./helpers.js";
 
-test("node's 0-db: admin password not on the command line, admin commands still work", async () => {
-  const dir = await tempDir("zos-zdb-admin");
+test("node's 0-db: admin password not on the command line, admin commands still work", async (t) => {
+  const dir = tempDir(t, "zos-zdb-admin");
   const port = await freePort();
-  const zdb = new ZdbServer({ listen: "127.0.0.1", port, dataDir: dir.path, log: quietLog });
+  const zdb = new ZdbServer({ listen: "127.0.0.1", port, dataDir: dir, log: quietLog });
   try {
     await zdb.start();
-    const password = (await readFile(join(dir.path, "zdb", "admin.key"), "utf8")).trim();
+    const password = (await readFile(join(dir, "zdb", "admin.key"), "utf8")).trim();
     assert.match(password, /^[0-9a-f]{64}$/);
-    const { pid } = JSON.parse(await readFile(join(dir.path, "zdb", "zdb.pid"), "utf8")) as { pid: number };
+    const { pid } = JSON.parse(await readFile(join(dir, "zdb", "zdb.pid"), "utf8")) as { pid: number };
     const cmdline = (await readFile(`/proc/${pid}/cmdline`, "utf8")).split("\0");
     assert.ok(cmdline.some((a) => a.endsWith("zdb")), `the pid is the 0-db: ${cmdline.join(" ")}`);
     assert.ok(!cmdline.join(" ").includes(password), "the admin password is not in /proc/PID/cmdline");
@@ -31,6 +31,5 @@ test("node's 0-db: admin password not on the command line, admin commands still 
     assert.match(await redisCli(port, "SET", "k", "v"), /read-only/);
   } finally {
     await zdb.stop();
-    await dir.remove();
   }
 });

@@ -5,13 +5,13 @@ import { Redis } from "ioredis";
 import { startZdbServer } from "../../src/zdb/index.js";
 import { makeLogger } from "../../src/zdb/log.js";
 import { encodeCommand } from "../../src/zdb/resp.js";
-import { rawExchange, tmpDir } from "./helpers.js";
+import { rawExchange, tempDir } from "./helpers.js";
 
 const logger = makeLogger({ silent: true });
 const endsLine = (b: Buffer) => b.includes("\r\n");
 
 test("bad input gets error replies and the server keeps serving others", async (t) => {
-  const dir = tmpDir(t);
+  const dir = tempDir(t, "zdb-test-");
   const srv = await startZdbServer({ data: path.join(dir, "d"), index: path.join(dir, "i"), admin: "adm", logger });
   const bystander = new Redis({ port: srv.port, host: "127.0.0.1" });
   t.after(async () => { bystander.disconnect(); await srv.close(); });

@@ -5,12 +5,12 @@ import * as path from "node:path";
 import { Redis } from "ioredis";
 import { startZdbServer, type ZdbServerHandle } from "../../src/zdb/index.js";
 import { makeLogger } from "../../src/zdb/log.js";
-import { redisCli, tmpDir, waitFor } from "./helpers.js";
+import { redisCli, tempDir, waitFor } from "./helpers.js";
 
 const logger = makeLogger({ silent: true });
 
-async function setup(t: Parameters<typeof tmpDir>[0] & { after: (fn: () => Promise<void> | void) => void }, extra: Record<string, unknown> = {}) {
-  const dir = tmpDir(t);
+async function setup(t: Parameters<typeof tempDir>[0] & { after: (fn: () => Promise<void> | void) => void }, extra: Record<string, unknown> = {}) {
+  const dir = tempDir(t, "zdb-test-");
   const srv: ZdbServerHandle = await startZdbServer({ data: path.join(dir, "data"), index: path.join(dir, "index"), logger, ...extra });
   const clients: Redis[] = [];
   const client = () => { const r = new Redis({ port: srv.port, host: "127.0.0.1", lazyConnect: false, maxRetriesPerRequest: 0 }); clients.push(r); return r; };
@@ -208,11 +208,11 @@ test("STOP (admin) stops the server; MASTER and MIRROR need admin", async (t) =>
   await r.call("NSNEW", "p"); await r.call("NSSET", "p", "password", "sec");
   assert.match(await r.call("NSINFO", "p") as string, /password_raw: sec/);
   assert.equal(await r.call("STOP"), "Stopping");
-  await waitFor(async () => { try { await r.ping(); return false; } catch { return true; } }, "server to stop");
+  await waitFor("server to stop", async () => { try { await r.ping(); return false; } catch { return true; } });
 });
 
 test("unix socket (--socket): the same read and reply path", async (t) => {
-  const dir = tmpDir(t);
+  const dir = tempDir(t, "zdb-test-");
   const sock = path.join(dir, "zdb.sock");
   const srv = await startZdbServer({ data: path.join(dir, "data"), index: path.join(dir, "index"), socket: sock, logger });
   t.after(() => srv.close());

@@ -5,12 +5,12 @@ import * as path from "node:path";
 import { Redis } from "ioredis";
 import { startZdbServer } from "../../src/zdb/index.js";
 import { makeLogger } from "../../src/zdb/log.js";
-import { startZdbProc, tmpDir, waitFor } from "./helpers.js";
+import { startZdbProc, tempDir, waitFor } from "./helpers.js";
 
 const logger = makeLogger({ silent: true });
 
 test("kill -9 under a write load with --sync: every acknowledged key reads back", async (t) => {
-  const dir = tmpDir(t);
+  const dir = tempDir(t, "zdb-test-");
   const z = await startZdbProc(t, dir, ["--sync", "--datasize", "65536"]);
   const acked = new Map<string, string>();
   const writers: Redis[] = [];
@@ -25,7 +25,7 @@ test("kill -9 under a write load with --sync: every acknowledged key reads back"
       try { await r.call("SET", k, v); acked.set(k, v); } catch { return; }
     }
   });
-  await waitFor(() => acked.size > 1500, "writes to be acknowledged");
+  await waitFor("writes to be acknowledged", () => acked.size > 1500);
   await z.kill9();
   stop = true;
   await Promise.all(loops);
@@ -50,7 +50,7 @@ async function withServer(dir: string, fn: (r: Redis) => Promise<void>): Promise
 }
 
 test("a data file truncated mid-entry: the torn entry is cut off, the rest survives", async (t) => {
-  const dir = tmpDir(t);
+  const dir = tempDir(t, "zdb-test-");
   await withServer(dir, async (r) => { for (let i = 0; i < 50; i++) await r.call("SET", `k${i}`, `v${i}`.repeat(20)); });
   const dfile = path.join(dir, "data", "default", "zdb-data-00000");
   const size = fs.statSync(dfile).size;
@@ -69,7 +69,7 @@ test("a data file truncated mid-entry: the torn entry is cut off, the rest survi
 });
 
 test("a truncated data file whose index still points past it is repaired", async (t) => {
-  const dir = tmpDir(t);
+  const dir = tempDir(t, "zdb-test-");
   await withServer(dir, async (r) => { for (let i = 0; i < 20; i++) await r.call("SET", `k${i}`, "v".repeat(100)); });
   const dfile = path.join(dir, "data", "default", "zdb-data-00000");
   fs.truncateSync(dfile, fs.statSync(dfile).size - 50);
@@ -81,7 +81,7 @@ test("a truncated data file whose index still points past it is repaired", async
 });
 
 test("an index file deleted or corrupted is rebuilt from the data files", async (t) => {
-  const dir = tmpDir(t);
+  const dir = tempDir(t, "zdb-test-");
   await withServer(dir, async (r) => {
     for (let i = 0; i < 100; i++) await r.call("SET", `k${i}`, `v${i}`);
     await r.call("SET", "k1", "changed");

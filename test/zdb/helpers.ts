@@ -1,28 +1,13 @@
 // Shared test helpers: temporary folders, zdb child processes on free ports, raw sockets, polling.
 import { spawn, execFile, type ChildProcess } from "node:child_process";
-import * as fs from "node:fs";
 import * as net from "node:net";
-import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import { waitFor } from "../support.js";
+export { tempDir, waitFor } from "../support.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 export const BIN = path.join(ROOT, "bin", "zdb");
-
-export function tmpDir(t: { after: (fn: () => void) => void }): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), "zdb-test-"));
-  t.after(() => fs.rmSync(d, { recursive: true, force: true }));
-  return d;
-}
-
-export async function waitFor<T>(fn: () => T | Promise<T>, what: string, ms = 10000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try { const v = await fn(); if (v) return v; } catch { /* not yet */ }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 export interface ZdbProc { port: number; proc: ChildProcess; kill9(): Promise<void>; stop(): Promise<void>; stderr(): string; }
 
@@ -36,11 +21,11 @@ export async function startZdbProc(t: { after: (fn: () => Promise<void> | void) 
   const exited = new Promise<void>((r) => proc.once("exit", () => r()));
   const kill9 = async () => { if (proc.exitCode === null && proc.signalCode === null) { proc.kill("SIGKILL"); } await exited; };
   t.after(kill9);
-  const port = await waitFor(() => {
+  const port = await waitFor("zdb to listen", () => {
     if (proc.exitCode !== null) throw new Error(`zdb exited: ${err}`);
     const m = /port (\d+)/.exec(out);
     return m ? Number(m[1]) : 0;
-  }, "zdb to listen").catch((e) => { throw new Error(`${(e as Error).message}\n${err}`); });
+  }).catch((e) => { throw new Error(`${(e as Error).message}\n${err}`); });
   return {
     port, proc, kill9,
     stop: async () => { if (proc.exitCode === null) proc.kill("SIGTERM"); await exited; },

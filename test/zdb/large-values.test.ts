@@ -1,13 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
-import { startZdbProc, tmpDir } from "./helpers.js";
+import { startZdbProc, tempDir } from "./helpers.js";
 
 // Regression: a value over 1 MiB grew the write buffer; when another connection's large value
 // completed in the same event-loop turn, a flush shrank the buffer back and the entry overflowed it
 // (the server died with a RangeError). The flist hub's concurrent 1 MiB chunks hit this.
 test("large values written concurrently by several clients are all stored and read back", async (t) => {
-  const dir = tmpDir(t);
+  const dir = tempDir(t, "zdb-test-");
   const z = await startZdbProc(t, dir);
   const clients = Array.from({ length: 6 }, () => new Redis({ port: z.port, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 0 }));
   t.after(() => clients.forEach((c) => c.disconnect()));

@@ -2,10 +2,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { Redis } from "ioredis";
-import { startZdbProc, tmpDir, waitFor } from "./helpers.js";
+import { startZdbProc, tempDir, waitFor } from "./helpers.js";
 
 test("replica follows the master; after kill -9 of the master it holds every acknowledged write", async (t) => {
-  const dir = tmpDir(t);
+  const dir = tempDir(t, "zdb-test-");
   const master = await startZdbProc(t, path.join(dir), ["--admin", "adm", "--sync", "--sync-replicas", "1"]);
   // With --sync-replicas 1 the master acknowledges no write until a replica holds it, so the
   // replica comes first.
@@ -20,7 +20,7 @@ test("replica follows the master; after kill -9 of the master it holds every ack
   await m.call("NSNEW", "ns1");
   await m.call("NSSET", "ns1", "password", "pw");
 
-  await waitFor(async () => (await r.call("NSLIST") as string[]).includes("ns1"), "namespace to replicate");
+  await waitFor("namespace to replicate", async () => (await r.call("NSLIST") as string[]).includes("ns1"));
 
   await m.call("SELECT", "ns1", "pw");
   const acked = new Map<string, string>();
@@ -35,7 +35,7 @@ test("replica follows the master; after kill -9 of the master it holds every ack
       }
     }
   })();
-  await waitFor(() => acked.size > 300, "replicated writes");
+  await waitFor("replicated writes", () => acked.size > 300);
   // replica serves reads meanwhile, and refuses writes
   await r.call("SELECT", "ns1", "pw");
   await assert.rejects(r.call("SET", "x", "y"), /read-only/);
