@@ -86,12 +86,14 @@ export async function main(argv: string[]): Promise<void> {
     .option("--protect", "default namespace read-only unless SELECTed with the admin password", false)
     .option("--maxsize <bytes>", "size limit of the default namespace", intArg("--maxsize"), 0)
     .option("--replicate <host:port>", "follow this master's append stream and serve reads (replica)")
-    .option("--replicate-password <password>", "the master's admin password")
+    .option("--replicate-password <password>", "the master's admin password (visible in ps to every user; prefer the ZDB_REPLICATE_PASSWORD environment variable)")
     .option("--sync-replicas <n>", "acknowledge writes only once n replicas hold them", intArg("--sync-replicas"), 0)
     .option("-v, --verbose", "debug logging", false)
     .option("--background", "detach and run in the background", false)
     .option("--logfile <path>", "write logs to this file instead of stderr")
-    .addHelpText("after", "\nEnvironment:\n  ZDB_ADMIN  the admin password, as --admin but not visible in ps (--admin wins when both are given)\n")
+    .addHelpText("after", "\nEnvironment:\n  ZDB_ADMIN               the admin password, as --admin but not visible in ps (--admin wins when both are given)\n" +
+      "  ZDB_REPLICATE_PASSWORD  the master's admin password, as --replicate-password but not visible in ps\n" +
+      "                          (--replicate-password wins when both are given)\n")
     .exitOverride((err) => { process.exit(err.exitCode); })
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   program.parse(argv, { from: "user" });
@@ -103,6 +105,7 @@ export async function main(argv: string[]): Promise<void> {
   // A password on the command line is readable by every user of the machine (ps, /proc/PID/cmdline);
   // the environment is readable only by the same user (/proc/PID/environ is mode 0400).
   if (o.admin === undefined && process.env.ZDB_ADMIN) o.admin = process.env.ZDB_ADMIN;
+  if (o.replicatePassword === undefined && process.env.ZDB_REPLICATE_PASSWORD) o.replicatePassword = process.env.ZDB_REPLICATE_PASSWORD;
   if (o.mode !== "user" && o.mode !== "seq") { process.stderr.write("zdb: --mode must be user or seq\n"); process.exit(2); }
   if (o.protect && !o.admin) { process.stderr.write("zdb: --protect needs --admin\n"); process.exit(2); }
 

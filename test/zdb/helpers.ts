@@ -12,9 +12,9 @@ export const BIN = path.join(ROOT, "bin", "zdb");
 export interface ZdbProc { port: number; proc: ChildProcess; kill9(): Promise<void>; stop(): Promise<void>; stderr(): string; }
 
 /** Starts bin/zdb on a free port (it reports the port it bound on stdout). */
-export async function startZdbProc(t: { after: (fn: () => Promise<void> | void) => void }, dir: string, extra: string[] = []): Promise<ZdbProc> {
+export async function startZdbProc(t: { after: (fn: () => Promise<void> | void) => void }, dir: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ZdbProc> {
   const proc = spawn(process.execPath, [BIN, "--listen", "127.0.0.1", "--port", "0", "--data", path.join(dir, "data"),
-    "--index", path.join(dir, "index"), ...extra], { stdio: ["ignore", "pipe", "pipe"] });
+    "--index", path.join(dir, "index"), ...extra], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
   let out = "", err = "";
   proc.stdout!.on("data", (d) => { out += d; });
   proc.stderr!.on("data", (d) => { err += d; });

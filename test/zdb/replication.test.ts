@@ -1,22 +1,26 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { Redis } from "ioredis";
 import { startZdbProc, tempDir, waitFor } from "./helpers.js";
 
 test("replica follows the master; after kill -9 of the master it holds every acknowledged write", async (t) => {
   const dir = tempDir(t, "zdb-test-");
-  const master = await startZdbProc(t, path.join(dir), ["--admin", "adm", "--sync", "--sync-replicas", "1"]);
+  const master = await startZdbProc(t, path.join(dir), ["--admin", "repl-s3cret", "--sync", "--sync-replicas", "1"]);
   // With --sync-replicas 1 the master acknowledges no write until a replica holds it, so the
   // replica comes first.
   const rdir = path.join(dir, "replica");
-  const replica = await startZdbProc(t, rdir, ["--replicate", `127.0.0.1:${master.port}`, "--replicate-password", "adm", "--sync"]);
+  // The password comes from the environment, so it is not on the replica's command line (ps).
+  const replica = await startZdbProc(t, rdir, ["--replicate", `127.0.0.1:${master.port}`, "--sync"], { ZDB_REPLICATE_PASSWORD: "repl-s3cret" });
+  const cmdline = fs.readFileSync(`/proc/${replica.proc.pid}/cmdline`, "utf8");
+  assert.ok(cmdline.includes("--replicate") && !cmdline.includes("repl-s3cret"), `password not in the replica's command line: ${cmdline}`);
   const r = new Redis({ port: replica.port, host: "127.0.0.1" });
   t.after(() => r.disconnect());
   const m = new Redis({ port: master.port, host: "127.0.0.1", maxRetriesPerRequest: 0, retryStrategy: () => null });
   m.on("error", () => {});
   t.after(() => m.disconnect());
-  await m.call("AUTH", "adm");
+  await m.call("AUTH", "repl-s3cret");
   await m.call("NSNEW", "ns1");
   await m.call("NSSET", "ns1", "password", "pw");
 
@@ -52,10 +56,24 @@ test("replica follows the master; after kill -9 of the master it holds every ack
   assert.match(info, /password: yes/);
 
   // a restarted master with the replica reattaching resumes without duplicating history
-  const master2 = await startZdbProc(t, path.join(dir), ["--admin", "adm"]);
+  const master2 = await startZdbProc(t, path.join(dir), ["--admin", "repl-s3cret"]);
   const m2 = new Redis({ port: master2.port, host: "127.0.0.1" });
   t.after(() => m2.disconnect());
   await m2.call("SELECT", "ns1", "pw");
   const before = await m2.call("DBSIZE");
   assert.ok(Number(before) >= keys.length);
+});
+
+test("--replicate-password wins over ZDB_REPLICATE_PASSWORD", async (t) => {
+  const dir = tempDir(t, "zdb-test-");
+  const master = await startZdbProc(t, path.join(dir), [], { ZDB_ADMIN: "right" });
+  const m = new Redis({ port: master.port, host: "127.0.0.1" });
+  t.after(() => m.disconnect());
+  await m.call("AUTH", "right");
+  await m.call("NSNEW", "flagwins");
+  const replica = await startZdbProc(t, path.join(dir, "replica"),
+    ["--replicate", `127.0.0.1:${master.port}`, "--replicate-password", "right"], { ZDB_REPLICATE_PASSWORD: "wrong" });
+  const r = new Redis({ port: replica.port, host: "127.0.0.1" });
+  t.after(() => r.disconnect());
+  await waitFor("namespace to replicate", async () => (await r.call("NSLIST") as string[]).includes("flagwins"));
 });
