@@ -1,5 +1,6 @@
 // The ledger ("blockchain database"): `bcdb`. Its only door; the typed client is src/ledger/client.
 import { Command, InvalidArgumentError } from "commander";
+import { ValidationError } from "../core/index.js";
 import pino from "pino";
 import { Chain, type ChainOptions } from "./chain.js";
 import { createLedgerServer } from "./server.js";
@@ -8,6 +9,7 @@ import { Verifier } from "./verifier.js";
 import { availableParallelism } from "node:os";
 import { EtcdClient } from "./etcd/client.js";
 import { EtcdReplication } from "./etcd/replication.js";
+import { advertisedUrl } from "./advertise.js";
 
 export type * from "./types.js";
 export { Chain, type ChainOptions } from "./chain.js";
@@ -15,6 +17,7 @@ export { verifyLog, type VerifyResult } from "./verify.js";
 export { apply, applyBilling } from "./apply.js";
 export { EtcdClient } from "./etcd/client.js";
 export { EtcdReplication } from "./etcd/replication.js";
+export { advertisedUrl } from "./advertise.js";
 
 export interface LedgerOptions extends Omit<ChainOptions, "log"> {
   host?: string;
@@ -28,6 +31,8 @@ export interface LedgerOptions extends Omit<ChainOptions, "log"> {
   etcd?: string;
   /** Key prefix of the ledger in etcd (replicas with the same etcd and prefix form one ledger). */
   etcdPrefix?: string;
+  /** The URL other replicas reach this one at (default: http://HOST:PORT of --host/--port; a wildcard host is refused). */
+  advertiseUrl?: string;
   /** A replica that cannot follow the ordered chain any more stops; default: exit the process. */
   onFatal?: (e: unknown) => void;
 }
@@ -39,6 +44,9 @@ export async function startLedger(o: LedgerOptions): Promise<RunningLedger> {
   const log = o.logger ?? pino({ level: "silent" });
   let rep: EtcdReplication | undefined;
   let chain: Chain;
+  // Checked before anything starts: a replica that cannot be reached must not join.
+  if (o.etcd) advertisedUrl({ host: o.host ?? "127.0.0.1", port: o.port ?? 0, advertiseUrl: o.advertiseUrl });
+  else if (o.advertiseUrl !== undefined) throw new ValidationError("--advertise-url is only for a replica", "add --etcd URL, or drop --advertise-url");
   if (o.etcd) {
     rep = new EtcdReplication(new EtcdClient(o.etcd), normalizePrefix(o.etcdPrefix ?? DEFAULT_ETCD_PREFIX), log);
     const genesis = await rep.genesis(o.dir, o);
@@ -68,7 +76,7 @@ export async function startLedger(o: LedgerOptions): Promise<RunningLedger> {
   const port = typeof addr === "object" && addr ? addr.port : o.port;
   const shown = host.includes(":") ? `[${host}]` : host;
   // Written beside the blocks this replica proposes: the others send their transactions there.
-  if (rep) rep.url = `http://${shown}:${port}`;
+  if (rep) rep.url = advertisedUrl({ host, port: port ?? 0, advertiseUrl: o.advertiseUrl });
   const interval = o.blockInterval ?? 1000;
   const timer = setInterval(() => chain.heartbeat(interval), Math.max(5, Math.min(interval, 100)));
   return {
@@ -107,6 +115,7 @@ export async function main(argv: string[]): Promise<void> {
     .option("--data <dir>", "folder of the block log, snapshots and genesis key", "./bcdb-data")
     .option("--port <port>", "TCP port (0: any free port)", int("--port"), 8080)
     .option("--host <host>", "address to bind", "127.0.0.1")
+    .option("--advertise-url <url>", "replicas: the URL the others reach this one at (default http://HOST:PORT; required with a wildcard --host such as 0.0.0.0)")
     .option("--faucet", "serve POST /faucet (mints from the genesis key)", false)
     .option("--block-interval <ms>", "heartbeat: make a block at least this often", int("--block-interval", 1), 1000)
     .option("--billing-period <seconds>", "billing period in ledger seconds (fixed at genesis)", int("--billing-period", 1), 3600)
@@ -125,12 +134,13 @@ export async function main(argv: string[]): Promise<void> {
         led = await startLedger({
           dir: o.data, host: o.host, port: o.port, faucet: o.faucet, blockInterval: o.blockInterval,
           billingPeriod: o.billingPeriod, gracePeriod: o.gracePeriod, reportInterval: o.reportInterval, snapshotBlocks: o.snapshotBlocks, verifyThreads: o.verifyThreads, logger,
-          etcd: o.etcd, etcdPrefix: o.etcdPrefix,
+          etcd: o.etcd, etcdPrefix: o.etcdPrefix, advertiseUrl: o.advertiseUrl,
         });
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);
-        logger.fatal({ err: msg }, "cannot start");
-        process.stderr.write(`bcdb: cannot start: ${msg}\n`);
+        const hint = (e as { hint?: string }).hint;
+        logger.fatal({ err: msg, hint }, "cannot start");
+        process.stderr.write(`bcdb: cannot start: ${msg}${hint ? `\n  hint: ${hint}` : ""}\n`);
         process.exit(1);
       }
       process.stdout.write(JSON.stringify({ url: led.url, height: led.chain.height }) + "\n");
