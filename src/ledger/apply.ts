@@ -116,7 +116,7 @@ const handlers: { [T in TxType]: Handler<T> } = {
       approvedVersion: null, approvedDeployment: null, approvedSignatures: [], results: {}, capacity, names: [],
       costPerPeriod: 0, createdAt: time, updatedAt: time, billedUntil: time,
     };
-    const events: EventBody[] = [{ type: "contract.created", contractId: id, twinId: twinId!, nodeId: node.id, version: d.version }];
+    const events: EventBody[] = [{ type: "contract.created", contractId: id, twinId: twinId!, nodeId: node.id, version: d.version, signers: signersOf(d) }];
     s.contracts.set(id, c);
     reserve(node, capacity);
     events.push(...linkNames(s, c, names));
@@ -160,7 +160,7 @@ const handlers: { [T in TxType]: Handler<T> } = {
     c.signatures = [];
     c.approved = false;
     c.updatedAt = time;
-    const events: EventBody[] = [{ type: "contract.updated", contractId: c.id, twinId: c.twinId, nodeId: c.nodeId, version: d.version }];
+    const events: EventBody[] = [{ type: "contract.updated", contractId: c.id, twinId: c.twinId, nodeId: c.nodeId, version: d.version, signers: signersOf(d) }];
     events.push(...linkNames(s, c, names));
     c.costPerPeriod = costOf(s, c);
     events.push(...addSignature(s, c, { twinId: twinId!, signature: deploymentSignature }));
@@ -346,3 +346,8 @@ function negate(c: Capacity): Capacity {
 }
 
 export type { Payload };
+
+/** The twins a version asks to sign it: named in its events so a co-signer's twin filter sees it. */
+function signersOf(d: Deployment): number[] {
+  return d.signatureRequirement.requests.map((r) => r.twinId);
+}

@@ -128,10 +128,16 @@ export function createLedgerServer(chain: Chain, opts: ServerOptions): { server:
       }
       case "contracts": {
         if (parts.length === 1) {
-          const twinId = optNum("twinId"), nodeId = optNum("nodeId"), state = q.get("state");
+          const twinId = optNum("twinId"), nodeId = optNum("nodeId"), state = q.get("state"), signer = optNum("signer");
           if (state !== null && !["active", "grace", "deleted"].includes(state)) throw new ValidationError(`state is active, grace or deleted, not "${state}"`);
+          const pendingArg = q.get("pending");
+          if (pendingArg !== null && pendingArg !== "true" && pendingArg !== "false") throw new ValidationError(`pending is true or false, not "${pendingArg}"`);
+          const pending = pendingArg === "true";
+          if (pending && signer === undefined) throw new ValidationError("pending=true needs signer=TWIN", "ask GET /contracts?signer=TWIN&pending=true");
           const out = [...s.contracts.values()].filter((c) => (twinId === undefined || c.twinId === twinId)
-            && (nodeId === undefined || c.nodeId === nodeId) && (state === null || c.state === state)).map(contractView);
+            && (nodeId === undefined || c.nodeId === nodeId) && (state === null || c.state === state)
+            && (signer === undefined || c.deployment.signatureRequirement.requests.some((r) => r.twinId === signer))
+            && (!pending || (c.state !== "deleted" && !c.signatures.some((x) => x.twinId === signer)))).map(contractView);
           return send(res, 200, out);
         }
         const c = s.contracts.get(id(parts[1], "contract id"));
@@ -244,7 +250,8 @@ function matches(sub: Sub, e: ChainEvent): boolean {
   const r = e as unknown as Record<string, unknown>;
   if (sub.nodeId !== undefined && r.nodeId !== sub.nodeId) return false;
   if (sub.contractId !== undefined && r.contractId !== sub.contractId) return false;
-  if (sub.twinId !== undefined && r.twinId !== sub.twinId && r.from !== sub.twinId && r.to !== sub.twinId) return false;
+  if (sub.twinId !== undefined && r.twinId !== sub.twinId && r.from !== sub.twinId && r.to !== sub.twinId
+    && !(Array.isArray(r.signers) && r.signers.includes(sub.twinId))) return false;
   return true;
 }
 

@@ -94,7 +94,13 @@ export interface Block {
 }
 
 export interface NodeFilter { farmId?: number; status?: "up" | "down"; cru?: number; mru?: number; sru?: number; hru?: number }
-export interface ContractFilter { twinId?: number; nodeId?: number; state?: ContractState }
+export interface ContractFilter {
+  twinId?: number; nodeId?: number; state?: ContractState;
+  /** Contracts whose latest version requests this twin's signature. */
+  signer?: number;
+  /** With `signer`: only those that twin has not signed yet (and that are not deleted). */
+  pending?: boolean;
+}
 
 interface At { height: number; index: number; time: number }
 export type EventBody =
@@ -104,9 +110,9 @@ export type EventBody =
   | { type: "farm.created"; farmId: number; twinId: number }
   | { type: "node.registered"; nodeId: number; twinId: number; farmId: number }
   | { type: "node.reported"; nodeId: number; twinId: number }
-  | { type: "contract.created"; contractId: number; twinId: number; nodeId: number; version: number }
+  | { type: "contract.created"; contractId: number; twinId: number; nodeId: number; version: number; signers: number[] }
   | { type: "contract.approved"; contractId: number; twinId: number; nodeId: number; version: number }
-  | { type: "contract.updated"; contractId: number; twinId: number; nodeId: number; version: number }
+  | { type: "contract.updated"; contractId: number; twinId: number; nodeId: number; version: number; signers: number[] }
   | { type: "contract.signed"; contractId: number; twinId: number; nodeId: number; version: number }
   | { type: "contract.billed"; contractId: number; twinId: number; nodeId: number; amount: number }
   | { type: "contract.grace"; contractId: number; twinId: number; nodeId: number }
