@@ -2,7 +2,7 @@
 export { main, buildProgram } from "./cli/program.js";
 export {
   Kosmos, DeploymentFailed, viewOf, nameOf, zdbLookup,
-  type KosmosOptions, type DeploymentView, type WorkloadView, type Plan, type DeployProgress, type DeployOptions, type DeployResult,
+  type KosmosOptions, type DeploymentView, type WorkloadView, type PendingSignature, type Plan, type DeployProgress, type DeployOptions, type DeployResult,
 } from "./sdk.js";
 export { ConfigStore, passphraseSource, encryptSecrets, decryptSecrets, type Settings, type Identity, type PassphraseSource } from "./config/index.js";
 export { parseDeploymentText, parseDeploymentFile, buildDeployment, logPasswordsOf, type ResolvedSpec, type DeploymentSpec } from "./spec/index.js";

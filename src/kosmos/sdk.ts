@@ -38,6 +38,24 @@ export interface DeploymentView {
   workloads: WorkloadView[];
 }
 
+/** A contract whose latest version asks this identity's signature and does not have it yet. */
+export interface PendingSignature {
+  contractId: number;
+  /** The deployment's name (from its metadata), as its owner sees it. */
+  name: string;
+  ownerTwinId: number;
+  nodeId: number;
+  version: number;
+  /** What signing approves: this twin's weight toward the requirement, and the workloads. */
+  weight: number;
+  required: boolean;
+  weightRequired: number;
+  weightSigned: number;
+  /** Whether an earlier version is approved (this one would replace it on the node). */
+  approvedVersion: number | null;
+  workloads: { name: string; type: string }[];
+}
+
 export interface Plan {
   name: string;
   node: NodeInfo;
@@ -350,6 +368,25 @@ export class Kosmos {
     if (!c) throw new NotFoundError(`no deployment named "${name}"`, "list yours with `kosmos ls`");
     await this.signer.send("contract.cancel", { contractId: c.id });
     return viewOf(await this.client.contract(c.id));
+  }
+
+  /** Contracts waiting for this identity's signature (their latest version asks it, and it has not signed). */
+  async pending(): Promise<PendingSignature[]> {
+    const twinId = await this.existingTwinId();
+    if (twinId === null) return [];
+    const list = await this.client.contracts({ signer: twinId, pending: true });
+    return list.sort((a, b) => a.id - b.id).map((c): PendingSignature => {
+      const req = c.deployment.signatureRequirement;
+      const mine = req.requests.find((r) => r.twinId === twinId)!;
+      const signed = new Set(c.signatures.map((x) => x.twinId));
+      return {
+        contractId: c.id, name: nameOf(c) ?? `contract-${c.id}`, ownerTwinId: c.twinId, nodeId: c.nodeId, version: c.deployment.version,
+        weight: mine.weight, required: mine.required, weightRequired: req.weightRequired,
+        weightSigned: req.requests.filter((r) => signed.has(r.twinId)).reduce((n, r) => n + r.weight, 0),
+        approvedVersion: c.approvedVersion,
+        workloads: c.deployment.workloads.map((w) => ({ name: w.name, type: w.type })),
+      };
+    });
   }
 
   /** Approve the latest version of someone's multi-signature deployment with this identity. */

@@ -84,9 +84,20 @@ test("kosmos CLI: identity, wallet, nodes, deploy with progress, multi-signature
   assert.ok(!JSON.stringify(contract).includes("pw-in-env-only"), "clear-text password on the ledger");
   const sealed = (contract.deployment.workloads[0] as WorkloadOf<"zdb">).data.password;
   assert.equal(unseal(sealed, seal), "pw-in-env-only", "the password is sealed to the chosen node");
+  // bob finds it in `kosmos pending` (alice, who signed it, does not), signs it, and it is gone from there.
+  const pend = await runBin("kosmos", ["pending", "--json"], bob);
+  assert.equal(pend.code, 0, pend.stderr);
+  const pendList = pend.json() as Array<{ contractId: number; name: string; ownerTwinId: number; nodeId: number; version: number; weight: number; required: boolean; workloads: { name: string; type: string }[] }>;
+  assert.deepEqual(pendList.map((p) => [p.contractId, p.name, p.ownerTwinId, p.nodeId, p.version, p.weight, p.required]),
+    [[contract.id, "web", aliceTwin, nodeInfo.id, contract.deployment.version, 1, true]]);
+  assert.deepEqual(pendList[0].workloads, [{ name: "db", type: "zdb" }]);
+  assert.match((await runBin("kosmos", ["pending"], bob)).stdout, new RegExp(`^${contract.id}\\s+web\\s+twin ${aliceTwin}`, "m"));
+  assert.deepEqual((await runBin("kosmos", ["pending", "--json"], alice)).json(), []);
   const sign = await runBin("kosmos", ["sign", String(contract.id), "--json"], bob);
   assert.equal(sign.code, 0, sign.stderr);
   assert.equal(sign.json().approved, true);
+  assert.deepEqual((await runBin("kosmos", ["pending", "--json"], bob)).json(), [], "signed: no longer pending");
+  assert.match((await runBin("kosmos", ["pending"], bob)).stdout, /nothing waits for your signature/);
   const approved = await ledger.contract(contract.id);
   await node.send("contract.result", { contractId: contract.id, version: approved.approvedVersion!, results: [{ name: "db", state: "ok", message: "", data: { namespace: `${contract.id}-db`, ips: ["10.9.9.9"], port: 9900 }, created: 1 }] });
   const dep = await deploying;

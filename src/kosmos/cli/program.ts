@@ -232,6 +232,18 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
       const v = await (await c.kosmos()).cancel(name);
       c.out.result(v, () => `cancelled ${name} (contract ${v.contractId})`);
     });
+  program.command("pending").description("multi-signature deployments waiting for your signature (sign them with `kosmos sign ID`)")
+    .action(async (_o: unknown, cmd: Command) => {
+      const c = ctx(cmd);
+      const list = await (await c.kosmos()).pending();
+      c.out.result(list, () => list.length
+        ? table(["CONTRACT", "NAME", "OWNER", "NODE", "VERSION", "ASKS", "WORKLOADS"], list.map((p) => [
+          String(p.contractId), p.name, `twin ${p.ownerTwinId}`, String(p.nodeId), String(p.version),
+          `weight ${p.weight}${p.required ? " (required)" : ""}; ${p.weightSigned} of ${p.weightRequired} signed`,
+          p.workloads.map((w) => `${w.name}:${w.type}`).join(" "),
+        ])) + "\nsign one with: kosmos sign CONTRACT"
+        : "nothing waits for your signature");
+    });
   program.command("sign").description("approve a multi-signature deployment as one of its signers").argument("<contract>", "contract id", positiveInt("contract"))
     .action(async (id: number, _o: unknown, cmd: Command) => {
       const c = ctx(cmd);
