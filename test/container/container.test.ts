@@ -1,37 +1,19 @@
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, readdir, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { generateKeyPair, seal, type Workload } from "../../src/core/index.js";
-import { publishExampleFlist, type PublishResult } from "../../src/flist/index.js";
+import { seal, type Workload } from "../../src/core/index.js";
 import { ContainerProvisioner } from "../../src/node/provisioners/container.js";
 import { cgroupDirs } from "../../src/node/container/manager.js";
 import { netNames } from "../../src/node/container/netns.js";
-import { startRedis, startHub, waitFor, type Proc } from "../flist/helpers.js";
-import { captureLogger, ctxFor, mountsUnder, netnsList, exists, sealKeys } from "./helpers.js";
+import { waitFor } from "../flist/helpers.js";
+import { captureLogger, ctxFor, mountsUnder, netnsList, exists, sealKeys, useExampleHub } from "./helpers.js";
 
-let redis: Proc, hub: Proc, work: string, example: PublishResult & { entrypoint: string };
-const keys = generateKeyPair();
 const MiB = 1024 * 1024;
-
-before(async () => {
-  redis = await startRedis();
-  hub = await startHub(redis.url);
-  work = await mkdtemp(join(tmpdir(), "container-test-"));
-  example = await publishExampleFlist({ hub: hub.url, keys });
-});
-after(async () => {
-  await hub?.stop();
-  await redis?.stop();
-  if (work) {
-    assert.deepEqual(await mountsUnder(work), [], "no mount left under the test folder");
-    await rm(work, { recursive: true, force: true });
-  }
-});
+const fx = useExampleHub("container-test-");
 
 function container(name: string, data: Partial<Extract<Workload, { type: "container" }>["data"]>): Workload {
-  return { name, version: 0, description: "", type: "container", data: { flist: example.address, entrypoint: example.entrypoint, env: {}, secretEnv: {}, cpu: 1, memory: 64 * MiB, rootfsSize: 32 * MiB, mounts: [], ...data } } as Workload;
+  return { name, version: 0, description: "", type: "container", data: { flist: fx.example.address, entrypoint: fx.example.entrypoint, env: {}, secretEnv: {}, cpu: 1, memory: 64 * MiB, rootfsSize: 32 * MiB, mounts: [], ...data } } as Workload;
 }
 
 /** Asserts nothing of the container is left: process, runc state, mounts, netns (the one it had,
@@ -68,7 +50,7 @@ async function pidOf(dataDir: string, id: string, p: ContainerProvisioner): Prom
 }
 
 test("the busybox flist serves its page from the container's IP; secrets reach the container only", async () => {
-  const dataDir = join(work, "node-web");
+  const dataDir = join(fx.work, "node-web");
   const { log, text } = captureLogger();
   const progress: string[] = [];
   const secret = `s3cr3t-${Date.now()}-value`;
@@ -122,7 +104,7 @@ test("the busybox flist serves its page from the container's IP; secrets reach t
 });
 
 test("over its memory limit: killed, restarted, and the result says so", async () => {
-  const dataDir = join(work, "node-oom");
+  const dataDir = join(fx.work, "node-oom");
   const { log } = captureLogger();
   const w = container("hog", { memory: 16 * MiB, entrypoint: `/bin/sh -c "echo started; dd if=/dev/zero of=/dev/null bs=48M count=1; exec sleep 1000"` });
   const ctx = ctxFor(dataDir, 12, [w], log);
@@ -148,7 +130,7 @@ test("over its memory limit: killed, restarted, and the result says so", async (
 });
 
 test("after a node restart: a running container is adopted, a dead one recreated", async () => {
-  const dataDir = join(work, "node-restart");
+  const dataDir = join(fx.work, "node-restart");
   const { log } = captureLogger();
   const w = container("web", {});
   const ctx = ctxFor(dataDir, 13, [w], log);
@@ -180,7 +162,7 @@ test("after a node restart: a running container is adopted, a dead one recreated
 });
 
 test("start failures say why: missing entrypoint, bad flist", async () => {
-  const dataDir = join(work, "node-bad");
+  const dataDir = join(fx.work, "node-bad");
   const { log } = captureLogger();
   const p = new ContainerProvisioner({ pollMs: 50 });
   const w1 = container("noexec", { entrypoint: "/bin/does-not-exist --flag" });
@@ -188,7 +170,7 @@ test("start failures say why: missing entrypoint, bad flist", async () => {
   await assert.rejects(p.provision(ctx1, w1 as never), /entrypoint \/bin\/does-not-exist is not in the flist/);
   await p.deprovision(ctx1, w1 as never);
   await assertGone(dataDir, ctx1.workloadId, null, p);
-  const w2 = container("noflist", { flist: `${hub.url}/flists/${keys.publicKey}/no-such-flist` });
+  const w2 = container("noflist", { flist: `${fx.hubUrl}/flists/${fx.keys.publicKey}/no-such-flist` });
   const ctx2 = ctxFor(dataDir, 15, [w2], log);
   await assert.rejects(p.provision(ctx2, w2 as never), /bad flist .*not found/);
   await p.deprovision(ctx2, w2 as never);

@@ -1,9 +1,15 @@
 // A WorkloadContext for driving the container provisioner directly (no ledger, no node daemon),
 // and the checks that a container left nothing behind.
+import { before, after } from "node:test";
+import assert from "node:assert/strict";
 import { Writable } from "node:stream";
-import { readFile, stat } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { pino } from "pino";
-import { generateSealKeyPair, type Deployment, type SealKeyPair, type Workload } from "../../src/core/index.js";
+import { generateKeyPair, generateSealKeyPair, type Deployment, type KeyPair, type SealKeyPair, type Workload } from "../../src/core/index.js";
+import { publishExampleFlist, type PublishResult } from "../../src/flist/index.js";
+import { startRedis, startHub, type Proc } from "../flist/helpers.js";
 import type { WorkloadContext } from "../../src/node/provisioners/types.js";
 import { sh } from "../../src/node/container/sys.js";
 
@@ -35,3 +41,30 @@ export async function netnsList(): Promise<string[]> {
 }
 
 export async function exists(p: string): Promise<boolean> { return stat(p).then(() => true, () => false); }
+
+/** What a container test file shares: a Redis-backed hub with the busybox example flist published
+ *  by `keys`, and a work folder that must hold no mount when the file's tests are done. */
+export interface ExampleHub { hubUrl: string; work: string; keys: KeyPair; example: PublishResult & { entrypoint: string } }
+
+/** Registers the file-level before/after that set the ExampleHub up and tear it down. Call it at
+ *  the top level of a test file; the fields are filled in before its first test runs. */
+export function useExampleHub(prefix: string): ExampleHub {
+  const fx = { keys: generateKeyPair() } as ExampleHub;
+  let redis: Proc | undefined, hub: Proc | undefined;
+  before(async () => {
+    redis = await startRedis();
+    hub = await startHub(redis.url);
+    fx.hubUrl = hub.url;
+    fx.work = await mkdtemp(join(tmpdir(), prefix));
+    fx.example = await publishExampleFlist({ hub: hub.url, keys: fx.keys });
+  });
+  after(async () => {
+    await hub?.stop();
+    await redis?.stop();
+    if (fx.work) {
+      assert.deepEqual(await mountsUnder(fx.work), [], "no mount left under the test folder");
+      await rm(fx.work, { recursive: true, force: true });
+    }
+  });
+  return fx;
+}

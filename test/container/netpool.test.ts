@@ -1,36 +1,19 @@
 // Network namespaces prepared in advance: a start takes one (and gets its IP reachable from the
 // node), the pool is topped up, a node killed with prepared namespaces takes them back on its next
 // start (dropping one that vanished), and shutdown plus deprovision leave no namespace behind.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { generateKeyPair, type Workload } from "../../src/core/index.js";
-import { publishExampleFlist, type PublishResult } from "../../src/flist/index.js";
+import { type Workload } from "../../src/core/index.js";
 import { ContainerProvisioner } from "../../src/node/provisioners/container.js";
 import { netnsIp } from "../../src/node/container/netns.js";
 import { sh } from "../../src/node/container/sys.js";
-import { startRedis, startHub, waitFor, type Proc } from "../flist/helpers.js";
-import { captureLogger, ctxFor, mountsUnder, netnsList } from "./helpers.js";
+import { waitFor } from "../flist/helpers.js";
+import { captureLogger, ctxFor, netnsList, useExampleHub } from "./helpers.js";
 
-let redis: Proc, hub: Proc, work: string, example: PublishResult & { entrypoint: string };
-
-before(async () => {
-  redis = await startRedis();
-  hub = await startHub(redis.url);
-  work = await mkdtemp(join(tmpdir(), "netpool-test-"));
-  example = await publishExampleFlist({ hub: hub.url, keys: generateKeyPair() });
-});
-after(async () => {
-  await hub?.stop();
-  await redis?.stop();
-  if (work) {
-    assert.deepEqual(await mountsUnder(work), [], "no mount left under the test folder");
-    await rm(work, { recursive: true, force: true });
-  }
-});
+const fx = useExampleHub("netpool-test-");
 
 async function poolNames(dataDir: string): Promise<string[]> {
   return (await readdir(join(dataDir, "container", ".netpool")).catch(() => [] as string[])).map((n) => n.replace(/\.json$/, "")).sort();
@@ -55,13 +38,13 @@ setInterval(() => {}, 1000);
 `;
 
 test("a start takes a prepared namespace; the pool is refilled, taken back after a kill -9, and removed on shutdown", async () => {
-  const dataDir = join(work, "node");
+  const dataDir = join(fx.work, "node");
   const { log } = captureLogger();
-  const w = { name: "web", version: 0, description: "", type: "container", data: { flist: example.address, entrypoint: example.entrypoint, env: {}, secretEnv: {}, cpu: 1, memory: 64 << 20, rootfsSize: 16 << 20, mounts: [] } } as Workload;
+  const w = { name: "web", version: 0, description: "", type: "container", data: { flist: fx.example.address, entrypoint: fx.example.entrypoint, env: {}, secretEnv: {}, cpu: 1, memory: 64 << 20, rootfsSize: 16 << 20, mounts: [] } } as Workload;
   const ctx = ctxFor(dataDir, 21, [w], log);
   const p = new ContainerProvisioner({ pollMs: 50 });
   const seen = new Set<string>();
-  const child = spawn(process.execPath, ["--input-type=module", "-e", NODE, new URL("./helpers.js", import.meta.url).href, new URL("../../src/node/provisioners/container.js", import.meta.url).href, dataDir, example.address, example.entrypoint], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--input-type=module", "-e", NODE, new URL("./helpers.js", import.meta.url).href, new URL("../../src/node/provisioners/container.js", import.meta.url).href, dataDir, fx.example.address, fx.example.entrypoint], { stdio: ["ignore", "pipe", "inherit"] });
   try {
     const line = await new Promise<string>((res, rej) => {
       let out = "";
@@ -110,7 +93,7 @@ test("a start takes a prepared namespace; the pool is refilled, taken back after
 });
 
 test("a node that runs no container prepares no namespace", async () => {
-  const dataDir = join(work, "idle");
+  const dataDir = join(fx.work, "idle");
   const { log } = captureLogger();
   const p = new ContainerProvisioner({ pollMs: 50 });
   await p.init(dataDir, log);
@@ -120,9 +103,9 @@ test("a node that runs no container prepares no namespace", async () => {
 });
 
 test("a prepared namespace removed behind the pool's back is not handed out", async () => {
-  const dataDir = join(work, "vanish");
+  const dataDir = join(fx.work, "vanish");
   const { log } = captureLogger();
-  const w = { name: "web", version: 0, description: "", type: "container", data: { flist: example.address, entrypoint: example.entrypoint, env: {}, secretEnv: {}, cpu: 1, memory: 64 << 20, rootfsSize: 16 << 20, mounts: [] } } as Workload;
+  const w = { name: "web", version: 0, description: "", type: "container", data: { flist: fx.example.address, entrypoint: fx.example.entrypoint, env: {}, secretEnv: {}, cpu: 1, memory: 64 << 20, rootfsSize: 16 << 20, mounts: [] } } as Workload;
   const ctx = ctxFor(dataDir, 23, [w], log);
   const p = new ContainerProvisioner({ pollMs: 50, netPool: 1 });
   try {
@@ -142,9 +125,9 @@ test("a prepared namespace removed behind the pool's back is not handed out", as
 });
 
 test("without a pool every start makes its own namespace", async () => {
-  const dataDir = join(work, "nopool");
+  const dataDir = join(fx.work, "nopool");
   const { log } = captureLogger();
-  const w = { name: "web", version: 0, description: "", type: "container", data: { flist: example.address, entrypoint: example.entrypoint, env: {}, secretEnv: {}, cpu: 1, memory: 64 << 20, rootfsSize: 16 << 20, mounts: [] } } as Workload;
+  const w = { name: "web", version: 0, description: "", type: "container", data: { flist: fx.example.address, entrypoint: fx.example.entrypoint, env: {}, secretEnv: {}, cpu: 1, memory: 64 << 20, rootfsSize: 16 << 20, mounts: [] } } as Workload;
   const ctx = ctxFor(dataDir, 22, [w], log);
   const p = new ContainerProvisioner({ pollMs: 50, netPool: 0 });
   try {
