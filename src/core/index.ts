@@ -6,8 +6,9 @@ export {
 } from "./ed25519.js";
 export { signingDigest, signatureOf, signObject, verifyObject } from "./signing.js";
 export {
-  type ErrorCode, GridError, ValidationError, SignatureError, NotFoundError, ConflictError, ForbiddenError,
-  InsufficientFundsError, CapacityError, NonceError, UnavailableError, describeError,
+  type ErrorCode, type ErrorBody, ERROR_CATALOGUE, ERROR_CODES, ERROR_CLASSES, isErrorCode, errorFromCode, toGridError, httpStatusOf, exitCodeOf,
+  GridError, ValidationError, SignatureError, NotFoundError, ConflictError, ForbiddenError, InsufficientFundsError, CapacityError, NonceError,
+  DeploymentFailedError, UnavailableError, TimeoutError, ExhaustedError, DamagedError, InternalError, describeError,
 } from "./errors.js";
 export { newMnemonic, keyPairFromMnemonic } from "./identity.js";
 export {

@@ -2,7 +2,7 @@
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from "node:http";
 import { WebSocketServer, type WebSocket } from "ws";
 import client from "prom-client";
-import { GridError, NotFoundError, ValidationError, MAX_TX_BYTES, isPublicKeyHex, type ErrorCode } from "../core/index.js";
+import { GridError, NotFoundError, ValidationError, MAX_TX_BYTES, isPublicKeyHex, type ErrorCode, toGridError, httpStatusOf } from "../core/index.js";
 import { Chain, type BlockEvents } from "./chain.js";
 import { contractView, nodeView } from "./state.js";
 import type { Verifier } from "./verifier.js";
@@ -12,10 +12,6 @@ import type { ChainEvent, LedgerStatus, NodeFilter } from "./types.js";
 /** Largest request body: a maximal transaction plus room for JSON whitespace. */
 export const MAX_BODY_BYTES = 2 * MAX_TX_BYTES;
 
-const STATUS: Record<ErrorCode, number> = {
-  invalid: 400, bad_signature: 401, not_found: 404, conflict: 409, forbidden: 403,
-  insufficient_funds: 402, capacity: 409, bad_nonce: 409, unavailable: 503, internal: 500,
-};
 
 export interface ServerOptions { faucet: boolean; verifier?: Verifier; log: { warn(o: object, m?: string): void; debug?(o: object, m?: string): void } }
 
@@ -291,8 +287,8 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 
 function sendError(res: ServerResponse, e: unknown): void {
   if (res.headersSent) { res.destroy(); return; }
-  const g = e instanceof GridError ? e : new GridError("internal", e instanceof Error ? e.message : String(e));
-  const status = e instanceof HttpError ? e.status : STATUS[g.code] ?? 500;
+  const g = toGridError(e);
+  const status = e instanceof HttpError ? e.status : httpStatusOf(g);
   if (status === 413) res.setHeader("connection", "close");
   send(res, status, { error: g.toJSON() });
 }

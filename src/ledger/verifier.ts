@@ -3,14 +3,8 @@
 import { Worker } from "node:worker_threads";
 import {
   GridError, ValidationError, SignatureError, NotFoundError, ConflictError, ForbiddenError, InsufficientFundsError, CapacityError,
-  NonceError, UnavailableError, type ErrorCode, type Tx,
-} from "../core/index.js";
+  NonceError, UnavailableError, type ErrorCode, type Tx, errorFromCode } from "../core/index.js";
 import type { VerifyReply, VerifyRequest } from "./verify-worker.js";
-
-export const ERRORS: Partial<Record<ErrorCode, new (m: string, h?: string) => GridError>> = {
-  invalid: ValidationError, bad_signature: SignatureError, not_found: NotFoundError, conflict: ConflictError, forbidden: ForbiddenError,
-  insufficient_funds: InsufficientFundsError, capacity: CapacityError, bad_nonce: NonceError, unavailable: UnavailableError,
-};
 
 export interface Verified { tx: Tx; raw: unknown; canon: string }
 
@@ -64,8 +58,7 @@ export class Verifier {
         const raw = JSON.parse(r.canon) as Tx;
         p.resolve({ tx: { ...raw, payload: r.payload } as Tx, raw, canon: r.canon });
       } else {
-        const Cls = ERRORS[r.error.code as ErrorCode];
-        p.reject(Cls ? new Cls(r.error.message, r.error.hint) : new GridError("internal", r.error.message));
+        p.reject(errorFromCode(r.error.code, r.error.message, r.error.hint));
       }
     }
   }

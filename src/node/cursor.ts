@@ -1,7 +1,7 @@
 // The last ledger height whose events the node fully processed, kept on disk so the watcher
 // resumes after it across restarts and outages.
 import { join } from "node:path";
-import { readJson, writeFileAtomic } from "./fsutil.js";
+import { readJson, writeFileAtomic } from "../runtime/index.js";
 
 export class Cursor {
   private readonly path: string;

@@ -4,7 +4,7 @@ import { readFile, chmod } from "node:fs/promises";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { keyPairFromSeed, generateSealKeyPair, type KeyPair, type SealKeyPair, ValidationError } from "../core/index.js";
-import { writeFileAtomic } from "./fsutil.js";
+import { writeFileAtomic } from "../runtime/index.js";
 
 export interface NodeIdentity { keys: KeyPair; seal: SealKeyPair }
 

@@ -4,8 +4,8 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { GridError } from "../core/index.js";
-import { readJson, removeFile, writeFileAtomic } from "./fsutil.js";
-import { pidAlive } from "./proc.js";
+import { readJson, removeFile, writeFileAtomic } from "../runtime/index.js";
+import { pidAlive } from "../runtime/index.js";
 
 export function lockPath(dataDir: string): string { return join(dataDir, "zos.pid"); }
 

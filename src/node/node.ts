@@ -4,7 +4,7 @@
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { describeError, GridError, type Capacity, type KeyPair } from "../core/index.js";
-import { ensureDir, removeFile, writeFileAtomic } from "./fsutil.js";
+import { ensureDir, removeFile, writeFileAtomic } from "../runtime/index.js";
 import { lockDataDir } from "./lock.js";
 import { loadOrCreateIdentity } from "./identity.js";
 import { detectCapacity, type CapacityOverrides } from "./capacity.js";

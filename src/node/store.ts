@@ -5,7 +5,7 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Capacity, Deployment, Workload } from "../core/index.js";
-import { ensureDir, readJson, removeFile, writeFileAtomic } from "./fsutil.js";
+import { ensureDir, readJson, removeFile, writeFileAtomic } from "../runtime/index.js";
 
 export type ActualState = "provisioning" | "ok" | "error" | "paused" | "deprovisioning";
 

@@ -8,10 +8,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
 import { UnavailableError, describeError } from "../core/index.js";
-import { ensureDir, readJson, removeFile, writeFileAtomic } from "./fsutil.js";
+import { ensureDir, readJson, removeFile, writeFileAtomic } from "../runtime/index.js";
 import { loadOrCreatePassword } from "./identity.js";
 import { RespClient } from "./resp.js";
-import { pidAlive } from "./proc.js";
+import { pidAlive } from "../runtime/index.js";
 
 export interface ZdbServerOptions {
   listen: string;

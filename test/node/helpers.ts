@@ -3,7 +3,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import pino from "pino";
 export { freePort, tempDir, waitFor } from "../support.js";
-export { pidAlive } from "../../src/node/proc.js";
+export { pidAlive } from "../../src/runtime/index.js";
 
 export const run = promisify(execFile);
 export const quietLog = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });

@@ -3,8 +3,7 @@
 import WebSocket from "ws";
 import {
   GridError, ValidationError, SignatureError, NotFoundError, ConflictError, ForbiddenError, InsufficientFundsError, CapacityError,
-  NonceError, UnavailableError, signTx, type ErrorCode, type KeyPair, type Payload, type Tx, type TxType,
-} from "../../core/index.js";
+  NonceError, UnavailableError, signTx, type ErrorCode, type KeyPair, type Payload, type Tx, type TxType, errorFromCode } from "../../core/index.js";
 import type {
   Account, Block, Contract, ContractFilter, FarmInfo, LedgerEvent, LedgerStatus, NameInfo, NodeFilter, NodeInfo, Receipt, TwinInfo,
 } from "../types.js";
@@ -14,11 +13,6 @@ export type {
   NameInfo, NodeFilter, NodeInfo, PublicConfig, Receipt, TwinInfo,
 } from "../types.js";
 
-const ERRORS: Record<ErrorCode, new (m: string, h?: string) => GridError> = {
-  invalid: ValidationError, bad_signature: SignatureError, not_found: NotFoundError, conflict: ConflictError, forbidden: ForbiddenError,
-  insufficient_funds: InsufficientFundsError, capacity: CapacityError, bad_nonce: NonceError, unavailable: UnavailableError,
-  internal: class extends GridError { constructor(m: string, h?: string) { super("internal", m, h); } },
-};
 
 export interface SubscribeOptions { from?: number; nodeId?: number; twinId?: number; contractId?: number }
 export interface Subscription { close(): void; position(): { height: number; index: number } }
@@ -111,8 +105,7 @@ export class LedgerClient {
     try { json = JSON.parse(text); } catch { throw new UnavailableError(`ledger answered ${res.status} with non-JSON: ${text.slice(0, 200)}`); }
     if (!res.ok) {
       const err = (json as { error?: { code?: ErrorCode; message?: string; hint?: string } }).error;
-      const Cls = (err?.code && ERRORS[err.code]) || ERRORS.internal;
-      throw new Cls(err?.message ?? `ledger answered ${res.status}`, err?.hint);
+      throw errorFromCode(err?.code, err?.message ?? `ledger answered ${res.status}`, err?.hint);
     }
     return json as T;
   }

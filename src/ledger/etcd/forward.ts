@@ -3,8 +3,7 @@
 // The leader answers once the block is in etcd and on its disk; the follower then answers its
 // client from its own copy of that block (chain.ts).
 import { Agent, request } from "node:http";
-import { GridError, UnavailableError, type ErrorCode } from "../../core/index.js";
-import { ERRORS } from "../verifier.js";
+import { GridError, UnavailableError, type ErrorCode, errorFromCode } from "../../core/index.js";
 import type { Receipt } from "../types.js";
 
 export const FORWARDED_HEADER = "x-bcdb-forwarded";
@@ -39,8 +38,7 @@ export class Forwarder {
           const err = body.error ?? {};
           // A leader on its way out did not order the transaction: someone else may.
           if (err.code === "unavailable" && /shutting down|stopped/.test(err.message ?? "")) return finish({ unreachable: err.message! });
-          const Cls = ERRORS[err.code as ErrorCode];
-          finish({ error: Cls ? new Cls(err.message ?? "refused by the leader", err.hint) : new GridError("internal", err.message ?? `the leader answered ${res.statusCode}`) });
+          finish({ error: errorFromCode(err.code, err.message ?? `the leader answered ${res.statusCode}`, err.hint) });
         });
       });
       req.setTimeout(this.timeoutMs, () => { req.destroy(new UnavailableError(`the leader at ${leaderUrl} did not answer in ${this.timeoutMs} ms`)); });

@@ -14,7 +14,7 @@ import { netNames, netnsExists, netnsIp, planOf, removeNetns, setupNetns, teardo
 import { CommandError, mountPoints, sh, unmount } from "./sys.js";
 import { NetPool } from "./netpool.js";
 import { detectRuntime, runcRoot, Runtime } from "./runc.js";
-import { pidAlive } from "../proc.js";
+import { pidAlive } from "../../runtime/index.js";
 
 /** What `removeAll` removed (runc ids, mount points, namespaces, veths, cgroup folders) and what it could not. */
 export interface ContainerCleanup { containers: string[]; mounts: string[]; netns: string[]; veths: string[]; cgroups: string[]; errors: string[] }

@@ -1,6 +1,7 @@
 // Durable small files: write a temporary file, fsync it, rename it over the target, fsync the
 // folder. A crash at any point leaves either the old content or the new one, never a torn file.
 import { open, rename, readFile, mkdir, unlink } from "node:fs/promises";
+import { openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync } from "node:fs";
 import { dirname, basename, join } from "node:path";
 import { randomBytes } from "node:crypto";
 
@@ -50,4 +51,25 @@ export async function removeFile(path: string): Promise<void> {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
   }
   await syncDir(dirname(path));
+}
+
+/** The same as writeFileAtomic, synchronously (start-up and shutdown paths that cannot await). */
+export function writeFileAtomicSync(path: string, data: string | Uint8Array, mode = 0o600): void {
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  const bytes = typeof data === "string" ? Buffer.from(data) : data;
+  const fd = openSync(tmp, "w", mode);
+  try {
+    // writeSync may write fewer bytes than asked (a full disk): loop, and let ENOSPC throw.
+    for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off);
+    fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    try { unlinkSync(tmp); } catch { /* already gone */ }
+    throw err;
+  }
+  closeSync(fd);
+  try { renameSync(tmp, path); } catch (err) { try { unlinkSync(tmp); } catch { /* gone */ } throw err; }
+  const dfd = openSync(dir, "r");
+  try { fsyncSync(dfd); } finally { closeSync(dfd); }
 }
