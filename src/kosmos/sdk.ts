@@ -1,7 +1,7 @@
 // The Kosmos SDK: what a user's program (and the CLI, which is one such program) does with the grid.
 // It talks to the grid only through the ledger client: it never reaches a node.
 import {
-  signDeployment, describeError, ConflictError, NotFoundError, UnavailableError, ValidationError, GridError,
+  signDeployment, describeError, ConflictError, DeploymentFailedError, NotFoundError, TimeoutError, UnavailableError, ValidationError,
   type Capacity, type Deployment, type KeyPair, type WorkloadState,
 } from "../core/index.js";
 import { LedgerClient, type Contract, type NodeInfo, type Signer, type LedgerEvent } from "../ledger/client/index.js";
@@ -88,8 +88,10 @@ export interface DeployResult extends DeploymentView {
   status: "created" | "updated" | "unchanged";
 }
 
-export class DeploymentFailed extends GridError {
-  constructor(message: string, readonly view: DeploymentView) { super("internal", message); }
+/** A workload ended in `error` (or the contract was deleted under the wait): permanent until the
+ *  deployment changes, so `deployment_failed` (exit 10), never retried as if transient. */
+export class DeploymentFailed extends DeploymentFailedError {
+  constructor(message: string, readonly view: DeploymentView, hint = "read the workloads' messages (`kosmos show NAME`), fix the file and deploy again") { super(message, hint); }
 }
 
 export function nameOf(c: Contract): string | null {
@@ -356,7 +358,7 @@ export class Kosmos {
       };
       const timer = setTimeout(() => {
         const pending = last ? (last.approved ? last.workloads.filter((w) => w.state !== "ok").map((w) => `${w.name} is ${w.state}${w.message ? ` (${w.message})` : ""}`).join(", ") : "the deployment is not approved yet (signatures missing)") : "no answer from the ledger";
-        finish(new UnavailableError(`timed out after ${Math.round(timeoutMs / 1000)} s: ${pending}`, "the node may be down; see `kosmos show` and the node's log"));
+        finish(new TimeoutError(`timed out after ${Math.round(timeoutMs / 1000)} s: ${pending}`, "the node may be down; see `kosmos show` and the node's log"));
       }, timeoutMs);
       const sub = this.client.subscribe({ contractId, from: from ?? 0 }, (e) => { if (e.type !== "block") void check(); });
       void check();

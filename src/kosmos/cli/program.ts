@@ -9,7 +9,8 @@ import { buildAndPublish, readShippedLogs } from "../../flist/index.js";
 import { describeNeed } from "../planner.js";
 import type { DeployProgress, Plan } from "../sdk.js";
 import { Context, type GlobalOptions } from "./context.js";
-import { capacityText, deploymentText, errorJson, errorText, table, accessLines } from "./output.js";
+import { capacityText, deploymentText, table, accessLines } from "./output.js";
+import { runCli } from "../../runtime/index.js";
 
 const DEFAULT_FAUCET = 100_000_000;
 
@@ -57,7 +58,10 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
     .option("--ledger <url>", "the ledger's URL (env KOSMOS_LEDGER, or the one saved in the home)")
     .option("--home <dir>", "the kosmos home: encrypted identity and settings (env KOSMOS_HOME, default ~/.kosmos)")
     .option("--json", "print one JSON document (for scripts)")
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Usage errors throw (a CommanderError) instead of exiting, so they end like every other
+    // error: exit 2 (invalid). Set before the subcommands are made: they inherit it.
+    .exitOverride();
   const ctx = (cmd: Command) => new Context(cmd.optsWithGlobals() as GlobalOptions, env);
 
   const identity = program.command("identity").description("your signing identity (a BIP39 mnemonic, stored encrypted)");
@@ -253,16 +257,10 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
   return program;
 }
 
+/** Runs the CLI; an error ends it through the shared ending (src/runtime): its code's exit status,
+ *  one line on stderr, or under --json a JSON error body on stderr (stdout stays for results). */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const program = buildProgram(env);
-  const json = argv.includes("--json");
-  try {
-    await program.parseAsync(argv, { from: "user" });
-  } catch (err) {
-    if (json) process.stdout.write(JSON.stringify(errorJson(err), null, 2) + "\n");
-    else process.stderr.write(errorText(err) + "\n");
-    process.exitCode = 1;
-  }
+  await runCli("kosmos", () => buildProgram(env).parseAsync(argv, { from: "user" }).then(() => undefined), argv.includes("--json"));
 }
 
 export { formatBytes, accessLines };
