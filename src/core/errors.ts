@@ -28,7 +28,7 @@ export type ErrorCode = keyof typeof ERROR_CATALOGUE;
 export const ERROR_CODES = Object.keys(ERROR_CATALOGUE) as ErrorCode[];
 
 export function isErrorCode(v: unknown): v is ErrorCode {
-  return typeof v === "string" && Object.prototype.hasOwnProperty.call(ERROR_CATALOGUE, v);
+  return typeof v === "string" && Object.hasOwn(ERROR_CATALOGUE, v);
 }
 
 export interface ErrorBody { code: ErrorCode; message: string; hint?: string }

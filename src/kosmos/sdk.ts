@@ -280,7 +280,7 @@ export class Kosmos {
     const c = await this.contractNamed(name);
     if (!c) throw new NotFoundError(`no deployment named "${name}"`, "list yours with `kosmos ls`");
     const w = c.deployment.workloads.find((x) => x.name === container);
-    if (!w || w.type !== "container") {
+    if (w?.type !== "container") {
       const names = c.deployment.workloads.filter((x) => x.type === "container").map((x) => x.name);
       throw new NotFoundError(`"${name}" has no container named "${container}"`, names.length ? `its containers: ${names.join(", ")}` : "it has no containers");
     }

@@ -30,6 +30,7 @@ export async function startBcdb(t: { after(fn: () => void | Promise<void>): void
   return { url, proc, stop };
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: the tests read the CLI's JSON loosely, field by field
 export interface Run { code: number | null; stdout: string; stderr: string; json<T = any>(): T }
 
 /** Run bin/kosmos (or another bin) to completion; `input` is written to its stdin. */

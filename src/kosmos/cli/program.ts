@@ -43,7 +43,7 @@ function progressLine(p: DeployProgress): string {
   }
 }
 
-async function confirmPlan(ctx: Context, yes: boolean, plan: Plan): Promise<boolean> {
+async function confirmPlan(ctx: Context, yes: boolean): Promise<boolean> {
   if (yes || ctx.out.json || !process.stdin.isTTY) return true;
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
@@ -164,7 +164,7 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
         timeoutMs: o.timeout * 1000,
         wait: o.wait,
         onProgress: (p) => c.out.note(progressLine(p)),
-        confirm: (plan) => confirmPlan(c, !!o.yes, plan),
+        confirm: () => confirmPlan(c, !!o.yes),
       });
       c.remember(await k.existingTwinId());
       c.out.result(r, () => deploymentText(r));
