@@ -155,7 +155,8 @@ test("kosmos CLI: identity, wallet, nodes, deploy with progress, multi-signature
   assert.equal(slow.code, 12, `timeout: ${slow.stderr}`);
   const slowErr = JSON.parse(slow.stderr.trim().split("\n").at(-1)!) as { error: { code: string; message: string } };
   assert.equal(slowErr.error.code, "timeout");
-  assert.match(slowErr.error.message, /timed out after 1 s: v is pending/);
+  // What it still waited for depends on how far it got in 1 s (no node ever answers here).
+  assert.match(slowErr.error.message, /^timed out after 1 s: (v is pending|the deployment is not approved yet|no answer from the ledger)/);
 });
 
 test("kosmos: --help everywhere, and a missing ledger is a clear error", async (t) => {

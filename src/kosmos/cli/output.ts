@@ -1,6 +1,6 @@
 // How results reach the user: a table or lines for people, one JSON document for scripts.
 import { formatBytes, type Capacity } from "../../core/index.js";
-import type { DeploymentView, WorkloadView } from "../sdk.js";
+import type { DeploymentView, WorkloadView } from "../views.js";
 
 export interface Out {
   json: boolean;

@@ -7,7 +7,7 @@ import { LedgerClient } from "../../ledger/client/index.js";
 import { parseDeploymentFile, logPasswordsOf } from "../spec/index.js";
 import { buildAndPublish, readShippedLogs } from "../../flist/index.js";
 import { describeNeed } from "../planner.js";
-import type { DeployProgress, Plan } from "../sdk.js";
+import type { DeployProgress, Plan } from "../progress.js";
 import { Context, type GlobalOptions } from "./context.js";
 import { capacityText, deploymentText, table, accessLines } from "./output.js";
 import { runCli } from "../../runtime/index.js";
