@@ -7,11 +7,15 @@ import { writeFileSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { LedgerClient } from "../../src/ledger/client/index.js";
 import { generateKeyPair, generateSealKeyPair, unseal, GiB, type WorkloadOf } from "../../src/core/index.js";
-import { startBcdb, runBin, tempDir, waitFor } from "./helpers.js";
+import { startLedger, runBin, tempDir, waitFor, type Ledger } from "./helpers.js";
 
 test("kosmos CLI: identity, wallet, nodes, deploy with progress, multi-signature, ls/show/cancel", async (t) => {
+  // The ledger stops before its folder is removed (t.after hooks run in the order they were registered).
+  let b: Ledger | undefined;
+  t.after(() => b?.stop());
   const dir = tempDir(t, "kosmos-");
-  const b = await startBcdb(t, join(dir, "ledger"));
+  // The node reports once: a long report interval keeps it "up" however slowly this machine runs the test.
+  b = await startLedger(join(dir, "ledger"), { args: ["--faucet", "--block-interval", "200", "--report-interval", "120"] });
   const ledger = new LedgerClient(b.url);
 
   // A farm and a node, registered by the test in the node's place.
