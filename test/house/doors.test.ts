@@ -41,6 +41,9 @@ function broken(from: string, to: string): string[] {
   }).map((r) => r.name);
 }
 
+/** The code of a file without its comments (block comments, and lines that are only a comment). */
+const code = (text: string) => text.replace(/\/\*[\s\S]*?\*\//g, "").split("\n").filter((l) => !l.trim().startsWith("//")).join("\n");
+
 function tsFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
     const p = join(dir, n);
@@ -53,7 +56,7 @@ function sourceArrows(root: string): { from: string; to: string }[] {
   const spec = /(?:\b(?:import|export)\s+(?:type\s+)?(?:[\w*{}\s,$]+?\s+from\s+)?|\bimport\s*\(\s*)["'](\.{1,2}\/[^"']+)["']/g;
   return tsFiles(join(root, "src")).flatMap((file) => {
     const from = relative(root, file).split("\\").join("/");
-    return [...readFileSync(file, "utf8").matchAll(spec)].map((m) => ({ from, to: posix.normalize(posix.join(posix.dirname(from), m[1])).replace(/\.js$/, ".ts") }));
+    return [...code(readFileSync(file, "utf8")).matchAll(spec)].map((m) => ({ from, to: posix.normalize(posix.join(posix.dirname(from), m[1])).replace(/\.js$/, ".ts") }));
   });
 }
 
