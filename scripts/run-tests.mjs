@@ -2,7 +2,7 @@
 // Runs every compiled test file with Node's built-in runner. Files are found here rather than by a
 // shell glob so the command is the same on every machine. Pass paths or a part name to narrow it.
 import { readdirSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { spawnSync } from "node:child_process";
 
 const root = resolve(new URL("..", import.meta.url).pathname);
@@ -20,7 +20,9 @@ function walk(dir) {
 }
 
 let files = walk(testRoot);
-if (filters.length) files = files.filter((f) => filters.some((x) => f.includes(x)));
+// Filters match the path from the repository root (dist/test/zdb/protocol.test.js), not the absolute
+// one: a checkout in /work/wt-house must not make the filter "house/" match every file.
+if (filters.length) files = files.filter((f) => filters.some((x) => relative(root, f).includes(x)));
 if (!files.length) { console.error("no test files found; run `npm run build` first"); process.exit(1); }
 const args = ["--test", "--test-reporter=spec", `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, ...files];
 const r = spawnSync(process.execPath, args, { stdio: "inherit", cwd: root });

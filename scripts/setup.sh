@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(redis-server redis-tools runc wireguard-go wireguard-tools etcd-server etcd-client busybox-static iproute2 procps e2fsprogs util-linux mount tar)
+DEBIAN_PACKAGES=(redis-server redis-tools runc wireguard-go wireguard-tools etcd-server etcd-client busybox-static iproute2 procps e2fsprogs util-linux mount tar python3-nacl)
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -23,7 +23,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   rm -f /usr/sbin/policy-rc.d
 fi
 
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+if [ -L node_modules ]; then
+  # A node_modules linked from another checkout (a git worktree sharing the main one's) is that
+  # checkout's to install: `npm ci` here would empty it under everyone who shares it.
+  [ -f node_modules/.package-lock.json ] || { echo "setup: node_modules links to $(readlink node_modules), which is not installed: run ./scripts/setup.sh there" >&2; exit 1; }
+elif [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm packages" >&2
   npm ci --no-audit --no-fund --loglevel=error >&2
 fi

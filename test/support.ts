@@ -1,10 +1,17 @@
 // The small things every test folder needs, written once: waiting on a condition with a deadline,
-// a free loopback port, and a temp folder that removes itself when the test ends.
+// a free loopback port, a temp folder that removes itself when the test ends, and a real ledger.
 import { AssertionError } from "node:assert";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { LedgerClient } from "../src/ledger/client/index.js";
+
+/** The repository's root (tests run compiled, from dist/test). */
+export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 export interface WaitOptions {
   /** Give up after this long (default 10 s). */
@@ -64,4 +71,58 @@ export function tempDir(t: AfterHooks, prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix.endsWith("-") ? prefix : `${prefix}-`));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
+}
+
+export interface LedgerOptions {
+  /** More bcdb arguments (`--faucet`, `--block-interval 200`, …); `--log-level warn` unless one is given. */
+  args?: string[];
+  /** The port to listen on (default 0: the kernel picks one; the ready line says which). */
+  port?: number;
+  /** Stop the ledger when this test ends (register it before tempDir so it stops before its folder goes). */
+  t?: AfterHooks;
+  /** How long bcdb may take to print its ready line (default 15 s). */
+  readyTimeoutMs?: number;
+}
+
+export interface Ledger {
+  url: string;
+  port: number;
+  dir: string;
+  proc: ChildProcess;
+  client: LedgerClient;
+  /** The last 20 KB bcdb wrote on stderr. */
+  stderr(): string;
+  /** SIGTERM (or `signal`), then SIGKILL after 10 s; resolves once it exited. Idempotent. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/**
+ * A real bcdb (bin/bcdb) with its data in `dir`, ready once it printed its JSON ready line. The one
+ * way tests start a ledger: test/kosmos uses it; test/node/grid.ts, test/ledger/helpers.ts and
+ * bench/deploy*.ts still have their own copies, to move here.
+ */
+export async function startLedger(dir: string, opts: LedgerOptions = {}): Promise<Ledger> {
+  const args = opts.args ?? [];
+  const logLevel = args.includes("--log-level") ? [] : ["--log-level", "warn"];
+  const proc = spawn(process.execPath, [join(REPO_ROOT, "bin", "bcdb"), "--data", dir, "--port", String(opts.port ?? 0), ...logLevel, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let err = "";
+  proc.stderr!.on("data", (d: Buffer) => { err = (err + d.toString()).slice(-20_000); });
+  const stop = async (signal: NodeJS.Signals = "SIGTERM") => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise((r) => proc.once("exit", r));
+    proc.kill(signal);
+    const kill = setTimeout(() => proc.kill("SIGKILL"), 10_000);
+    await exited;
+    clearTimeout(kill);
+  };
+  opts.t?.after(() => stop());
+  const timeoutMs = opts.readyTimeoutMs ?? 15_000;
+  const line = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => { void stop("SIGKILL"); reject(new Error(`bcdb did not get ready in ${timeoutMs} ms: ${err}`)); }, timeoutMs);
+    proc.once("exit", (code, signal) => { clearTimeout(timer); reject(new Error(`bcdb exited (${code ?? signal}) before it was ready: ${err}`)); });
+    createInterface({ input: proc.stdout! }).once("line", (l) => { clearTimeout(timer); resolve(l); });
+  });
+  proc.stdout!.resume();
+  const { url } = JSON.parse(line) as { url: string };
+  return { url, port: Number(new URL(url).port), dir, proc, client: new LedgerClient(url), stderr: () => err, stop };
 }

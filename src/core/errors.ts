@@ -1,6 +1,7 @@
 // The grid's one error model: every error class with its stable code, and the tables from a code
 // to its HTTP status and to a process exit code that every server and CLI use. `docs/errors.md`
-// lists the same catalogue; test/core/errors.test.ts keeps the two in step.
+// lists the same catalogue; test/house/errors-doc.test.ts keeps the two in step (and
+// test/core/errors.test.ts the mappings).
 //
 // Why lower-case snake codes and not GRID_…: the codes are already on the wire (the ledger's and
 // the hub's JSON error bodies, `--json` output), and scripts match them; they stay as they are.
@@ -27,7 +28,7 @@ export type ErrorCode = keyof typeof ERROR_CATALOGUE;
 export const ERROR_CODES = Object.keys(ERROR_CATALOGUE) as ErrorCode[];
 
 export function isErrorCode(v: unknown): v is ErrorCode {
-  return typeof v === "string" && Object.prototype.hasOwnProperty.call(ERROR_CATALOGUE, v);
+  return typeof v === "string" && Object.hasOwn(ERROR_CATALOGUE, v);
 }
 
 export interface ErrorBody { code: ErrorCode; message: string; hint?: string }

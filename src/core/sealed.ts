@@ -62,8 +62,8 @@ export function unsealBytes(sealed: Sealed, keys: SealKeyPair): Uint8Array {
   const key = boxSharedKey(hexKey(keys.privateKey, "a seal private key"), epk);
   try {
     return xsalsa20poly1305(key, sealNonce(epk, pk)).decrypt(new Uint8Array(raw.subarray(32)));
-  } catch {
-    throw new ValidationError("sealed secret does not open with this node's key", "it was sealed to another node, or altered");
+  } catch (e) {
+    throw new ValidationError("sealed secret does not open with this node's key", "it was sealed to another node, or altered", { cause: e });
   }
 }
 

@@ -1,5 +1,6 @@
 // Resource units, and what they cost, after TFChain's formulas. Sizes are bytes; cru is cores.
 import { z } from "zod";
+import { ValidationError } from "./errors.js";
 
 export const GiB = 1024 ** 3;
 export const MiB = 1024 ** 2;
@@ -43,7 +44,7 @@ export function formatBytes(n: number): string {
 export function parseSize(input: string | number): number {
   if (typeof input === "number") return input;
   const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)\s*$/i.exec(input);
-  if (!m) throw new Error(`"${input}" is not a size; write it like 10GiB, 512MiB or 1000000`);
+  if (!m) throw new ValidationError(`"${input}" is not a size`, "write it like 10GiB, 512MiB or 1000000");
   const pow = { "": 0, k: 1, m: 2, g: 3, t: 4 }[m[2].toLowerCase() as "" | "k" | "m" | "g" | "t"];
   const base = m[3].toLowerCase() === "b" && m[2] !== "" ? 1000 : 1024;
   return Math.round(parseFloat(m[1]) * base ** pow);

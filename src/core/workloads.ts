@@ -2,7 +2,7 @@
 // Sealed value: the schema makes a clear-text secret impossible to put on the ledger.
 import { z } from "zod";
 import { sealedSchema } from "./sealed.js";
-import { type Capacity } from "./units.js";
+import type { Capacity } from "./units.js";
 
 export const nameSchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/i, "letters, digits, - and _, starting with a letter or digit, at most 63");
 const size = z.number().int().positive().max(2 ** 50);

@@ -1,6 +1,6 @@
 // The `grid` command line: up, down, status.
 import { Command, InvalidArgumentError } from "commander";
-import { describeError, GridError } from "../core/index.js";
+import { runCli } from "../runtime/index.js";
 import { accessLines } from "../kosmos/index.js";
 import { gridUp, DEFAULT_EXAMPLE, type UpReport } from "./up.js";
 import { gridDown } from "./down.js";
@@ -50,7 +50,9 @@ function positiveInt(v: string): number {
 }
 
 export function buildProgram(): Command {
-  const program = new Command("grid").description("A whole grid on this machine: ledger, flist hub, nodes, a demo user and an example deployment").showHelpAfterError();
+  const program = new Command("grid").description("A whole grid on this machine: ledger, flist hub, nodes, a demo user and an example deployment").showHelpAfterError()
+    // Usage errors throw instead of exiting, so they end like every other error (exit 2, invalid).
+    .exitOverride();
   program.command("up").description("bring the local grid up (or report it if it is up), deploy the example, print how to reach it")
     .option("--data <dir>", "the grid's folder: state, keys, logs, node data", "./.grid")
     .option("--nodes <n>", "how many nodes (default: 3, or as many as the grid in DIR has)", positiveInt)
@@ -82,14 +84,8 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** Runs the CLI; an error ends it through the shared ending (src/runtime): its code's exit status,
+ *  one line on stderr, or under --json a JSON error body on stderr. */
 export async function main(argv: string[]): Promise<void> {
-  try {
-    await buildProgram().parseAsync(argv, { from: "user" });
-  } catch (err) {
-    const json = argv.includes("--json");
-    const e = err instanceof GridError ? err.toJSON() : { code: "internal", message: describeError(err) };
-    if (json) process.stdout.write(JSON.stringify({ error: e }, null, 2) + "\n");
-    process.stderr.write(`grid: error: ${e.message}${"hint" in e && e.hint ? `\nhint: ${e.hint}` : ""}\n`);
-    process.exitCode = 1;
-  }
+  await runCli("grid", () => buildProgram().parseAsync(argv, { from: "user" }).then(() => undefined), argv.includes("--json"));
 }

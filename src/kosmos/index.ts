@@ -1,10 +1,12 @@
-// Kosmos: the SDK (sdk.ts), its config manager, the deployment-file reader, the planner, and the CLI.
+// Kosmos' door: the SDK (sdk.ts over views, deploy, wait and multisig) as a program uses it, the
+// config store, the deployment-file reader and the CLI. The planner's and the config's internals
+// (node choice, the secrets envelope, deployment building) stay behind it; tests reach them directly.
 export { main, buildProgram } from "./cli/program.js";
-export {
-  Kosmos, DeploymentFailed, viewOf, nameOf, zdbLookup,
-  type KosmosOptions, type DeploymentView, type WorkloadView, type PendingSignature, type Plan, type DeployProgress, type DeployOptions, type DeployResult,
-} from "./sdk.js";
-export { ConfigStore, passphraseSource, encryptSecrets, decryptSecrets, type Settings, type Identity, type PassphraseSource } from "./config/index.js";
-export { parseDeploymentText, parseDeploymentFile, buildDeployment, logPasswordsOf, type ResolvedSpec, type DeploymentSpec } from "./spec/index.js";
-export { chooseNode, estimateCost, needOf, type PlannerNode, type CostEstimate } from "./planner.js";
+export { Kosmos, type KosmosOptions } from "./sdk.js";
+export { viewOf, nameOf, zdbLookup, type DeploymentView, type WorkloadView, type PendingSignature } from "./views.js";
+export { DeploymentFailed, type Plan, type DeployProgress } from "./progress.js";
+export type { DeployOptions, DeployResult } from "./deploy.js";
+export { ConfigStore, passphraseSource, type Settings, type Identity, type PassphraseSource } from "./config/index.js";
+export { parseDeploymentText, parseDeploymentFile, logPasswordsOf, type ResolvedSpec, type DeploymentSpec } from "./spec/index.js";
+export { estimateCost, type CostEstimate } from "./planner.js";
 export { accessLines, deploymentText } from "./cli/output.js";

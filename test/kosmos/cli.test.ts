@@ -7,11 +7,15 @@ import { writeFileSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { LedgerClient } from "../../src/ledger/client/index.js";
 import { generateKeyPair, generateSealKeyPair, unseal, GiB, type WorkloadOf } from "../../src/core/index.js";
-import { startBcdb, runBin, tempDir, waitFor } from "./helpers.js";
+import { startLedger, runBin, tempDir, waitFor, type Ledger } from "./helpers.js";
 
 test("kosmos CLI: identity, wallet, nodes, deploy with progress, multi-signature, ls/show/cancel", async (t) => {
+  // The ledger stops before its folder is removed (t.after hooks run in the order they were registered).
+  let b: Ledger | undefined;
+  t.after(() => b?.stop());
   const dir = tempDir(t, "kosmos-");
-  const b = await startBcdb(t, join(dir, "ledger"));
+  // The node reports once: a long report interval keeps it "up" however slowly this machine runs the test.
+  b = await startLedger(join(dir, "ledger"), { args: ["--faucet", "--block-interval", "200", "--report-interval", "120"] });
   const ledger = new LedgerClient(b.url);
 
   // A farm and a node, registered by the test in the node's place.
@@ -35,13 +39,17 @@ test("kosmos CLI: identity, wallet, nodes, deploy with progress, multi-signature
   assert.equal(made.code, 0, made.stderr);
   assert.match(made.json().publicKey, /^[0-9a-f]{64}$/);
   const again = await runBin("kosmos", ["identity", "new"], alice);
-  assert.equal(again.code, 1);
-  assert.match(again.stderr, /already has an identity/);
+  assert.equal(again.code, 6, "conflict");
+  assert.match(again.stderr, /^kosmos: .*already has an identity/);
   const mnemonic = (await runBin("kosmos", ["identity", "show", "--mnemonic", "--json"], alice)).json().mnemonic as string;
   for (const f of readdirSync(alice.KOSMOS_HOME)) assert.ok(!readFileSync(join(alice.KOSMOS_HOME, f), "utf8").includes(mnemonic), `${f} holds the mnemonic`);
   const bad = await runBin("kosmos", ["identity", "show"], { ...alice, KOSMOS_PASSPHRASE: "nope" });
-  assert.equal(bad.code, 1);
+  assert.equal(bad.code, 4, "forbidden");
   assert.match(bad.stderr, /wrong passphrase/);
+  const badJson = await runBin("kosmos", ["identity", "show", "--json"], { ...alice, KOSMOS_PASSPHRASE: "nope" });
+  assert.equal(badJson.code, 4);
+  assert.equal(badJson.stdout, "", "under --json the error goes to stderr, stdout stays for results");
+  assert.equal(JSON.parse(badJson.stderr).error.code, "forbidden");
   const imp = await runBin("kosmos", ["identity", "import", "--json"], { ...bob, KOSMOS_HOME: join(dir, "alice2") }, mnemonic + "\n");
   assert.equal(imp.code, 0, imp.stderr);
   assert.equal(imp.json().publicKey, made.json().publicKey);
@@ -57,7 +65,7 @@ test("kosmos CLI: identity, wallet, nodes, deploy with progress, multi-signature
   assert.equal(tr.code, 0, tr.stderr);
   assert.equal(tr.json().balance, 5_000_000 - 1000);
   const broke = await runBin("kosmos", ["wallet", "transfer", String(bobTwin), "999999999"], alice);
-  assert.equal(broke.code, 1);
+  assert.equal(broke.code, 8, `insufficient funds: ${broke.stderr}`);
   assert.notEqual(broke.stderr, "");
   assert.equal((await runBin("kosmos", ["wallet", "balance", "--json"], alice)).json().balance, 5_000_000 - 1000, "a refused transfer changes nothing");
 
@@ -70,8 +78,11 @@ test("kosmos CLI: identity, wallet, nodes, deploy with progress, multi-signature
   const badFile = join(dir, "bad.yaml");
   writeFileSync(badFile, "name: web\nzdbs:\n  - name: db\n    size: lots\n    password: x\n");
   const br = await runBin("kosmos", ["deploy", badFile], alice);
-  assert.equal(br.code, 1);
+  assert.equal(br.code, 2, "invalid");
   assert.match(br.stderr, /bad\.yaml:4:\d+: zdbs\[0\]\.size/);
+  const usage = await runBin("kosmos", ["wallet", "transfer", "not-a-twin", "1"], alice);
+  assert.equal(usage.code, 2, "a usage error commander reports is invalid input too");
+  assert.match(usage.stderr, /twin must be a positive whole number/);
   assert.equal((await ledger.contracts({})).length, 0);
 
   // Deploy, signed by alice and bob (bob required); the test answers as the node once approved.
@@ -120,7 +131,9 @@ test("kosmos CLI: identity, wallet, nodes, deploy with progress, multi-signature
   const show = await runBin("kosmos", ["show", "web"], alice);
   assert.match(show.stdout, /redis-cli -h 10\.9\.9\.9 -p 9900/);
   assert.match(show.stdout, new RegExp(`SELECT ${contract.id}-db`));
-  assert.match((await runBin("kosmos", ["show", "nope"], alice)).stderr, /no deployment named "nope"/);
+  const nope = await runBin("kosmos", ["show", "nope"], alice);
+  assert.equal(nope.code, 5, "not found");
+  assert.match(nope.stderr, /no deployment named "nope"/);
 
   // A node's error result fails the deploy with the reason.
   const file2 = join(dir, "big.yaml");
@@ -129,7 +142,7 @@ test("kosmos CLI: identity, wallet, nodes, deploy with progress, multi-signature
   const c2 = await waitFor("the second contract", async () => (await ledger.contracts({ twinId: aliceTwin })).find((c) => c.id !== contract.id && c.approved), { timeoutMs: 15_000 });
   await node.send("contract.result", { contractId: c2.id, version: 0, results: [{ name: "v", state: "error", message: "disk on fire", data: {}, created: 1 }] });
   const failed = await failing;
-  assert.equal(failed.code, 1);
+  assert.equal(failed.code, 10, "a workload in error is a failed deployment, not an internal error");
   assert.match(failed.stderr, /v: disk on fire/);
 
   // Cancel.
@@ -138,18 +151,33 @@ test("kosmos CLI: identity, wallet, nodes, deploy with progress, multi-signature
   assert.equal((await ledger.contract(contract.id)).state, "deleted");
   const after = (await runBin("kosmos", ["ls", "--json"], alice)).json() as Array<{ name: string }>;
   assert.deepEqual(after.map((d) => d.name), ["big"]);
+
+  // A wait that runs out is a timeout (transient: the node may still answer), distinct from both.
+  const file3 = join(dir, "slow.yaml");
+  writeFileSync(file3, "name: slow\nvolumes:\n  - name: v\n    size: 1GiB\n");
+  const slow = await runBin("kosmos", ["deploy", file3, "--timeout", "1", "--json"], alice);
+  assert.equal(slow.code, 12, `timeout: ${slow.stderr}`);
+  const slowErr = JSON.parse(slow.stderr.trim().split("\n").at(-1)!) as { error: { code: string; message: string } };
+  assert.equal(slowErr.error.code, "timeout");
+  // What it still waited for depends on how far it got in 1 s (no node ever answers here).
+  assert.match(slowErr.error.message, /^timed out after 1 s: (v is pending|the deployment is not approved yet|no answer from the ledger)/);
 });
 
 test("kosmos: --help everywhere, and a missing ledger is a clear error", async (t) => {
   const home = { KOSMOS_HOME: join(tempDir(t, "kosmos-"), "h"), KOSMOS_PASSPHRASE: "p", KOSMOS_LEDGER: "" };
   assert.equal((await runBin("kosmos", ["identity", "new"], home)).code, 0);
   const r = await runBin("kosmos", ["ls", "--json"], home);
-  assert.equal(r.code, 1);
-  assert.equal(r.json().error.code, "invalid");
-  assert.match(r.json().error.message, /no ledger/);
+  assert.equal(r.code, 2, "invalid");
+  assert.equal(r.stdout, "");
+  const body = JSON.parse(r.stderr) as { error: { code: string; message: string; hint?: string } };
+  assert.equal(body.error.code, "invalid");
+  assert.match(body.error.message, /no ledger/);
+  assert.match(body.error.hint ?? "", /KOSMOS_LEDGER/);
   const down = await runBin("kosmos", ["ls"], { ...home, KOSMOS_LEDGER: "http://127.0.0.1:9" });
-  assert.equal(down.code, 1);
+  assert.equal(down.code, 11, "unavailable");
   assert.match(down.stderr, /unreachable/);
+  const unknown = await runBin("kosmos", ["frobnicate"], home);
+  assert.equal(unknown.code, 2, "an unknown command is a usage error");
   for (const args of [["--help"], ["deploy", "--help"], ["wallet", "transfer", "--help"], ["identity", "import", "--help"]]) {
     const r = await runBin("kosmos", args, {});
     assert.equal(r.code, 0);

@@ -67,3 +67,23 @@ test("settings are plain JSON beside the secrets and survive an identity change"
   await store.setIdentity(newMnemonic());
   assert.equal(store.settings().twinId, undefined, "a new key must not inherit the old twin id");
 });
+
+// Written by the pure-JS scrypt (@noble/hashes) this module used before it moved to Node's native
+// scrypt: the same parameters must give the same key, so these still open.
+const OLD_FAST = {"format":"kosmos-secrets-v1","kdf":{"name":"scrypt","N":1024,"r":8,"p":1,"salt":"CzBVep/E6Q4zWH2ix+wRNg=="},"cipher":"xchacha20poly1305","nonce":"W4Clyu8UOV6DqM3yFzxhhqvQ9Ro/ZImu","ciphertext":"gPi0Fojoger/bx+4N/CHQYgE+RVZSEUpt7zQhHk1a9chIF5MhDz2GHzlujVLJ7VgpMWn5MNYGd3lMUOS6SQdJtUpgZVRa1qtn3MRmZ3g1pIgcglwOoeKEAOoOScZBF6uWVE+9MnjZKUrZw=="};
+const OLD_DEFAULT = {"format":"kosmos-secrets-v1","kdf":{"name":"scrypt","N":32768,"r":8,"p":1,"salt":"0/gdQmeMsdb7IEVqj7TZ/g=="},"cipher":"xchacha20poly1305","nonce":"I0htkrfcASZLcJW63wQpTnOYveIHLFF2","ciphertext":"BHlf1dCyIH8xcCJR9A4v6IlrjfLun/jWYi//3g6wWFg="};
+
+test("secrets files written with the pure-JS scrypt still open (same parameters, same key)", () => {
+  assert.deepEqual(decryptSecrets(OLD_FAST, "correct horse battery staple"), { mnemonic: "legal winner thank year wave sausage worth useful legal winner thank yellow" });
+  // The default cost (2^15, r = 8: exactly Node's default memory cap) and a passphrase that NFKC changes (ﬁ → fi).
+  assert.deepEqual(decryptSecrets(OLD_DEFAULT, "pässwörd ﬁ"), { mnemonic: "x" });
+  assert.deepEqual(decryptSecrets(OLD_DEFAULT, "pässwörd fi"), { mnemonic: "x" }, "the passphrase is NFKC-normalised before hashing");
+  assert.throws(() => decryptSecrets(OLD_DEFAULT, "passwort"), ForbiddenError);
+});
+
+test("scrypt parameters a damaged file could hold are refused, not obeyed", () => {
+  const huge = { ...OLD_FAST, kdf: { ...OLD_FAST.kdf, N: 2 ** 24, r: 64 } };
+  assert.throws(() => decryptSecrets(huge, "x"), (e) => e instanceof ValidationError && /bytes of memory/.test(e.message));
+  const notPow2 = { ...OLD_FAST, kdf: { ...OLD_FAST.kdf, N: 1000 } };
+  assert.throws(() => decryptSecrets(notPow2, "x"), (e) => e instanceof ValidationError && /power of two/.test(e.hint ?? ""));
+});

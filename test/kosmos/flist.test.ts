@@ -39,7 +39,7 @@ test("kosmos flist build: folder → hub, pinned address, nothing re-uploaded, c
   writeFileSync(join(root, "big"), Buffer.alloc(3 * 1024 * 1024 + 5, 7));
 
   const noHub = await runBin("kosmos", ["flist", "build", root, "--name", "app"], env);
-  assert.notEqual(noHub.code, 0);
+  assert.equal(noHub.code, 2, "invalid: no hub given");
   assert.match(noHub.stderr, /no flist hub[\s\S]*KOSMOS_HUB/);
 
   const b = await runBin("kosmos", ["flist", "build", root, "--name", "app", "--hub", hub, "--json"], env);
@@ -63,8 +63,8 @@ test("kosmos flist build: folder → hub, pinned address, nothing re-uploaded, c
   assert.equal(human.stdout.trim(), r.address, "people get the address alone on stdout");
 
   const bad = await runBin("kosmos", ["flist", "build", join(dir, "missing"), "--name", "app", "--hub", hub], env);
-  assert.notEqual(bad.code, 0);
-  assert.match(bad.stderr, /^error: .*missing/m);
+  assert.equal(bad.code, 2, `invalid source (flist says so): ${bad.stderr}`);
+  assert.match(bad.stderr, /^kosmos: .*missing does not exist/m);
   const badName = await runBin("kosmos", ["flist", "build", root, "--name", "../x", "--hub", hub], env);
-  assert.notEqual(badName.code, 0);
+  assert.equal(badName.code, 2, `invalid name: ${badName.stderr}`);
 });

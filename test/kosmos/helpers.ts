@@ -1,34 +1,9 @@
-// Real processes for the kosmos tests: a bcdb on a free port in a temp folder, and the kosmos CLI.
-import { spawn, type ChildProcess } from "node:child_process";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { createInterface } from "node:readline";
-export { tempDir, waitFor } from "../support.js";
-
-export const REPO = resolve(fileURLToPath(new URL("../../../", import.meta.url)));
-
-export interface Bcdb { url: string; proc: ChildProcess; stop(): Promise<void> }
-
-export async function startBcdb(t: { after(fn: () => void | Promise<void>): void }, dir: string, extra: string[] = []): Promise<Bcdb> {
-  const proc = spawn(process.execPath, [join(REPO, "bin", "bcdb"), "--data", dir, "--port", "0", "--faucet", "--block-interval", "200", ...extra], { stdio: ["ignore", "pipe", "pipe"] });
-  let stderr = "";
-  proc.stderr!.on("data", (d) => { stderr += d; });
-  const stop = async () => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return;
-    const gone = new Promise((r) => proc.once("exit", r));
-    proc.kill("SIGTERM");
-    const t = setTimeout(() => proc.kill("SIGKILL"), 5000);
-    await gone;
-    clearTimeout(t);
-  };
-  t.after(stop);
-  const url = await new Promise<string>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`bcdb not ready in 15 s: ${stderr.slice(-2000)}`)), 15_000);
-    proc.once("exit", (c) => { clearTimeout(timer); rej(new Error(`bcdb exited ${c}: ${stderr.slice(-2000)}`)); });
-    createInterface({ input: proc.stdout! }).once("line", (l) => { clearTimeout(timer); res((JSON.parse(l) as { url: string }).url); });
-  });
-  return { url, proc, stop };
-}
+// Real processes for the kosmos tests: a ledger (test/support.ts's startLedger) and the kosmos CLI.
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { REPO_ROOT as REPO } from "../support.js";
+export { startLedger, tempDir, waitFor, type Ledger } from "../support.js";
+export { REPO };
 
 export interface Run { code: number | null; stdout: string; stderr: string; json<T = any>(): T }
 

@@ -1,6 +1,6 @@
 // How results reach the user: a table or lines for people, one JSON document for scripts.
-import { describeError, formatBytes, GridError, type Capacity } from "../../core/index.js";
-import type { DeploymentView, WorkloadView } from "../sdk.js";
+import { formatBytes, type Capacity } from "../../core/index.js";
+import type { DeploymentView, WorkloadView } from "../views.js";
 
 export interface Out {
   json: boolean;
@@ -53,14 +53,4 @@ export function deploymentText(v: DeploymentView): string {
   const access = v.workloads.flatMap((w) => accessLines(w));
   if (access.length) lines.push("", ...access);
   return lines.join("\n");
-}
-
-export function errorJson(err: unknown): { error: { code: string; message: string; hint?: string } } {
-  if (err instanceof GridError) return { error: err.toJSON() };
-  return { error: { code: "internal", message: describeError(err) } };
-}
-
-export function errorText(err: unknown): string {
-  if (err instanceof GridError) return `error: ${err.message}${err.hint ? `\nhint: ${err.hint}` : ""}`;
-  return `error: ${describeError(err)}`;
 }

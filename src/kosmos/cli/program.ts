@@ -7,9 +7,10 @@ import { LedgerClient } from "../../ledger/client/index.js";
 import { parseDeploymentFile, logPasswordsOf } from "../spec/index.js";
 import { buildAndPublish, readShippedLogs } from "../../flist/index.js";
 import { describeNeed } from "../planner.js";
-import type { DeployProgress, Plan } from "../sdk.js";
+import type { DeployProgress, Plan } from "../progress.js";
 import { Context, type GlobalOptions } from "./context.js";
-import { capacityText, deploymentText, errorJson, errorText, table, accessLines } from "./output.js";
+import { capacityText, deploymentText, table, accessLines } from "./output.js";
+import { runCli } from "../../runtime/index.js";
 
 const DEFAULT_FAUCET = 100_000_000;
 
@@ -42,7 +43,7 @@ function progressLine(p: DeployProgress): string {
   }
 }
 
-async function confirmPlan(ctx: Context, yes: boolean, plan: Plan): Promise<boolean> {
+async function confirmPlan(ctx: Context, yes: boolean): Promise<boolean> {
   if (yes || ctx.out.json || !process.stdin.isTTY) return true;
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
@@ -57,7 +58,10 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
     .option("--ledger <url>", "the ledger's URL (env KOSMOS_LEDGER, or the one saved in the home)")
     .option("--home <dir>", "the kosmos home: encrypted identity and settings (env KOSMOS_HOME, default ~/.kosmos)")
     .option("--json", "print one JSON document (for scripts)")
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Usage errors throw (a CommanderError) instead of exiting, so they end like every other
+    // error: exit 2 (invalid). Set before the subcommands are made: they inherit it.
+    .exitOverride();
   const ctx = (cmd: Command) => new Context(cmd.optsWithGlobals() as GlobalOptions, env);
 
   const identity = program.command("identity").description("your signing identity (a BIP39 mnemonic, stored encrypted)");
@@ -160,7 +164,7 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
         timeoutMs: o.timeout * 1000,
         wait: o.wait,
         onProgress: (p) => c.out.note(progressLine(p)),
-        confirm: (plan) => confirmPlan(c, !!o.yes, plan),
+        confirm: () => confirmPlan(c, !!o.yes),
       });
       c.remember(await k.existingTwinId());
       c.out.result(r, () => deploymentText(r));
@@ -253,16 +257,10 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
   return program;
 }
 
+/** Runs the CLI; an error ends it through the shared ending (src/runtime): its code's exit status,
+ *  one line on stderr, or under --json a JSON error body on stderr (stdout stays for results). */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const program = buildProgram(env);
-  const json = argv.includes("--json");
-  try {
-    await program.parseAsync(argv, { from: "user" });
-  } catch (err) {
-    if (json) process.stdout.write(JSON.stringify(errorJson(err), null, 2) + "\n");
-    else process.stderr.write(errorText(err) + "\n");
-    process.exitCode = 1;
-  }
+  await runCli("kosmos", () => buildProgram(env).parseAsync(argv, { from: "user" }).then(() => undefined), argv.includes("--json"));
 }
 
 export { formatBytes, accessLines };

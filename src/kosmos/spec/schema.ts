@@ -1,12 +1,12 @@
 // The deployment file, in a user's words: sizes like "10GiB", passwords inline or from the
 // environment. Validated here; translate.ts turns it into core workloads.
 import { z } from "zod";
-import { nameSchema, parseSize } from "../../core/index.js";
+import { describeError, nameSchema, parseSize } from "../../core/index.js";
 
 const size = z.union([z.string(), z.number()]).transform((v, ctx) => {
   let n: number;
   try { n = parseSize(v); } catch (e) {
-    ctx.addIssue({ code: "custom", message: (e as Error).message });
+    ctx.addIssue({ code: "custom", message: describeError(e) });
     return z.NEVER;
   }
   if (!Number.isSafeInteger(n) || n <= 0) {

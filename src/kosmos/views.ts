@@ -1,0 +1,132 @@
+// What `kosmos ls`, `show` and `pending` render: pure views of the ledger's contracts. No I/O — a
+// contract in, a view out — so the CLI, the deploy wait and tests read a contract the same way.
+import type { Contract } from "../ledger/client/index.js";
+import type { WorkloadState } from "../core/index.js";
+import { parseMeta, type ResolvedSpec, type ZdbLookup } from "./spec/index.js";
+
+export interface WorkloadView {
+  name: string;
+  type: string;
+  /** "pending" until the node has reported on this workload's current version. */
+  state: WorkloadState | "pending";
+  message: string;
+  data: Record<string, unknown>;
+  /** A container that declares `http: PORT` and runs: where its page is served. */
+  url?: string;
+}
+
+export interface DeploymentView {
+  name: string;
+  contractId: number;
+  nodeId: number;
+  state: Contract["state"];
+  version: number;
+  approved: boolean;
+  approvedVersion: number | null;
+  costPerPeriod: number;
+  workloads: WorkloadView[];
+}
+
+/** A contract whose latest version asks this identity's signature and does not have it yet. */
+export interface PendingSignature {
+  contractId: number;
+  /** The deployment's name (from its metadata), as its owner sees it. */
+  name: string;
+  ownerTwinId: number;
+  nodeId: number;
+  version: number;
+  /** What signing approves: this twin's weight toward the requirement, and the workloads. */
+  weight: number;
+  required: boolean;
+  weightRequired: number;
+  weightSigned: number;
+  /** Whether an earlier version is approved (this one would replace it on the node). */
+  approvedVersion: number | null;
+  workloads: { name: string; type: string }[];
+}
+
+export function nameOf(c: Contract): string | null {
+  return parseMeta(c.deployment.metadata)?.name ?? null;
+}
+
+/** The contract's workloads with the node's latest word on each. A result counts only if it is
+ *  about the workload's current version (a result's version is the deployment version it was for). */
+export function viewOf(c: Contract): DeploymentView {
+  const http = parseMeta(c.deployment.metadata)?.http ?? {};
+  const workloads = c.deployment.workloads.map((w): WorkloadView => {
+    const r = c.results[w.name];
+    const current = r && r.version >= w.version && (c.approvedVersion ?? -1) >= w.version;
+    const v: WorkloadView = { name: w.name, type: w.type, state: current ? r.state : "pending", message: current ? r.message : "", data: current ? r.data : {} };
+    const ip = (v.data as { ip?: unknown }).ip;
+    const port = http[w.name];
+    if (w.type === "container" && v.state === "ok" && typeof ip === "string" && ip && port) v.url = `http://${ip}${port === 80 ? "" : `:${port}`}/`;
+    return v;
+  });
+  return {
+    name: nameOf(c) ?? `contract-${c.id}`, contractId: c.id, nodeId: c.nodeId, state: c.state, version: c.deployment.version,
+    approved: c.approved, approvedVersion: c.approvedVersion, costPerPeriod: c.costPerPeriod, workloads,
+  };
+}
+
+/** The 0-dbs of a contract that its node has provisioned, as addresses (for containers' logs). A
+ *  0-db's address does not change once made, so a later word of its node (an error while the node
+ *  restarts) does not take it back: its last result with an address, or the address a container
+ *  of the contract already logs to, stands. */
+export function zdbLookup(c: Contract | null, spec?: ResolvedSpec): ZdbLookup {
+  return (name) => {
+    const r = c?.results[name];
+    const d = r?.data as { namespace?: string; ips?: string[]; port?: number } | undefined;
+    if (d?.namespace && d.ips?.[0] && d.port) {
+      const host = d.ips[0].includes(":") ? `[${d.ips[0]}]` : d.ips[0];
+      return { address: `${host}:${d.port}`, namespace: d.namespace };
+    }
+    for (const sc of spec?.containers ?? []) {
+      if (!sc.logs || !("zdb" in sc.logs) || sc.logs.zdb !== name) continue;
+      const w = c?.deployment.workloads.find((x) => x.name === sc.name);
+      if (w?.type === "container" && w.data.logs) return { address: w.data.logs.address, namespace: w.data.logs.namespace };
+    }
+    return null;
+  };
+}
+
+/** Where a deployment stands: every workload ok (and approved), one in error, or neither yet. */
+export function settledState(v: DeploymentView): "ok" | "error" | null {
+  if (v.workloads.some((w) => w.state === "error")) return "error";
+  if (v.approved && v.workloads.every((w) => w.state === "ok")) return "ok";
+  return null;
+}
+
+/** The multi-signature's progress: the weight signed so far and the twins not yet signed. */
+export function signatureProgress(c: Contract): { weight: number; weightRequired: number; waitingFor: number[] } {
+  const req = c.deployment.signatureRequirement;
+  const signed = new Set(c.signatures.map((s) => s.twinId));
+  return {
+    weight: req.requests.filter((r) => signed.has(r.twinId)).reduce((s, r) => s + r.weight, 0),
+    weightRequired: req.weightRequired,
+    waitingFor: req.requests.filter((r) => !signed.has(r.twinId)).map((r) => r.twinId),
+  };
+}
+
+/** A contract that asks `twinId`'s signature, as `kosmos pending` shows it; null if it does not ask it. */
+export function pendingOf(c: Contract, twinId: number): PendingSignature | null {
+  const mine = c.deployment.signatureRequirement.requests.find((r) => r.twinId === twinId);
+  if (!mine) return null;
+  const { weight: weightSigned, weightRequired } = signatureProgress(c);
+  return {
+    contractId: c.id, name: nameOf(c) ?? `contract-${c.id}`, ownerTwinId: c.twinId, nodeId: c.nodeId, version: c.deployment.version,
+    weight: mine.weight, required: mine.required, weightRequired, weightSigned, approvedVersion: c.approvedVersion,
+    workloads: c.deployment.workloads.map((w) => ({ name: w.name, type: w.type })),
+  };
+}
+
+/** Why a deployment settled in error: each failed workload with the node's reason. */
+export function failureText(v: DeploymentView): string {
+  return v.workloads.filter((w) => w.state === "error").map((w) => `${w.name}: ${w.message || "failed"}`).join("; ");
+}
+
+/** What a wait that ran out was still waiting for. */
+export function pendingText(v: DeploymentView | null): string {
+  if (!v) return "no answer from the ledger";
+  if (!v.approved) return "the deployment is not approved yet (signatures missing)";
+  return v.workloads.filter((w) => w.state !== "ok").map((w) => `${w.name} is ${w.state}${w.message ? ` (${w.message})` : ""}`).join(", ");
+}
