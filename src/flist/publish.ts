@@ -2,7 +2,8 @@
 // key (hex); the request carries a timestamp and a nonce, and the hub accepts a name's requests only
 // with strictly increasing timestamps, so a captured request cannot be replayed to roll a name back.
 import { z } from "zod";
-import { signObject, verifyObject, isPublicKeyHex, type KeyPair, SignatureError, ValidationError, ConflictError, formatIssues } from "../core/index.js";
+import { signObject, verifyObject, isPublicKeyHex, type KeyPair, SignatureError, ValidationError, ConflictError, DamagedError, formatIssues } from "../core/index.js";
+import type { NameRecord } from "./store.js";
 import { randomBytes } from "node:crypto";
 
 export const flistNameSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,127}$/i, "letters, digits, '.', '-' and '_', at most 128");
@@ -36,3 +37,29 @@ export function checkPublish(v: unknown, owner: string, name: string, hash: stri
   if (lastTimestamp !== null && req.timestamp <= lastTimestamp) throw new ConflictError(`publish request for ${owner}/${name} is not newer than the last one (replayed?)`);
   return req;
 }
+
+/**
+ * A name record as read back from the hub's store, checked before it is served or trusted: it
+ * parses, it is for `owner/name`, and it carries the owner's signed request for the very flist hash
+ * it names. Anyone who could write the store could otherwise publish under any name. Throws
+ * DamagedError (unparsable) or SignatureError (not what the owner signed).
+ */
+export function checkNameRecord(raw: string, owner: string, name: string): NameRecord {
+  let v: unknown;
+  try { v = JSON.parse(raw); } catch (e) { throw new DamagedError(`the hub's record of ${owner}/${name} is not JSON`, undefined, { cause: e }); }
+  const r = nameRecordSchema.safeParse(v);
+  if (!r.success) throw new SignatureError(`the hub's record of ${owner}/${name} carries no valid signed publish request (${formatIssues(r.error)})`, "the owner publishes it again");
+  const rec = r.data;
+  const req = rec.request;
+  if (rec.owner !== owner || rec.name !== name || req.owner !== owner || req.name !== name) throw new SignatureError(`the hub's record of ${owner}/${name} is for ${rec.owner}/${rec.name} (request: ${req.owner}/${req.name})`);
+  if (req.hash !== rec.hash) throw new SignatureError(`the hub's record of ${owner}/${name} names flist ${rec.hash}, but its owner signed ${req.hash}`);
+  if (req.timestamp !== rec.timestamp) throw new SignatureError(`the hub's record of ${owner}/${name} has timestamp ${rec.timestamp}, but its owner signed ${req.timestamp}`);
+  if (!verifyObject(req, owner)) throw new SignatureError(`the hub's record of ${owner}/${name} is not signed by ${owner}`);
+  return rec as NameRecord;
+}
+
+const nameRecordSchema = z.object({
+  owner: z.string(), name: z.string(), hash: z.string().regex(/^[0-9a-f]{64}$/), timestamp: z.number().int(),
+  publishedAt: z.string(), size: z.number().int().min(0), files: z.number().int().min(0),
+  request: publishRequestSchema,
+}).strict();

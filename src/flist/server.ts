@@ -1,17 +1,34 @@
 // The hub's HTTP API (docs/flist.md): chunks by hash (checked on upload), flists by owner/name
-// (publishing needs the owner's signed request), the list of published flists.
+// (publishing needs the owner's signed request), the list of published flists. Nothing read back
+// from the store is served unchecked: a chunk must hash to its address, a document to its hash, and
+// a name record must carry its owner's signature over the hash it names — whoever can write the
+// store still cannot publish under someone else's name.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Logger } from "pino";
-import { canonicalJson, GridError, NotFoundError, ValidationError, ConflictError, sha256Hex, isPublicKeyHex } from "../core/index.js";
+import { canonicalJson, GridError, NotFoundError, ValidationError, ConflictError, DamagedError, UnavailableError, sha256Hex, isPublicKeyHex, httpStatusOf, toGridError } from "../core/index.js";
+import { connectionBudget, guardServer, HTTP_CHECK_INTERVAL_MS, type GuardedListener } from "../runtime/index.js";
 import { flistHash, flistStats, parseFlist } from "./format.js";
-import { checkPublish, flistNameSchema } from "./publish.js";
+import { checkNameRecord, checkPublish, flistNameSchema } from "./publish.js";
 import type { HubStore, NameRecord } from "./store.js";
 
 export const MAX_CHUNK_BYTES = 8 * 1024 * 1024;
 const MAX_FLIST_BYTES = 64 * 1024 * 1024;
 const HASH = /^[0-9a-f]{64}$/;
 
+/** What one client may cost the hub (see runtime/listener.ts). */
+export const HUB_LIMITS = {
+  /** Descriptors kept for the hub's own needs (its store connection, logs, Node's own). */
+  reserve: 128,
+  maxConnections: 4096,
+  idleMs: 60_000,
+  headersMs: 10_000,
+  /** A 64 MiB flist document or an 8 MiB chunk over a slow link. */
+  requestMs: 120_000,
+};
+
 async function body(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers["content-length"] ?? 0);
+  if (declared > limit) throw new ValidationError(`request body larger than ${limit} bytes`);
   const parts: Buffer[] = [];
   let n = 0;
   for await (const c of req) {
@@ -22,26 +39,64 @@ async function body(req: IncomingMessage, limit: number): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
+/** A JSON body: anything that does not parse (including nesting too deep for the parser) is 400. */
+async function jsonBody(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
+  const text = (await body(req, limit)).toString("utf8");
+  let v: unknown;
+  try { v = JSON.parse(text || "{}"); } catch (e) { throw new ValidationError(`malformed JSON: ${(e as Error).message}`, undefined, { cause: e }); }
+  if (!v || typeof v !== "object" || Array.isArray(v)) throw new ValidationError("the body must be a JSON object");
+  return v as Record<string, unknown>;
+}
+
 function json(res: ServerResponse, status: number, v: unknown): void {
   const b = Buffer.from(JSON.stringify(v));
   res.writeHead(status, { "content-type": "application/json", "content-length": b.length });
   res.end(b);
 }
 
-const STATUS: Record<string, number> = { invalid: 400, bad_signature: 401, forbidden: 403, not_found: 404, conflict: 409, unavailable: 503 };
+function pathParts(pathname: string): string[] {
+  try { return pathname.split("/").filter(Boolean).map(decodeURIComponent); } catch (e) {
+    throw new ValidationError(`malformed URL path ${JSON.stringify(pathname.slice(0, 200))}`, undefined, { cause: e });
+  }
+}
+
+/** ioredis' own errors (the store refused a command, or the connection is down) are the store being
+ *  unavailable, not a bug of the hub. */
+function storeFailure(e: unknown): GridError | null {
+  if (!(e instanceof Error)) return null;
+  if (e.name === "ReplyError" || e.name === "MaxRetriesPerRequestError" || /Connection is closed|isn't writeable/.test(e.message)) {
+    return new UnavailableError(`the hub's store: ${e.message}`, "retry in a moment", { cause: e });
+  }
+  return null;
+}
 
 export interface HubOptions { store: HubStore; log: Logger; now?: () => number }
 
-export function createHubServer(opts: HubOptions): Server {
+export function createHubServer(opts: HubOptions): HubServer {
   const { store, log } = opts;
   const now = opts.now ?? Date.now;
+  /** The name record of owner/name if its owner's signature holds; a forged one is logged, never used. */
+  async function verifiedName(owner: string, name: string): Promise<NameRecord | null> {
+    const raw = await store.getName(owner, name);
+    if (raw === null) return null;
+    try { return checkNameRecord(raw, owner, name); } catch (e) {
+      log.error({ owner, name, err: (e as Error).message }, "forged or damaged name record in the store: refused");
+      throw e;
+    }
+  }
+  /** A document or chunk read back from the store, served only if it hashes to its address. */
+  function checked<T extends Buffer | string>(what: string, hash: string, data: T): T {
+    if (sha256Hex(data) === hash) return data;
+    log.error({ what, hash }, "content in the store does not match its address: refused");
+    throw new DamagedError(`${what} ${hash} in the hub's store does not match its hash; refused`, "re-upload it (the hub accepts a good copy over a bad one)");
+  }
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://hub");
-    const p = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+    const p = pathParts(url.pathname);
     const m = req.method ?? "GET";
     if (p[0] === "health" && p.length === 1) return json(res, 200, { ok: true });
     if (p[0] === "chunks" && p.length === 2 && p[1] === "missing" && m === "POST") {
-      const v = JSON.parse((await body(req, 16 * 1024 * 1024)).toString("utf8") || "{}");
+      const v = await jsonBody(req, 16 * 1024 * 1024);
       if (!Array.isArray(v.hashes) || !v.hashes.every((h: unknown) => typeof h === "string" && HASH.test(h))) throw new ValidationError("body must be {hashes: [sha256 hex...]}");
       return json(res, 200, { missing: await store.missing(v.hashes) });
     }
@@ -49,8 +104,9 @@ export function createHubServer(opts: HubOptions): Server {
       const h = p[1];
       if (!HASH.test(h)) throw new ValidationError(`${h} is not a SHA-256 (64 lowercase hex digits)`);
       if (m === "GET" || m === "HEAD") {
-        const data = await store.getChunk(h);
-        if (!data) throw new NotFoundError(`chunk ${h} not found`);
+        const stored = await store.getChunk(h);
+        if (!stored) throw new NotFoundError(`chunk ${h} not found`);
+        const data = checked("chunk", h, stored);
         res.writeHead(200, { "content-type": "application/octet-stream", "content-length": data.length });
         res.end(m === "HEAD" ? undefined : data);
         return;
@@ -67,14 +123,17 @@ export function createHubServer(opts: HubOptions): Server {
       const recs: NameRecord[] = [];
       for (const k of names) {
         const [owner, name] = k.split("/");
-        const r = await store.getName(owner, name);
+        if (!owner || !name) continue;
+        const r = await verifiedName(owner, name).catch(() => null); // logged; the rest still listed
         if (r) recs.push(r);
       }
       return json(res, 200, { flists: recs });
     }
     if (p[0] === "flists" && p.length === 3 && p[1] === "sha256" && m === "GET") {
-      const doc = await store.getFlist(p[2]);
-      if (!doc) throw new NotFoundError(`flist ${p[2]} not found`);
+      if (!HASH.test(p[2])) throw new ValidationError(`${p[2]} is not a SHA-256 (64 lowercase hex digits)`);
+      const stored = await store.getFlist(p[2]);
+      if (!stored) throw new NotFoundError(`flist ${p[2]} not found`);
+      const doc = checked("flist", p[2], stored);
       res.writeHead(200, { "content-type": "application/json", "x-flist-hash": p[2] });
       res.end(doc);
       return;
@@ -84,24 +143,27 @@ export function createHubServer(opts: HubOptions): Server {
       if (!isPublicKeyHex(owner)) throw new ValidationError(`flist owner "${owner}" is not an ed25519 public key (64 hex digits)`);
       if (!flistNameSchema.safeParse(name).success) throw new ValidationError(`"${name}" is not a valid flist name`);
       if (m === "GET") {
-        const rec = await store.getName(owner, name);
-        const doc = rec && await store.getFlist(rec.hash);
-        if (!rec || !doc) throw new NotFoundError(`flist ${owner}/${name} not found`);
+        const rec = await verifiedName(owner, name);
+        const stored = rec && await store.getFlist(rec.hash);
+        if (!rec || !stored) throw new NotFoundError(`flist ${owner}/${name} not found`);
+        const doc = checked("flist", rec.hash, stored);
         res.writeHead(200, { "content-type": "application/json", "x-flist-hash": rec.hash });
         res.end(doc);
         return;
       }
       if (m === "PUT") {
-        const v = JSON.parse((await body(req, MAX_FLIST_BYTES)).toString("utf8"));
+        const v = await jsonBody(req, MAX_FLIST_BYTES);
         const flist = parseFlist(v.flist);
         const hash = flistHash(flist);
-        const prev = await store.getName(owner, name);
+        // Only a genuine previous record sets the replay floor: a forged one with a far-future
+        // timestamp must not lock the owner out of their own name.
+        const prev = await verifiedName(owner, name).catch(() => null);
         const signed = checkPublish(v.request, owner, name, hash, now(), prev?.timestamp ?? null);
         const stats = flistStats(flist);
         const missing = await store.missing(stats.chunks);
         if (missing.length) throw new ConflictError(`the hub lacks ${missing.length} of the flist's ${stats.chunks.length} chunks (first: ${missing[0]})`, "upload the chunks first (PUT /chunks/<hash>)");
         await store.putFlist(hash, canonicalJson(flist));
-        const rec: NameRecord = { owner, name, hash, timestamp: signed.timestamp, publishedAt: new Date(now()).toISOString(), size: stats.size, files: stats.files };
+        const rec: NameRecord = { owner, name, hash, timestamp: signed.timestamp, publishedAt: new Date(now()).toISOString(), size: stats.size, files: stats.files, request: signed };
         await store.putName(rec);
         log.info({ owner, name, hash, size: stats.size }, "flist published");
         return json(res, 201, { ...rec, path: `/flists/${owner}/${name}` });
@@ -109,13 +171,17 @@ export function createHubServer(opts: HubOptions): Server {
     }
     throw new NotFoundError(`no route ${m} ${url.pathname}`);
   }
-  return createServer((req, res) => {
+  const server = createServer({ connectionsCheckingInterval: HTTP_CHECK_INTERVAL_MS }, (req, res) => {
     handle(req, res).catch((e: unknown) => {
-      const err = e instanceof GridError ? e : e instanceof SyntaxError ? new ValidationError(`malformed JSON: ${e.message}`) : null;
-      if (!err) log.error({ err: e }, "request failed");
-      const g = err ?? new GridError("internal", (e as Error).message ?? String(e));
-      if (!res.headersSent) json(res, STATUS[g.code] ?? 500, { error: g.toJSON() });
+      const g = e instanceof GridError ? e : storeFailure(e) ?? toGridError(e);
+      if (!(e instanceof GridError) && g.code === "internal") log.error({ err: e }, "request failed");
+      if (!res.headersSent) json(res, httpStatusOf(g), { error: g.toJSON() });
       else res.destroy();
     });
   });
+  const guard = guardServer(server, { maxConnections: Math.min(HUB_LIMITS.maxConnections, connectionBudget(HUB_LIMITS.reserve)), idleMs: HUB_LIMITS.idleMs, headersMs: HUB_LIMITS.headersMs, requestMs: HUB_LIMITS.requestMs }, log);
+  return Object.assign(server, { guard });
 }
+
+/** The hub's server, with its listener guard (refused connections, for tests and metrics). */
+export type HubServer = Server & { guard: GuardedListener };
