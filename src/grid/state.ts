@@ -38,6 +38,8 @@ export class GridLayout {
   get passphraseFile(): string { return join(this.dir, "user", ".passphrase"); }
   get examplePasswordFile(): string { return join(this.dir, "user", ".example-password"); }
   get hubData(): string { return join(this.dir, "hub"); }
+  /** The hub's 0-db admin password (0600): the only key to writing the hub's store. */
+  get hubPasswordFile(): string { return join(this.dir, "hub", "zdb.password"); }
   get stateFile(): string { return join(this.dir, "grid.json"); }
   nodeData(index: number): string { return join(this.dir, "nodes", `n${index}`); }
 
