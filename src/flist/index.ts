@@ -10,7 +10,7 @@ import { flistHash, flistStats, type Flist } from "./format.js";
 import { layoutExampleFolder, EXAMPLE_ENTRYPOINT } from "./example.js";
 
 export * from "./format.js";
-export { readTar, writeTar, type TarEntry, type TarWriteEntry } from "./tar.js";
+export { readTar, writeTar, tarHeader, type TarEntry, type TarWriteEntry } from "./tar.js";
 export { buildFlist, buildFromFolder, buildFromImage, type ChunkSink, type BuildOptions } from "./build.js";
 export { HubClient, HubUploader, fetchFlist, parseFlistAddress, type FlistAddress } from "./client.js";
 export { FlistCache, progressMessage, type CachedFlist, type EnsureOptions } from "./cache.js";

@@ -135,6 +135,13 @@ export interface TarWriteEntry {
   data?: Buffer | string;
 }
 
+/** The 512-byte ustar header of one entry whose content (`size` bytes, then zero padding to a
+ *  block) the caller writes itself: archives too big to build in memory, made piece by piece. */
+export function tarHeader(e: TarWriteEntry & { size: number }): Buffer {
+  const flag = { file: "0", dir: "5", symlink: "2", hardlink: "1" }[e.type ?? "file"];
+  return header(e.name, flag, e.size, e);
+}
+
 function header(name: string, flag: string, size: number, e: TarWriteEntry): Buffer {
   const h = Buffer.alloc(BLOCK);
   const put = (s: string, off: number, len: number) => { h.write(s.slice(0, len), off, len, "utf8"); };
