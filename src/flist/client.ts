@@ -1,9 +1,9 @@
 // Talking to a hub over HTTP: chunks, flist documents, publishing; and the batching uploader the
 // builder feeds, which asks the hub which chunks it lacks and sends only those.
-import { canonicalJson, GridError, NotFoundError, UnavailableError, ValidationError, type KeyPair, type ErrorCode } from "../core/index.js";
+import { canonicalJson, GridError, NotFoundError, SignatureError, UnavailableError, ValidationError, type KeyPair, type ErrorCode } from "../core/index.js";
 import type { ChunkSink } from "./build.js";
 import { flistHash, parseFlist, type Flist } from "./format.js";
-import { signPublish } from "./publish.js";
+import { checkSignedPublish, PUBLISH_HEADER, signPublish } from "./publish.js";
 import type { NameRecord } from "./store.js";
 
 export interface FlistAddress { hub: string; owner?: string; name?: string; hash?: string; url: string }
@@ -73,6 +73,16 @@ export async function fetchFlist(address: string, signal?: AbortSignal): Promise
   const flist = parseFlist(v);
   const hash = flistHash(flist);
   if (a.hash && a.hash !== hash) throw new ValidationError(`flist ${address}: the hub served a document hashing to ${hash}, not the pinned ${a.hash}`, "the hub's copy was changed or tampered with");
+  if (a.owner && a.name) {
+    // By name: the owner's signature over this very hash, whatever the hub is.
+    const signed = r.headers.get(PUBLISH_HEADER);
+    if (!signed) throw new SignatureError(`flist ${address}: the hub served it without its owner's signed publish request`, "use a hub that serves the publisher's signature, or pin the address (#sha256)");
+    let req: unknown;
+    try { req = JSON.parse(Buffer.from(signed, "base64").toString("utf8")); } catch (e) { throw new SignatureError(`flist ${address}: the hub's ${PUBLISH_HEADER} header is not base64 JSON`, undefined, { cause: e }); }
+    try { checkSignedPublish(req, a.owner, a.name, hash); } catch (e) {
+      throw new SignatureError(`flist ${address}: not what its owner published (${(e as Error).message})`, "the hub's copy was changed or tampered with", { cause: e });
+    }
+  }
   return { flist, hash, address: a };
 }
 

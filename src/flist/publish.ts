@@ -18,6 +18,9 @@ export const publishRequestSchema = z.object({
 }).strict();
 export type PublishRequest = z.infer<typeof publishRequestSchema>;
 
+/** The header a hub serves a named flist with: the owner's signed publish request, base64 JSON. */
+export const PUBLISH_HEADER = "x-flist-publish";
+
 /** Maximal clock difference between the publisher and the hub, seconds. */
 export const PUBLISH_WINDOW_S = 300;
 
@@ -25,14 +28,21 @@ export function signPublish(keys: KeyPair, name: string, hash: string, now: numb
   return signObject({ action: "flist.publish" as const, owner: keys.publicKey, name, hash, timestamp: now, nonce }, keys.privateKey);
 }
 
-/** Checks a publish request against the URL it came to and the name's last accepted timestamp. */
-export function checkPublish(v: unknown, owner: string, name: string, hash: string, now: number, lastTimestamp: number | null): PublishRequest {
+/** Checks that `v` is `owner`'s signed request to publish flist `hash` as `name` (no clock check:
+ *  also used on what a hub serves, long after it was signed). */
+export function checkSignedPublish(v: unknown, owner: string, name: string, hash: string): PublishRequest {
   const r = publishRequestSchema.safeParse(v);
   if (!r.success) throw new ValidationError(`bad publish request: ${formatIssues(r.error)}`);
   const req = r.data;
   if (req.owner !== owner || req.name !== name) throw new ValidationError(`publish request is for ${req.owner}/${req.name}, not ${owner}/${name}`);
   if (req.hash !== hash) throw new ValidationError(`publish request signs flist ${req.hash}, but the body's flist hashes to ${hash}`);
   if (!verifyObject(req, owner)) throw new SignatureError(`publish request for ${owner}/${name} is not signed by ${owner}`, "only the owner's key may publish under its name");
+  return req;
+}
+
+/** Checks a publish request against the URL it came to and the name's last accepted timestamp. */
+export function checkPublish(v: unknown, owner: string, name: string, hash: string, now: number, lastTimestamp: number | null): PublishRequest {
+  const req = checkSignedPublish(v, owner, name, hash);
   if (Math.abs(now - req.timestamp) > PUBLISH_WINDOW_S * 1000) throw new ValidationError(`publish request timestamp is more than ${PUBLISH_WINDOW_S}s away from the hub's clock`, "check the clock");
   if (lastTimestamp !== null && req.timestamp <= lastTimestamp) throw new ConflictError(`publish request for ${owner}/${name} is not newer than the last one (replayed?)`);
   return req;

@@ -8,7 +8,7 @@ import type { Logger } from "pino";
 import { canonicalJson, GridError, NotFoundError, ValidationError, ConflictError, DamagedError, UnavailableError, sha256Hex, isPublicKeyHex, httpStatusOf, toGridError } from "../core/index.js";
 import { connectionBudget, guardServer, HTTP_CHECK_INTERVAL_MS, type GuardedListener } from "../runtime/index.js";
 import { flistHash, flistStats, parseFlist } from "./format.js";
-import { checkNameRecord, checkPublish, flistNameSchema } from "./publish.js";
+import { checkNameRecord, checkPublish, flistNameSchema, PUBLISH_HEADER } from "./publish.js";
 import type { HubStore, NameRecord } from "./store.js";
 
 export const MAX_CHUNK_BYTES = 8 * 1024 * 1024;
@@ -147,7 +147,9 @@ export function createHubServer(opts: HubOptions): HubServer {
         const stored = rec && await store.getFlist(rec.hash);
         if (!rec || !stored) throw new NotFoundError(`flist ${owner}/${name} not found`);
         const doc = checked("flist", rec.hash, stored);
-        res.writeHead(200, { "content-type": "application/json", "x-flist-hash": rec.hash });
+        // The owner's signed request travels with the document, so a node checks the owner's
+        // word itself and need not trust this hub for names (client.ts fetchFlist).
+        res.writeHead(200, { "content-type": "application/json", "x-flist-hash": rec.hash, [PUBLISH_HEADER]: Buffer.from(JSON.stringify(rec.request)).toString("base64") });
         res.end(doc);
         return;
       }

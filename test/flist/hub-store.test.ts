@@ -5,13 +5,15 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { promisify } from "node:util";
 import { mkdtemp, mkdir, writeFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Redis } from "ioredis";
 import { canonicalJson, generateKeyPair, sha256Hex } from "../../src/core/index.js";
-import { buildAndPublish, flistHash, HubClient, signPublish, type Flist } from "../../src/flist/index.js";
+import { buildAndPublish, fetchFlist, flistHash, HubClient, signPublish, type Flist } from "../../src/flist/index.js";
 import { ROOT, startHub, startHubStore, waitFor, type HubProc, type StoreProc } from "./helpers.js";
 
 const exec = promisify(execFile);
@@ -121,4 +123,28 @@ test("forged name records written straight into the store are refused and logged
     assert.equal((await fetch(`${hub.url}/flists/sha256/${sha256Hex("x").slice(0, 10)}`)).status, 400, "a malformed hash is 400");
     assert.equal((await fetch(`${hub.url}/flists/%E0%A4%A`)).status, 400, "a malformed URL path is 400, not 500");
   } finally { db.disconnect(); }
+});
+
+test("a node fetching by name checks the owner's signature itself: a hub that lies is refused", async (t) => {
+  const good = await publishFolder("signed", "signed content\n");
+  const evil = await publishFolder("evil2", "evil content\n");
+  const ok = await fetchFlist(`${hub.url}/flists/${owner.publicKey}/signed`);
+  assert.equal(ok.hash, good.hash, "the real hub's answer verifies");
+  const genuine = await fetch(`${hub.url}/flists/${owner.publicKey}/signed`);
+  const header = genuine.headers.get("x-flist-publish")!;
+  assert.ok(header, "the hub serves the owner's signed request with the document");
+  // A hub under an attacker's control: the owner's genuine signature, someone else's document.
+  let mode: "swap" | "strip" = "swap";
+  const liar = createServer((_req, res) => {
+    const headers: Record<string, string> = { "content-type": "application/json", "x-flist-hash": evil.hash };
+    if (mode === "swap") headers["x-flist-publish"] = header;
+    res.writeHead(200, headers);
+    res.end(canonicalJson(evil.flist));
+  });
+  await new Promise<void>((r) => liar.listen(0, "127.0.0.1", r));
+  t.after(() => { liar.close(); });
+  const url = `http://127.0.0.1:${(liar.address() as AddressInfo).port}/flists/${owner.publicKey}/signed`;
+  await assert.rejects(fetchFlist(url), (e: Error & { code?: string }) => e.code === "bad_signature" && /not what its owner published/.test(e.message));
+  mode = "strip";
+  await assert.rejects(fetchFlist(url), (e: Error & { code?: string }) => e.code === "bad_signature" && /without its owner's signed publish request/.test(e.message));
 });

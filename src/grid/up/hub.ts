@@ -7,14 +7,13 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { UnavailableError, type KeyPair } from "../../core/index.js";
-import { HubClient, publishExampleFlist } from "../../flist/index.js";
+import { HubClient, HUB_PASSWORD_ENV, publishExampleFlist } from "../../flist/index.js";
 import { freePort } from "../ports.js";
 import { runningPid, startDaemon } from "../procs.js";
 import { BIN, EXAMPLE_FLIST_NAME, type Step } from "./common.js";
 
-/** zdb reads its admin password from here; zhub its store's password (see flist/store.ts). */
+/** zdb reads its admin password from here (zhub its store's password from HUB_PASSWORD_ENV). */
 const ZDB_ADMIN_ENV = "ZDB_ADMIN";
-const HUB_PASSWORD_ENV = "ZHUB_ZDB_PASSWORD";
 
 /** Ports kept in grid.json so flist addresses stay valid across down/up. */
 export async function upHub({ L, state, env, note }: Step, host: string): Promise<{ url: string }> {
