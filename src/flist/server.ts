@@ -4,6 +4,7 @@
 // a name record must carry its owner's signature over the hash it names — whoever can write the
 // store still cannot publish under someone else's name.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import type { Logger } from "pino";
 import { canonicalJson, GridError, NotFoundError, ValidationError, ConflictError, DamagedError, UnavailableError, sha256Hex, isPublicKeyHex, httpStatusOf, toGridError } from "../core/index.js";
 import { connectionBudget, guardServer, HTTP_CHECK_INTERVAL_MS, type GuardedListener } from "../runtime/index.js";
@@ -15,16 +16,37 @@ export const MAX_CHUNK_BYTES = 8 * 1024 * 1024;
 const MAX_FLIST_BYTES = 64 * 1024 * 1024;
 const HASH = /^[0-9a-f]{64}$/;
 
-/** What one client may cost the hub (see runtime/listener.ts). */
-export const HUB_LIMITS = {
+/** What clients may cost the hub (see runtime/listener.ts); zhub's flags override them. */
+export interface HubLimits {
   /** Descriptors kept for the hub's own needs (its store connection, logs, Node's own). */
-  reserve: 128,
-  maxConnections: 4096,
-  idleMs: 60_000,
-  headersMs: 10_000,
+  reserve: number;
+  maxConnections: number;
+  /** Connections from one address: one flooding peer cannot take every slot from the others
+   *  (each node of a grid has its own address on the bridge). */
+  maxPerAddress: number;
+  idleMs: number;
+  headersMs: number;
   /** A 64 MiB flist document or an 8 MiB chunk over a slow link. */
-  requestMs: 120_000,
-};
+  requestMs: number;
+}
+export const HUB_LIMITS: HubLimits = { reserve: 128, maxConnections: 4096, maxPerAddress: 256, idleMs: 60_000, headersMs: 10_000, requestMs: 120_000 };
+
+/** Closes a connection beyond `max` from one remote address, at once. */
+function capPerAddress(server: Server, max: number): () => number {
+  const open = new Map<string, number>();
+  let refused = 0;
+  server.on("connection", (socket: Socket) => {
+    const addr = socket.remoteAddress ?? "";
+    const n = (open.get(addr) ?? 0) + 1;
+    if (n > max) { refused++; socket.destroy(); return; }
+    open.set(addr, n);
+    socket.once("close", () => {
+      const left = (open.get(addr) ?? 1) - 1;
+      if (left > 0) open.set(addr, left); else open.delete(addr);
+    });
+  });
+  return () => refused;
+}
 
 async function body(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers["content-length"] ?? 0);
@@ -70,7 +92,7 @@ function storeFailure(e: unknown): GridError | null {
   return null;
 }
 
-export interface HubOptions { store: HubStore; log: Logger; now?: () => number }
+export interface HubOptions { store: HubStore; log: Logger; now?: () => number; limits?: Partial<HubLimits> }
 
 export function createHubServer(opts: HubOptions): HubServer {
   const { store, log } = opts;
@@ -181,8 +203,10 @@ export function createHubServer(opts: HubOptions): HubServer {
       else res.destroy();
     });
   });
-  const guard = guardServer(server, { maxConnections: Math.min(HUB_LIMITS.maxConnections, connectionBudget(HUB_LIMITS.reserve)), idleMs: HUB_LIMITS.idleMs, headersMs: HUB_LIMITS.headersMs, requestMs: HUB_LIMITS.requestMs }, log);
-  return Object.assign(server, { guard });
+  const l = { ...HUB_LIMITS, ...opts.limits };
+  const guard = guardServer(server, { maxConnections: Math.min(l.maxConnections, connectionBudget(l.reserve)), idleMs: l.idleMs, headersMs: l.headersMs, requestMs: l.requestMs }, log);
+  const perAddress = capPerAddress(server, l.maxPerAddress);
+  return Object.assign(server, { guard: { refused: () => guard.refused() + perAddress() } });
 }
 
 /** The hub's server, with its listener guard (refused connections, for tests and metrics). */

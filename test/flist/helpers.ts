@@ -56,11 +56,11 @@ export const startRedis = (): Promise<StoreProc> => startHubStore();
 export interface HubProc extends Proc { /** What zhub wrote on stderr so far (pino JSON lines). */ log(): string }
 
 /** bin/zhub over `store` (a StoreProc, or the HOST:PORT of one started here, or of an open store). */
-export async function startHub(store: string | StoreProc, opts: { password?: string } = {}): Promise<HubProc> {
+export async function startHub(store: string | StoreProc, opts: { password?: string; args?: string[] } = {}): Promise<HubProc> {
   const url = typeof store === "string" ? store : store.url;
   const password = opts.password ?? (typeof store === "string" ? passwords.get(url) : store.password) ?? "";
   const env = { ...process.env, ZHUB_ZDB_PASSWORD: password };
-  const child = spawn(process.execPath, [resolve(ROOT, "bin/zhub"), "--port", "0", "--zdb", url, "--log-level", "warn"], { stdio: ["ignore", "pipe", "pipe"], env });
+  const child = spawn(process.execPath, [resolve(ROOT, "bin/zhub"), "--port", "0", "--zdb", url, "--log-level", "warn", ...(opts.args ?? [])], { stdio: ["ignore", "pipe", "pipe"], env });
   let log = "";
   child.stderr!.on("data", (d: Buffer) => { if (log.length < 1 << 20) log += d; process.stderr.write(d); });
   const rl = createInterface({ input: child.stdout! });
