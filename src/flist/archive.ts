@@ -43,7 +43,7 @@ export class ImageArchive {
 
   static async open(archivePath: string): Promise<ImageArchive> {
     let path = archivePath;
-    let cleanup = async () => undefined as void;
+    let cleanup = async (): Promise<void> => {};
     const first = await open(archivePath, "r");
     const head = await readAt(first, 0, 4).finally(() => first.close());
     if (isGzip(head)) {
