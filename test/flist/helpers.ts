@@ -29,22 +29,34 @@ function stopper(child: ChildProcess, after?: () => void): () => Promise<void> {
 // still gets the password.
 const passwords = new Map<string, string>();
 
-/** bin/zdb in a temporary folder; `open: true` leaves it without a password (anyone writes). */
-export async function startHubStore(opts: { open?: boolean } = {}): Promise<StoreProc> {
+/** bin/zdb in a temporary folder; `open: true` leaves it without a password (anyone writes).
+ *  `restart()` kills it (SIGKILL) and starts it again on the same port, folder and password. */
+export async function startHubStore(opts: { open?: boolean } = {}): Promise<StoreProc & { restart(): Promise<void> }> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "hub-zdb-"));
   const password = opts.open ? "" : randomBytes(12).toString("hex");
   const args = [resolve(ROOT, "bin/zdb"), "--listen", "127.0.0.1", "--port", String(port), "--data", join(dir, "data"), "--index", join(dir, "index")];
   if (!opts.open) args.push("--protect");
   const env = { ...process.env, NODE_NO_WARNINGS: "1", ...(opts.open ? {} : { ZDB_ADMIN: password }) };
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env });
-  let out = "";
-  child.stdout!.on("data", (d) => { out += d; });
-  child.stderr!.on("data", (d) => { out += d; });
-  await waitFor("the hub's 0-db to listen", () => /listening on .* port \d+/.test(out) || (child.exitCode !== null && Promise.reject(new Error(out))));
+  const launch = async (): Promise<ChildProcess> => {
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env });
+    let out = "";
+    child.stdout?.on("data", (d) => { out += d; });
+    child.stderr?.on("data", (d) => { out += d; });
+    await waitFor("the hub's 0-db to listen", () => /listening on .* port \d+/.test(out) || (child.exitCode !== null && Promise.reject(new Error(out))));
+    return child;
+  };
   const url = `127.0.0.1:${port}`;
   passwords.set(url, password);
-  return { child, port, url, password, dir, stop: stopper(child, () => { passwords.delete(url); rmSync(dir, { recursive: true, force: true }); }) };
+  const p = {
+    child: await launch(), port, url, password, dir,
+    stop: () => stopper(p.child, () => { passwords.delete(url); rmSync(dir, { recursive: true, force: true }); })(),
+    restart: async () => {
+      await new Promise<void>((res) => { p.child.once("exit", () => res()); p.child.kill("SIGKILL"); });
+      p.child = await launch();
+    },
+  };
+  return p;
 }
 
 /**

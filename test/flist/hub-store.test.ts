@@ -14,10 +14,10 @@ import { join, resolve } from "node:path";
 import { Redis } from "ioredis";
 import { canonicalJson, generateKeyPair, sha256Hex } from "../../src/core/index.js";
 import { buildAndPublish, fetchFlist, flistHash, HubClient, signPublish, type Flist } from "../../src/flist/index.js";
-import { ROOT, startHub, startHubStore, waitFor, type HubProc, type StoreProc } from "./helpers.js";
+import { ROOT, startHub, startHubStore, waitFor, type HubProc } from "./helpers.js";
 
 const exec = promisify(execFile);
-let store: StoreProc, hub: HubProc, work: string;
+let store: Awaited<ReturnType<typeof startHubStore>>, hub: HubProc, work: string;
 const owner = generateKeyPair();
 
 before(async () => {
@@ -147,4 +147,15 @@ test("a node fetching by name checks the owner's signature itself: a hub that li
   await assert.rejects(fetchFlist(url), (e: Error & { code?: string }) => e.code === "bad_signature" && /not what its owner published/.test(e.message));
   mode = "strip";
   await assert.rejects(fetchFlist(url), (e: Error & { code?: string }) => e.code === "bad_signature" && /without its owner's signed publish request/.test(e.message));
+});
+
+test("after its store restarts, the hub re-selects with its password before any command: it serves and publishes again", async () => {
+  const before = await publishFolder("across-restart", "before the restart\n");
+  await store.restart();
+  // Until the connection is back, requests fail as `unavailable` (503), never as someone else's data.
+  await waitFor("the hub to serve again after its store restarted", async () => (await fetch(`${hub.url}/flists/${owner.publicKey}/across-restart`)).headers.get("x-flist-hash") === before.hash, { timeoutMs: 15_000 });
+  const after = await publishFolder("after-restart", "after the restart\n");
+  const r = await fetch(`${hub.url}/flists/${owner.publicKey}/after-restart`);
+  assert.equal(r.headers.get("x-flist-hash"), after.hash, "a publish after the restart is written (so the session is writable again) and served");
+  assert.equal(hub.child.exitCode, null);
 });
