@@ -4,7 +4,7 @@ import { canonicalJson, GridError, NotFoundError, SignatureError, UnavailableErr
 import type { ChunkSink } from "./build.js";
 import { flistHash, parseFlist, type Flist } from "./format.js";
 import { checkSignedPublish, PUBLISH_HEADER, signPublish } from "./publish.js";
-import type { NameRecord } from "./store.js";
+import type { NameRecord } from "./hub-store.js";
 
 export interface FlistAddress { hub: string; owner?: string; name?: string; hash?: string; url: string }
 

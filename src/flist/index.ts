@@ -15,7 +15,7 @@ export { buildFlist, buildFromFolder, buildFromImage, type ChunkSink, type Build
 export { HubClient, HubUploader, fetchFlist, parseFlistAddress, type FlistAddress } from "./client.js";
 export { FlistCache, progressMessage, type CachedFlist, type EnsureOptions } from "./cache.js";
 export { signPublish, checkPublish, checkSignedPublish, checkNameRecord, flistNameSchema, PUBLISH_HEADER, type PublishRequest } from "./publish.js";
-export { HubStore, parseHostPort, HUB_PASSWORD_ENV, type NameRecord, type ZdbAddress } from "./store.js";
+export { HubStore, parseHostPort, HUB_PASSWORD_ENV, type NameRecord, type ZdbAddress } from "./hub-store.js";
 export { createHubServer, type HubOptions } from "./server.js";
 export { layoutExampleFolder, EXAMPLE_ENTRYPOINT, EXAMPLE_PAGE, BUSYBOX } from "./example.js";
 export { main } from "./main.js";

@@ -4,7 +4,7 @@ import { pino } from "pino";
 import { ValidationError } from "../core/index.js";
 import { intFlag, raiseOpenFileLimit, runCli } from "../runtime/index.js";
 import { createHubServer, HUB_LIMITS } from "./server.js";
-import { HUB_PASSWORD_ENV, HubStore, parseHostPort } from "./store.js";
+import { HUB_PASSWORD_ENV, HubStore, parseHostPort } from "./hub-store.js";
 
 export function main(argv: string[]): Promise<void> {
   return runCli("zhub", () => serve(argv), argv.includes("--json"));

@@ -3,7 +3,7 @@
 // with strictly increasing timestamps, so a captured request cannot be replayed to roll a name back.
 import { z } from "zod";
 import { signObject, verifyObject, isPublicKeyHex, type KeyPair, SignatureError, ValidationError, ConflictError, DamagedError, formatIssues } from "../core/index.js";
-import type { NameRecord } from "./store.js";
+import type { NameRecord } from "./hub-store.js";
 import { randomBytes } from "node:crypto";
 
 export const flistNameSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,127}$/i, "letters, digits, '.', '-' and '_', at most 128");

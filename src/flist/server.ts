@@ -10,7 +10,7 @@ import { canonicalJson, GridError, NotFoundError, ValidationError, ConflictError
 import { connectionBudget, guardServer, HTTP_CHECK_INTERVAL_MS, type GuardedListener } from "../runtime/index.js";
 import { flistHash, flistStats, parseFlist } from "./format.js";
 import { checkNameRecord, checkPublish, flistNameSchema, PUBLISH_HEADER } from "./publish.js";
-import type { HubStore, NameRecord } from "./store.js";
+import type { HubStore, NameRecord } from "./hub-store.js";
 
 export const MAX_CHUNK_BYTES = 8 * 1024 * 1024;
 const MAX_FLIST_BYTES = 64 * 1024 * 1024;
