@@ -29,14 +29,22 @@ async function failure(r: Response, what: string): Promise<GridError> {
   return new GridError(code, message, hint);
 }
 
+/** How often a request the hub refused as transient (503, 507) is resent, backing off from 100 ms. */
+const RETRIES = 5;
+
 export class HubClient {
   readonly url: string;
   constructor(url: string) { this.url = url.replace(/\/+$/, ""); }
   private async req(path: string, init: RequestInit, what: string): Promise<Response> {
-    let r: Response;
-    try { r = await fetch(`${this.url}${path}`, init); } catch (e) { throw new UnavailableError(`${what}: hub ${this.url} unreachable (${(e as Error).message})`); }
-    if (!r.ok) throw await failure(r, what);
-    return r;
+    for (let attempt = 0; ; attempt++) {
+      let r: Response;
+      try { r = await fetch(`${this.url}${path}`, init); } catch (e) { throw new UnavailableError(`${what}: hub ${this.url} unreachable (${(e as Error).message})`, undefined, { cause: e }); }
+      if (r.ok) return r;
+      const err = await failure(r, what);
+      // A busy hub (uploads over its budget, its store reconnecting) says so: wait and resend.
+      if (!err.transient || attempt >= RETRIES) throw err;
+      await new Promise((res) => setTimeout(res, 100 * 2 ** attempt));
+    }
   }
   async missing(hashes: string[]): Promise<string[]> {
     const r = await this.req("/chunks/missing", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ hashes }) }, "chunk check");

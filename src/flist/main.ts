@@ -22,6 +22,7 @@ async function serve(argv: string[]): Promise<void> {
     .option("--max-per-address <n>", "concurrent connections from one address", intFlag("--max-per-address", 1), HUB_LIMITS.maxPerAddress)
     .option("--idle-timeout <ms>", "close a connection idle this long", intFlag("--idle-timeout", 1), HUB_LIMITS.idleMs)
     .option("--headers-timeout <ms>", "a request's headers must arrive within this", intFlag("--headers-timeout", 1), HUB_LIMITS.headersMs)
+    .option("--max-upload-bytes <n>", "bytes of request bodies held at once, all uploads together (more: 507, retry)", intFlag("--max-upload-bytes", 1), HUB_LIMITS.bodyBytes)
     .option("--log-level <level>", "pino log level", "info")
     .option("--json", "print the ready line as JSON (it always is) and errors as a JSON body")
     .addHelpText("after", `\nEnvironment:\n  ${HUB_PASSWORD_ENV}  the store's password: the namespace's, or the 0-db admin password for a\n                     --protect'ed default namespace. Never a flag (ps shows flags to every user).\n` +
@@ -29,7 +30,7 @@ async function serve(argv: string[]): Promise<void> {
     .exitOverride()
     .showHelpAfterError();
   program.parse(argv, { from: "user" });
-  const o = program.opts<{ host: string; port: number; zdb: string; zdbNamespace?: string; logLevel: string; maxConnections: number; maxPerAddress: number; idleTimeout: number; headersTimeout: number }>();
+  const o = program.opts<{ host: string; port: number; zdb: string; zdbNamespace?: string; logLevel: string; maxConnections: number; maxPerAddress: number; idleTimeout: number; headersTimeout: number; maxUploadBytes: number }>();
   if (o.port > 65535) throw new ValidationError(`--port must be at most 65535 (got ${o.port})`);
   const log = pino({ level: o.logLevel, base: { svc: "zhub" } }, pino.destination(2));
   const fds = raiseOpenFileLimit();
@@ -38,7 +39,7 @@ async function serve(argv: string[]): Promise<void> {
   // A store that refuses us ends the process: ioredis would otherwise keep reconnecting forever.
   try { await store.connect(); } catch (e) { await store.close(); throw e; }
   if (await store.openToAnyone()) log.warn({ zdb: o.zdb, namespace: o.zdbNamespace ?? "default" }, `the store lets anyone write (no password): whoever reaches ${o.zdb} can overwrite chunks and records (the hub still refuses to serve what fails its checks); run it with a password and set ${HUB_PASSWORD_ENV}`);
-  const server = createHubServer({ store, log, limits: { maxConnections: o.maxConnections, maxPerAddress: o.maxPerAddress, idleMs: o.idleTimeout, headersMs: o.headersTimeout } });
+  const server = createHubServer({ store, log, limits: { maxConnections: o.maxConnections, maxPerAddress: o.maxPerAddress, idleMs: o.idleTimeout, headersMs: o.headersTimeout, bodyBytes: o.maxUploadBytes } });
   try {
     await new Promise<void>((res, rej) => { server.once("error", rej); server.listen(o.port, o.host, () => { server.off("error", rej); res(); }); });
   } catch (e) { await store.close(); throw e; }

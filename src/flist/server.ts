@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { Logger } from "pino";
-import { canonicalJson, GridError, NotFoundError, ValidationError, ConflictError, DamagedError, UnavailableError, sha256Hex, isPublicKeyHex, httpStatusOf, toGridError } from "../core/index.js";
+import { canonicalJson, GridError, NotFoundError, ValidationError, ConflictError, DamagedError, ExhaustedError, UnavailableError, sha256Hex, isPublicKeyHex, httpStatusOf, toGridError } from "../core/index.js";
 import { connectionBudget, guardServer, HTTP_CHECK_INTERVAL_MS, type GuardedListener } from "../runtime/index.js";
 import { flistHash, flistStats, parseFlist } from "./format.js";
 import { checkNameRecord, checkPublish, flistNameSchema, PUBLISH_HEADER } from "./publish.js";
@@ -14,6 +14,9 @@ import type { HubStore, NameRecord } from "./hub-store.js";
 
 export const MAX_CHUNK_BYTES = 8 * 1024 * 1024;
 const MAX_FLIST_BYTES = 64 * 1024 * 1024;
+/** `POST /chunks/missing`: at most this many hashes a request (the uploader sends 32). */
+const MAX_MISSING_HASHES = 4096;
+const MAX_MISSING_BYTES = MAX_MISSING_HASHES * 72 + 64;
 const HASH = /^[0-9a-f]{64}$/;
 
 /** What clients may cost the hub (see runtime/listener.ts); zhub's flags override them. */
@@ -28,8 +31,10 @@ export interface HubLimits {
   headersMs: number;
   /** A 64 MiB flist document or an 8 MiB chunk over a slow link. */
   requestMs: number;
+  /** Bytes of request bodies held at once, all requests together (see BodyBudget). */
+  bodyBytes: number;
 }
-export const HUB_LIMITS: HubLimits = { reserve: 128, maxConnections: 4096, maxPerAddress: 256, idleMs: 60_000, headersMs: 10_000, requestMs: 120_000 };
+export const HUB_LIMITS: HubLimits = { reserve: 128, maxConnections: 4096, maxPerAddress: 256, idleMs: 60_000, headersMs: 10_000, requestMs: 120_000, bodyBytes: 256 * 1024 * 1024 };
 
 /** Closes a connection beyond `max` from one remote address, at once. */
 function capPerAddress(server: Server, max: number): () => number {
@@ -48,22 +53,43 @@ function capPerAddress(server: Server, max: number): () => number {
   return () => refused;
 }
 
-async function body(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * The bytes all request bodies may hold at once. A body is held whole (a chunk is hashed, a
+ * document parsed) so, without this, 4096 uploads of 64 MiB documents would cost 256 GiB: a
+ * request that would pass the budget is refused (`exhausted`, 507: retry later) before a byte of
+ * it is read, and its share comes back when its response ends.
+ */
+class BodyBudget {
+  private held = 0;
+  constructor(readonly max: number) {}
+  take(res: ServerResponse, n: number): void {
+    if (this.held + n > this.max) throw new ExhaustedError(`the hub holds ${this.held} bytes of uploads in flight; ${n} more would pass its ${this.max}-byte budget`, "retry in a moment");
+    this.held += n;
+    res.once("close", () => { this.held -= n; });
+  }
+}
+
+/** A body of at most `limit` bytes, its size reserved from `budget` (the declared length, or the
+ *  limit when none is declared). */
+async function body(req: IncomingMessage, res: ServerResponse, limit: number, budget: BodyBudget): Promise<Buffer> {
   const declared = Number(req.headers["content-length"] ?? 0);
+  if (!Number.isSafeInteger(declared) || declared < 0) throw new ValidationError("bad content-length");
   if (declared > limit) throw new ValidationError(`request body larger than ${limit} bytes`);
+  const allowed = declared || limit;
+  budget.take(res, allowed);
   const parts: Buffer[] = [];
   let n = 0;
   for await (const c of req) {
     n += (c as Buffer).length;
-    if (n > limit) throw new ValidationError(`request body larger than ${limit} bytes`);
+    if (n > allowed) throw new ValidationError(`request body larger than ${allowed} bytes`);
     parts.push(c as Buffer);
   }
   return Buffer.concat(parts);
 }
 
 /** A JSON body: anything that does not parse (including nesting too deep for the parser) is 400. */
-async function jsonBody(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
-  const text = (await body(req, limit)).toString("utf8");
+async function jsonBody(req: IncomingMessage, res: ServerResponse, limit: number, budget: BodyBudget): Promise<Record<string, unknown>> {
+  const text = (await body(req, res, limit, budget)).toString("utf8");
   let v: unknown;
   try { v = JSON.parse(text || "{}"); } catch (e) { throw new ValidationError(`malformed JSON: ${(e as Error).message}`, undefined, { cause: e }); }
   if (!v || typeof v !== "object" || Array.isArray(v)) throw new ValidationError("the body must be a JSON object");
@@ -96,6 +122,8 @@ export interface HubOptions { store: HubStore; log: Logger; now?: () => number; 
 
 export function createHubServer(opts: HubOptions): HubServer {
   const { store, log } = opts;
+  const l = { ...HUB_LIMITS, ...opts.limits };
+  const budget = new BodyBudget(l.bodyBytes);
   const now = opts.now ?? Date.now;
   /** The name record of owner/name if its owner's signature holds; a forged one is logged, never used. */
   async function verifiedName(owner: string, name: string): Promise<NameRecord | null> {
@@ -118,8 +146,9 @@ export function createHubServer(opts: HubOptions): HubServer {
     const m = req.method ?? "GET";
     if (p[0] === "health" && p.length === 1) return json(res, 200, { ok: true });
     if (p[0] === "chunks" && p.length === 2 && p[1] === "missing" && m === "POST") {
-      const v = await jsonBody(req, 16 * 1024 * 1024);
+      const v = await jsonBody(req, res, MAX_MISSING_BYTES, budget);
       if (!Array.isArray(v.hashes) || !v.hashes.every((h: unknown) => typeof h === "string" && HASH.test(h))) throw new ValidationError("body must be {hashes: [sha256 hex...]}");
+      if (v.hashes.length > MAX_MISSING_HASHES) throw new ValidationError(`at most ${MAX_MISSING_HASHES} hashes a request`);
       return json(res, 200, { missing: await store.missing(v.hashes) });
     }
     if (p[0] === "chunks" && p.length === 2) {
@@ -134,7 +163,7 @@ export function createHubServer(opts: HubOptions): HubServer {
         return;
       }
       if (m === "PUT") {
-        const data = await body(req, MAX_CHUNK_BYTES);
+        const data = await body(req, res, MAX_CHUNK_BYTES, budget);
         if (sha256Hex(data) !== h) throw new ValidationError(`chunk content does not hash to ${h}`, "chunks are addressed by the SHA-256 of their content");
         await store.putChunk(h, data);
         return json(res, 201, { hash: h, size: data.length });
@@ -176,7 +205,7 @@ export function createHubServer(opts: HubOptions): HubServer {
         return;
       }
       if (m === "PUT") {
-        const v = await jsonBody(req, MAX_FLIST_BYTES);
+        const v = await jsonBody(req, res, MAX_FLIST_BYTES, budget);
         const flist = parseFlist(v.flist);
         const hash = flistHash(flist);
         // Only a genuine previous record sets the replay floor: a forged one with a far-future
@@ -203,7 +232,6 @@ export function createHubServer(opts: HubOptions): HubServer {
       else res.destroy();
     });
   });
-  const l = { ...HUB_LIMITS, ...opts.limits };
   const guard = guardServer(server, { maxConnections: Math.min(l.maxConnections, connectionBudget(l.reserve)), idleMs: l.idleMs, headersMs: l.headersMs, requestMs: l.requestMs }, log);
   const perAddress = capPerAddress(server, l.maxPerAddress);
   return Object.assign(server, { guard: { refused: () => guard.refused() + perAddress() } });

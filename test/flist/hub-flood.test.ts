@@ -8,7 +8,7 @@ import { connect, type Socket } from "node:net";
 import { mkdtemp, mkdir, writeFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { generateKeyPair } from "../../src/core/index.js";
+import { generateKeyPair, sha256Hex } from "../../src/core/index.js";
 import { buildAndPublish } from "../../src/flist/index.js";
 import { startHub, startHubStore, waitFor, type HubProc, type StoreProc } from "./helpers.js";
 
@@ -73,4 +73,31 @@ test("a slowloris flood from one address: its excess closed at once, the rest at
   assert.ok(pct(during, 0.99) < Math.max(50, 10 * pct(quiet, 0.99)), `bystander p99 stays flat: ${p(during)} vs ${p(quiet)}`);
   assert.equal(hub.child.exitCode, null, "the hub is still running");
   assert.equal((await fetch(`${hub.url}/health`)).status, 200);
+});
+
+test("uploads over the hub's body budget are refused before they are read (507), and it recovers", { timeout: 30_000 }, async (t) => {
+  const BUDGET = 4 * 1024 * 1024;
+  const small = await startHub(store, { args: ["--max-upload-bytes", String(BUDGET)] });
+  t.after(() => small.stop());
+  const chunk = (seed: number) => Buffer.alloc(2 * 1024 * 1024, seed);
+  // Two uploads that declare 2 MiB each and send half: together they hold the whole budget.
+  const held = [chunk(1), chunk(2)].map((data) => {
+    const s = connect({ host: "127.0.0.1", port: small.port });
+    let reply = "";
+    s.on("data", (d: Buffer) => { reply += d.toString("latin1"); });
+    s.write(`PUT /chunks/${sha256Hex(data)} HTTP/1.1\r\nHost: hub\r\nContent-Length: ${data.length}\r\nConnection: close\r\n\r\n`);
+    s.write(data.subarray(0, data.length / 2));
+    return { s, data, reply: () => reply };
+  });
+  t.after(() => { for (const h of held) h.s.destroy(); });
+  await waitFor("both uploads to be held by the hub", async () => {
+    const r = await fetch(`${small.url}/chunks/${sha256Hex(chunk(3))}`, { method: "PUT", body: chunk(3) });
+    return r.status === 507 && ((await r.json()) as { error: { code: string } }).error.code === "exhausted";
+  });
+  assert.equal((await fetch(`${small.url}/health`)).status, 200, "everything else is served meanwhile");
+  // The held uploads complete; their share comes back, and the refused one now goes through.
+  for (const h of held) h.s.write(h.data.subarray(h.data.length / 2));
+  await waitFor("the held uploads to be stored", () => held.every((h) => h.reply().startsWith("HTTP/1.1 201")));
+  assert.equal((await fetch(`${small.url}/chunks/${sha256Hex(chunk(3))}`, { method: "PUT", body: chunk(3) })).status, 201);
+  assert.equal((await fetch(`${small.url}/chunks/missing`, { method: "POST", body: JSON.stringify({ hashes: Array.from({ length: 4097 }, () => sha256Hex("x")) }) })).status, 400, "at most 4096 hashes a request");
 });
