@@ -185,6 +185,13 @@ test("archives and folders that escape the root are refused", async () => {
     ["through-symlink", writeTar([{ name: "etc", type: "symlink", linkname: "/etc" }, { name: "etc/passwd", data: "x" }]), /lies under the symlink etc/],
     ["hardlink-out", writeTar([{ name: "h", type: "hardlink", linkname: "../../etc/shadow" }]), /escapes the root/],
   ];
+  // Damaged or unsupported layers: a clear refusal, never a crash or a half-built flist.
+  const full = writeTar([{ name: "a", data: "x".repeat(5000) }, { name: "b", data: "y" }]);
+  cases.push(
+    ["zstd", Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 1, 2, 3, 4]), /zstd-compressed/],
+    ["bad-gzip", Buffer.concat([gzipSync(full).subarray(0, 40), Buffer.alloc(100, 7)]), /layer .* is not a readable tar/],
+    ["truncated", full.subarray(0, 2048), /layer .* is not a readable tar|holds \d+ bytes, its header says/],
+  );
   for (const [name, layer, re] of cases) {
     await writeFile(join(work, `${name}.tar`), dockerSave([layer], { config: {} }));
     const put: string[] = [];
