@@ -122,6 +122,10 @@ test("forged name records written straight into the store are refused and logged
     await waitFor("the refusal in the hub's log", () => /does not match its address/.test(hub.log()));
     assert.equal((await fetch(`${hub.url}/flists/sha256/${sha256Hex("x").slice(0, 10)}`)).status, 400, "a malformed hash is 400");
     assert.equal((await fetch(`${hub.url}/flists/%E0%A4%A`)).status, 400, "a malformed URL path is 400, not 500");
+    const deep = await fetch(`${hub.url}/chunks/missing`, { method: "POST", body: `{"hashes":${"[".repeat(100_000)}${"]".repeat(100_000)}}` });
+    assert.equal(deep.status, 400, "deeply nested JSON is 400, not 500");
+    const deepPut = await fetch(`${hub.url}/flists/${owner.publicKey}/deep`, { method: "PUT", body: `{"flist":${"{\"a\":".repeat(50_000)}1${"}".repeat(50_000)}}` });
+    assert.equal(deepPut.status, 400);
   } finally { db.disconnect(); }
 });
 
