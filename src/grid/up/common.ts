@@ -1,10 +1,11 @@
 // What every launch step of `grid up` shares: where the daemons' programs are, the example's
 // names, the step context, and small waits.
 import { connect } from "node:net";
-import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { resolve, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { generateKeyPair, keyPairFromSeed, UnavailableError, type KeyPair } from "../../core/index.js";
+import { writeFileAtomicSync } from "../../runtime/index.js";
 import type { GridLayout, GridState } from "../state.js";
 
 export const REPO = resolve(fileURLToPath(new URL("../../../../", import.meta.url)));
@@ -36,8 +37,7 @@ export function loadOrMakeKey(path: string): KeyPair {
   if (existsSync(path)) return keyPairFromSeed(readFileSync(path, "utf8").trim());
   mkdirSync(join(path, ".."), { recursive: true, mode: 0o700 });
   const k = generateKeyPair();
-  writeFileSync(path, k.privateKey + "\n", { mode: 0o600 });
-  chmodSync(path, 0o600);
+  writeFileAtomicSync(path, `${k.privateKey}\n`, 0o600);
   return k;
 }
 
