@@ -50,7 +50,7 @@ export class FlistCache {
   private async fetchChunks(hub: HubClient, flist: Flist, opts: EnsureOptions, address: string): Promise<void> {
     // Sizes of the chunks we still need, for progress in bytes.
     const sizes = new Map<string, number>();
-    for (const e of flist.entries) if (e.type === "file") e.chunks.forEach((h, i) => sizes.set(h, Math.min(flist.chunkSize, e.size - i * flist.chunkSize)));
+    for (const e of flist.entries) if (e.type === "file") for (const [i, h] of e.chunks.entries()) sizes.set(h, Math.min(flist.chunkSize, e.size - i * flist.chunkSize));
     const need: string[] = [];
     for (const h of sizes.keys()) if (!(await exists(this.chunkPath(h)))) need.push(h);
     const total = need.reduce((s, h) => s + sizes.get(h)!, 0);

@@ -1,10 +1,10 @@
 // Talking to a hub over HTTP: chunks, flist documents, publishing; and the batching uploader the
 // builder feeds, which asks the hub which chunks it lacks and sends only those.
-import { canonicalJson, GridError, NotFoundError, UnavailableError, ValidationError, type KeyPair, type ErrorCode } from "../core/index.js";
+import { canonicalJson, GridError, NotFoundError, SignatureError, UnavailableError, ValidationError, type KeyPair, type ErrorCode } from "../core/index.js";
 import type { ChunkSink } from "./build.js";
 import { flistHash, parseFlist, type Flist } from "./format.js";
-import { signPublish } from "./publish.js";
-import type { NameRecord } from "./store.js";
+import { checkSignedPublish, PUBLISH_HEADER, signPublish } from "./publish.js";
+import type { NameRecord } from "./hub-store.js";
 
 export interface FlistAddress { hub: string; owner?: string; name?: string; hash?: string; url: string }
 
@@ -29,14 +29,22 @@ async function failure(r: Response, what: string): Promise<GridError> {
   return new GridError(code, message, hint);
 }
 
+/** How often a request the hub refused as transient (503, 507) is resent, backing off from 100 ms. */
+const RETRIES = 5;
+
 export class HubClient {
   readonly url: string;
   constructor(url: string) { this.url = url.replace(/\/+$/, ""); }
   private async req(path: string, init: RequestInit, what: string): Promise<Response> {
-    let r: Response;
-    try { r = await fetch(`${this.url}${path}`, init); } catch (e) { throw new UnavailableError(`${what}: hub ${this.url} unreachable (${(e as Error).message})`); }
-    if (!r.ok) throw await failure(r, what);
-    return r;
+    for (let attempt = 0; ; attempt++) {
+      let r: Response;
+      try { r = await fetch(`${this.url}${path}`, init); } catch (e) { throw new UnavailableError(`${what}: hub ${this.url} unreachable (${(e as Error).message})`, undefined, { cause: e }); }
+      if (r.ok) return r;
+      const err = await failure(r, what);
+      // A busy hub (uploads over its budget, its store reconnecting) says so: wait and resend.
+      if (!err.transient || attempt >= RETRIES) throw err;
+      await new Promise((res) => setTimeout(res, 100 * 2 ** attempt));
+    }
   }
   async missing(hashes: string[]): Promise<string[]> {
     const r = await this.req("/chunks/missing", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ hashes }) }, "chunk check");
@@ -73,6 +81,16 @@ export async function fetchFlist(address: string, signal?: AbortSignal): Promise
   const flist = parseFlist(v);
   const hash = flistHash(flist);
   if (a.hash && a.hash !== hash) throw new ValidationError(`flist ${address}: the hub served a document hashing to ${hash}, not the pinned ${a.hash}`, "the hub's copy was changed or tampered with");
+  if (a.owner && a.name) {
+    // By name: the owner's signature over this very hash, whatever the hub is.
+    const signed = r.headers.get(PUBLISH_HEADER);
+    if (!signed) throw new SignatureError(`flist ${address}: the hub served it without its owner's signed publish request`, "use a hub that serves the publisher's signature, or pin the address (#sha256)");
+    let req: unknown;
+    try { req = JSON.parse(Buffer.from(signed, "base64").toString("utf8")); } catch (e) { throw new SignatureError(`flist ${address}: the hub's ${PUBLISH_HEADER} header is not base64 JSON`, undefined, { cause: e }); }
+    try { checkSignedPublish(req, a.owner, a.name, hash); } catch (e) {
+      throw new SignatureError(`flist ${address}: not what its owner published (${(e as Error).message})`, "the hub's copy was changed or tampered with", { cause: e });
+    }
+  }
   return { flist, hash, address: a };
 }
 

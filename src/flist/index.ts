@@ -10,12 +10,12 @@ import { flistHash, flistStats, type Flist } from "./format.js";
 import { layoutExampleFolder, EXAMPLE_ENTRYPOINT } from "./example.js";
 
 export * from "./format.js";
-export { readTar, writeTar, type TarEntry, type TarWriteEntry } from "./tar.js";
+export { readTar, writeTar, tarHeader, type TarEntry, type TarWriteEntry } from "./tar.js";
 export { buildFlist, buildFromFolder, buildFromImage, type ChunkSink, type BuildOptions } from "./build.js";
 export { HubClient, HubUploader, fetchFlist, parseFlistAddress, type FlistAddress } from "./client.js";
 export { FlistCache, progressMessage, type CachedFlist, type EnsureOptions } from "./cache.js";
-export { signPublish, checkPublish, flistNameSchema, type PublishRequest } from "./publish.js";
-export { HubStore, parseHostPort, type NameRecord, type ZdbAddress } from "./store.js";
+export { signPublish, checkPublish, checkSignedPublish, checkNameRecord, flistNameSchema, PUBLISH_HEADER, type PublishRequest } from "./publish.js";
+export { HubStore, parseHostPort, HUB_PASSWORD_ENV, type NameRecord, type ZdbAddress } from "./hub-store.js";
 export { createHubServer, type HubOptions } from "./server.js";
 export { layoutExampleFolder, EXAMPLE_ENTRYPOINT, EXAMPLE_PAGE, BUSYBOX } from "./example.js";
 export { main } from "./main.js";

@@ -1,6 +1,6 @@
 // A small tar reader and writer: ustar, pax extended headers ('x' per entry, 'g' global) and GNU
-// long names ('L') / long link names ('K'). Pure: works on Buffers, no I/O. Image archives and their
-// layers are read whole; gzip is handled by the caller (node:zlib).
+// long names ('L') / long link names ('K'). Pure: works on Buffers, no I/O. The header decoding is
+// shared with archive.ts, which indexes an image archive on disk without reading its members.
 import { ValidationError } from "../core/index.js";
 
 export type TarType = "file" | "dir" | "symlink" | "hardlink" | "other";
@@ -15,7 +15,7 @@ export interface TarEntry {
   data: Buffer; // a view into the archive, for regular files
 }
 
-const BLOCK = 512;
+export const BLOCK = 512;
 
 function str(b: Buffer, off: number, len: number): string {
   const end = b.indexOf(0, off);
@@ -58,45 +58,70 @@ function typeOf(flag: string): TarType {
   }
 }
 
-/** Every entry of a tar archive, in order. Throws ValidationError on a corrupt archive. */
+/** One header block as written, before pax records or GNU long names are applied. */
+export interface RawHeader { flag: string; size: number; name: string; linkname: string; mode: number; uid: number; gid: number }
+
+/** Decodes the 512-byte header block `h` (found at `at`, for messages); null for an all-zero block,
+ *  the end of the archive. Throws ValidationError on a checksum mismatch. */
+export function decodeHeader(h: Buffer, at: number): RawHeader | null {
+  if (h.every((x) => x === 0)) return null;
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i];
+  if (sum !== num(h, 148, 8)) throw new ValidationError(`corrupt tar: header checksum mismatch at offset ${at}`);
+  const magic = h.toString("latin1", 257, 263);
+  const prefix = magic.startsWith("ustar") ? str(h, 345, 155) : "";
+  const name = str(h, 0, 100);
+  return {
+    flag: String.fromCharCode(h[156]), size: num(h, 124, 12), name: prefix ? `${prefix}/${name}` : name,
+    linkname: str(h, 157, 100), mode: num(h, 100, 8) & 0o7777, uid: num(h, 108, 8), gid: num(h, 116, 8),
+  };
+}
+
+/** Pax records ('x' for the next entry, 'g' for all) and GNU long names ('L', 'K'), carried from
+ *  their own header blocks to the entry they describe. */
+export class TarExtensions {
+  private global: Record<string, string> = {};
+  private pax: Record<string, string> = {};
+  private longName: string | null = null;
+  private longLink: string | null = null;
+  /** True when `flag` is an extension header (its data consumed here), not an entry. */
+  static isExtension(flag: string): boolean { return flag === "x" || flag === "g" || flag === "L" || flag === "K"; }
+  feed(flag: string, data: Buffer): void {
+    if (flag === "x") this.pax = parsePax(data);
+    else if (flag === "g") this.global = { ...this.global, ...parsePax(data) };
+    else if (flag === "L") this.longName = str(data, 0, data.length);
+    else if (flag === "K") this.longLink = str(data, 0, data.length);
+  }
+  /** The entry `h` describes, with the pending extensions applied (and then forgotten). */
+  entry(h: RawHeader): Omit<TarEntry, "data"> {
+    const attrs = { ...this.global, ...this.pax };
+    const name = attrs.path ?? this.longName ?? h.name;
+    const linkname = attrs.linkpath ?? this.longLink ?? h.linkname;
+    this.pax = {}; this.longName = null; this.longLink = null;
+    return {
+      name, type: typeOf(h.flag), linkname, mode: h.mode,
+      uid: attrs.uid !== undefined ? Number(attrs.uid) : h.uid,
+      gid: attrs.gid !== undefined ? Number(attrs.gid) : h.gid,
+      size: attrs.size !== undefined ? Number(attrs.size) : h.size,
+    };
+  }
+}
+
+/** Every entry of a tar archive held in memory, in order. Throws ValidationError on a corrupt
+ *  archive. (Image archives are not read this way: see archive.ts, which streams them.) */
 export function* readTar(buf: Buffer): Generator<TarEntry> {
   let off = 0;
-  let global: Record<string, string> = {};
-  let pax: Record<string, string> = {};
-  let longName: string | null = null, longLink: string | null = null;
+  const ext = new TarExtensions();
   while (off + BLOCK <= buf.length) {
-    const h = buf.subarray(off, off + BLOCK);
-    if (h.every((x) => x === 0)) return;
-    let sum = 0;
-    for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i];
-    if (sum !== num(h, 148, 8)) throw new ValidationError(`corrupt tar: header checksum mismatch at offset ${off}`);
-    const flag = String.fromCharCode(h[156]);
-    const size = num(h, 124, 12);
+    const h = decodeHeader(buf.subarray(off, off + BLOCK), off);
+    if (!h) return;
     const dataStart = off + BLOCK;
-    if (dataStart + size > buf.length) throw new ValidationError("corrupt tar: truncated archive");
-    const data = buf.subarray(dataStart, dataStart + size);
-    off = dataStart + Math.ceil(size / BLOCK) * BLOCK;
-    if (flag === "x") { pax = parsePax(data); continue; }
-    if (flag === "g") { global = { ...global, ...parsePax(data) }; continue; }
-    if (flag === "L") { longName = str(data, 0, data.length); continue; }
-    if (flag === "K") { longLink = str(data, 0, data.length); continue; }
-    const magic = h.toString("latin1", 257, 263);
-    const prefix = magic.startsWith("ustar") ? str(h, 345, 155) : "";
-    let name = str(h, 0, 100);
-    if (prefix) name = `${prefix}/${name}`;
-    const attrs = { ...global, ...pax };
-    name = attrs.path ?? longName ?? name;
-    const linkname = attrs.linkpath ?? longLink ?? str(h, 157, 100);
-    pax = {}; longName = null; longLink = null;
-    const type = typeOf(flag);
-    yield {
-      name, type, linkname,
-      mode: num(h, 100, 8) & 0o7777,
-      uid: attrs.uid !== undefined ? Number(attrs.uid) : num(h, 108, 8),
-      gid: attrs.gid !== undefined ? Number(attrs.gid) : num(h, 116, 8),
-      size: attrs.size !== undefined ? Number(attrs.size) : size,
-      data: type === "file" ? data : Buffer.alloc(0),
-    };
+    if (dataStart + h.size > buf.length) throw new ValidationError("corrupt tar: truncated archive");
+    const data = buf.subarray(dataStart, dataStart + h.size);
+    off = dataStart + Math.ceil(h.size / BLOCK) * BLOCK;
+    if (TarExtensions.isExtension(h.flag)) { ext.feed(h.flag, data); continue; }
+    const e = ext.entry(h);
+    yield { ...e, data: e.type === "file" ? data : Buffer.alloc(0) };
   }
 }
 
@@ -108,6 +133,13 @@ export interface TarWriteEntry {
   gid?: number;
   linkname?: string;
   data?: Buffer | string;
+}
+
+/** The 512-byte ustar header of one entry whose content (`size` bytes, then zero padding to a
+ *  block) the caller writes itself: archives too big to build in memory, made piece by piece. */
+export function tarHeader(e: TarWriteEntry & { size: number }): Buffer {
+  const flag = { file: "0", dir: "5", symlink: "2", hardlink: "1" }[e.type ?? "file"];
+  return header(e.name, flag, e.size, e);
 }
 
 function header(name: string, flag: string, size: number, e: TarWriteEntry): Buffer {

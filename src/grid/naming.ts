@@ -1,6 +1,7 @@
 // Names and addresses of one local grid, derived from a hash of its data folder so two grids on one
 // machine (two test runs) never share an interface, namespace or subnet. Pure.
 import { createHash } from "node:crypto";
+import { ValidationError } from "../core/index.js";
 
 export interface GridNet {
   /** Short tag in every name this grid makes: 6 hex characters. */
@@ -36,7 +37,7 @@ export function gridNet(dataDir: string, attempt = 0): GridNet {
 }
 
 export function nodeNet(net: GridNet, index: number): NodeNet {
-  if (index < 1 || index > 200) throw new Error(`node index ${index} is out of 1..200`);
+  if (index < 1 || index > 200) throw new ValidationError(`node index ${index} is out of 1..200`, "a grid has at most 200 nodes");
   const base = net.bridgeIp.split(".").slice(0, 3).join(".");
   return {
     index,

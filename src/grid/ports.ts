@@ -1,4 +1,5 @@
 import { createServer } from "node:net";
+import { UnavailableError } from "../core/index.js";
 
 /** A TCP port free on `host` right now (the kernel picks it). */
 export function freePort(host = "127.0.0.1"): Promise<number> {
@@ -7,7 +8,7 @@ export function freePort(host = "127.0.0.1"): Promise<number> {
     s.once("error", reject);
     s.listen(0, host, () => {
       const a = s.address();
-      s.close(() => (a && typeof a === "object" ? resolve(a.port) : reject(new Error("no port"))));
+      s.close(() => (a && typeof a === "object" ? resolve(a.port) : reject(new UnavailableError(`no free port on ${host}`))));
     });
   });
 }

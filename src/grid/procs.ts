@@ -1,9 +1,12 @@
 // Detached daemons: each in its own process group (so `grid up` can return and `grid down` can stop
 // the whole group), stdout to DIR/logs/NAME.out (where the readiness line appears), stderr appended
-// to DIR/logs/NAME.log, its pid in DIR/run/NAME.pid.
-import { spawn } from "node:child_process";
+// to DIR/logs/NAME.log, its pid in DIR/run/NAME.pid. Each starts with a raised open-file limit
+// (prlimit runs it: one pid, the limit in force from its first instruction).
+import { spawn, spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { UnavailableError } from "../core/index.js";
+import { openFileLimit, pidAlive } from "../runtime/index.js";
 
 export interface DaemonSpec {
   name: string;
@@ -16,6 +19,30 @@ export interface DaemonSpec {
   readyTimeoutMs?: number;
   /** Reads readiness from a stdout line (default: the first line that is a JSON object). */
   ready?: (line: string) => unknown;
+  /** Open-file limit to start it with (default DAEMON_NOFILE; capped at what this process may grant). */
+  nofile?: number;
+}
+
+/** A daemon's open-file limit: room for tens of thousands of connections plus its own files. */
+export const DAEMON_NOFILE = 65536;
+
+let raisable: number | undefined;
+/** The highest open-file limit a child can be given: `want` where prlimit may raise the hard limit
+ *  (root with CAP_SYS_RESOURCE), else our own hard limit (anyone may raise the soft one to it). */
+function maxFileLimit(want: number): number {
+  if (raisable === undefined) {
+    const tried = spawnSync("prlimit", [`--nofile=${want}:${want}`, "--", "true"], { stdio: "ignore" });
+    raisable = tried.status === 0 ? want : openFileLimit().hard;
+  }
+  return Math.min(want, raisable);
+}
+
+/** `command args` under `prlimit --nofile=N:N` when that raises the limit the child would inherit. */
+function withFileLimit(command: string, args: string[], want: number): [string, string[]] {
+  const now = openFileLimit();
+  const limit = maxFileLimit(want);
+  if (limit <= now.soft) return [command, args];
+  return ["prlimit", [`--nofile=${limit}:${Math.max(limit, now.hard)}`, "--", command, ...args]];
 }
 
 function jsonLine(line: string): unknown {
@@ -23,14 +50,6 @@ function jsonLine(line: string): unknown {
   try { return JSON.parse(line); } catch { return undefined; /* partial line: read again */ }
 }
 
-/** Alive and not a zombie (nothing may reap a detached child once its parent has exited). */
-export function isAlive(pid: number): boolean {
-  try { process.kill(pid, 0); } catch { return false; }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch { return false; }
-}
 
 export function pidFile(runDir: string, name: string): string {
   return join(runDir, `${name}.pid`);
@@ -45,7 +64,7 @@ export function readPid(runDir: string, name: string): number | null {
 
 export function runningPid(runDir: string, name: string): number | null {
   const pid = readPid(runDir, name);
-  return pid !== null && isAlive(pid) ? pid : null;
+  return pid !== null && pidAlive(pid) ? pid : null;
 }
 
 export function pidNames(runDir: string): string[] {
@@ -65,11 +84,12 @@ export async function startDaemon<T = unknown>(spec: DaemonSpec): Promise<{ pid:
   const errPath = join(spec.logDir, `${spec.name}.log`);
   const out = openSync(outPath, "w");
   const err = openSync(errPath, "a");
-  const child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env ?? process.env, detached: true, stdio: ["ignore", out, err] });
+  const [command, args] = withFileLimit(spec.command, spec.args, spec.nofile ?? DAEMON_NOFILE);
+  const child = spawn(command, args, { cwd: spec.cwd, env: spec.env ?? process.env, detached: true, stdio: ["ignore", out, err] });
   closeSync(out);
   closeSync(err);
   const pid = child.pid;
-  if (pid === undefined) throw new Error(`${spec.name}: could not start ${spec.command}`);
+  if (pid === undefined) throw new UnavailableError(`${spec.name}: could not start ${spec.command}`);
   writeFileSync(pidFile(spec.runDir, spec.name), `${pid}\n`);
   let exited: string | null = null;
   child.on("exit", (code, signal) => { exited = signal ? `killed by ${signal}` : `exited with code ${code}`; });
@@ -83,10 +103,10 @@ export async function startDaemon<T = unknown>(spec: DaemonSpec): Promise<{ pid:
         const v = (spec.ready ?? jsonLine)(line);
         if (v !== undefined) return { pid, ready: v as T };
       }
-      if (exited) throw new Error(`${spec.name} ${exited} before it was ready; its log (${errPath}) ends:\n${tail(errPath)}`);
+      if (exited) throw new UnavailableError(`${spec.name} ${exited} before it was ready; its log (${errPath}) ends:\n${tail(errPath)}`);
       if (Date.now() > deadline) {
         await stopPid(pid, 2000);
-        throw new Error(`${spec.name} was not ready within ${Math.round((spec.readyTimeoutMs ?? 30_000) / 1000)} s; its log (${errPath}) ends:\n${tail(errPath)}`);
+        throw new UnavailableError(`${spec.name} was not ready within ${Math.round((spec.readyTimeoutMs ?? 30_000) / 1000)} s; its log (${errPath}) ends:\n${tail(errPath)}`);
       }
       await new Promise((r) => setTimeout(r, 40));
     }
@@ -97,7 +117,7 @@ export async function startDaemon<T = unknown>(spec: DaemonSpec): Promise<{ pid:
 
 async function waitGone(pids: number[], ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
-  while (pids.some(isAlive)) {
+  while (pids.some(pidAlive)) {
     if (Date.now() > deadline) return false;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -112,10 +132,10 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 
 /** SIGTERM, then SIGKILL after `graceMs`. Resolves once every pid is gone. */
 export async function stopPids(pids: number[], graceMs = 8000): Promise<void> {
-  const live = pids.filter(isAlive);
+  const live = pids.filter(pidAlive);
   for (const p of live) signal(p, "SIGTERM");
   if (await waitGone(live, graceMs)) return;
-  for (const p of live.filter(isAlive)) signal(p, "SIGKILL");
+  for (const p of live.filter(pidAlive)) signal(p, "SIGKILL");
   await waitGone(live, 3000);
 }
 
@@ -136,7 +156,7 @@ export function pidsMentioning(needle: string): number[] {
     if (!Number.isInteger(pid) || pid === process.pid) continue;
     try {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-      if (cmd.includes(needle) && isAlive(pid)) out.push(pid);
+      if (cmd.includes(needle) && pidAlive(pid)) out.push(pid);
     } catch { /* gone */ }
   }
   return out;

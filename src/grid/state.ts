@@ -1,6 +1,7 @@
 // What a local grid remembers in its data folder, so `grid up` after `grid down` brings back the
 // same grid: the layout of DIR, and DIR/grid.json (addresses, ports, ids; no secrets).
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, chmodSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { writeFileAtomicSync } from "../runtime/index.js";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { GridNet } from "./naming.js";
@@ -38,6 +39,8 @@ export class GridLayout {
   get passphraseFile(): string { return join(this.dir, "user", ".passphrase"); }
   get examplePasswordFile(): string { return join(this.dir, "user", ".example-password"); }
   get hubData(): string { return join(this.dir, "hub"); }
+  /** The hub's 0-db admin password (0600): the only key to writing the hub's store. */
+  get hubPasswordFile(): string { return join(this.dir, "hub", "zdb.password"); }
   get stateFile(): string { return join(this.dir, "grid.json"); }
   nodeData(index: number): string { return join(this.dir, "nodes", `n${index}`); }
 
@@ -46,11 +49,10 @@ export class GridLayout {
     return JSON.parse(readFileSync(this.stateFile, "utf8")) as GridState;
   }
 
+  /** Durably (tmp + fsync + rename + folder fsync): a crash mid-`up` leaves the old state or the new. */
   save(s: GridState): void {
     mkdirSync(this.dir, { recursive: true });
-    const tmp = `${this.stateFile}.tmp`;
-    writeFileSync(tmp, JSON.stringify(s, null, 2) + "\n");
-    renameSync(tmp, this.stateFile);
+    writeFileAtomicSync(this.stateFile, `${JSON.stringify(s, null, 2)}\n`, 0o644);
   }
 
   /** A random secret kept in a 0600 file, made on first use (the demo grid's passphrase...). */
@@ -58,8 +60,7 @@ export class GridLayout {
     if (existsSync(path)) return readFileSync(path, "utf8").trim();
     mkdirSync(join(path, ".."), { recursive: true, mode: 0o700 });
     const v = randomBytes(bytes).toString("base64url");
-    writeFileSync(path, v + "\n", { mode: 0o600 });
-    chmodSync(path, 0o600);
+    writeFileAtomicSync(path, `${v}\n`, 0o600);
     return v;
   }
 }

@@ -4,7 +4,8 @@ import { LedgerClient } from "../ledger/client/index.js";
 import { GridLayout } from "./state.js";
 import { netnsList, linkExists } from "./netns.js";
 import { nodeNet } from "./naming.js";
-import { readPid, isAlive, runningPid } from "./procs.js";
+import { pidAlive } from "../runtime/index.js";
+import { readPid, runningPid } from "./procs.js";
 
 export interface StatusReport {
   dir: string;
@@ -23,7 +24,7 @@ export async function gridStatus(dirIn: string): Promise<StatusReport> {
   const L = new GridLayout(dir);
   const state = L.load();
   const ledgerPid = readPid(L.run, "bcdb");
-  const ledgerAlive = ledgerPid !== null && isAlive(ledgerPid);
+  const ledgerAlive = ledgerPid !== null && pidAlive(ledgerPid);
   let height: number | null = null;
   let onLedger = new Map<number, string>();
   if (state && ledgerAlive) {
@@ -39,7 +40,7 @@ export async function gridStatus(dirIn: string): Promise<StatusReport> {
     return {
       index: n.index, id: n.nodeId ?? null, underlay: n.underlay, netns: n.netns,
       netnsExists: !!(state?.net && n.netns && namespaces.has(nodeNet(state.net, n.index).netns)),
-      pid, alive: pid !== null && isAlive(pid), status: n.nodeId !== undefined ? onLedger.get(n.nodeId) ?? null : null,
+      pid, alive: pid !== null && pidAlive(pid), status: n.nodeId !== undefined ? onLedger.get(n.nodeId) ?? null : null,
     };
   });
   return {

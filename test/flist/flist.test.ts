@@ -9,20 +9,20 @@ import { generateKeyPair, sha256Hex } from "../../src/core/index.js";
 import {
   buildAndPublish, buildFromImage, buildFlist, FlistCache, HubClient, writeTar, readTar, flistHash, signPublish, type ChunkSink, CHUNK_SIZE, progressMessage,
 } from "../../src/flist/index.js";
-import { startRedis, startHub, type Proc } from "./helpers.js";
+import { startHubStore, startHub, type Proc, type StoreProc } from "./helpers.js";
 
-let redis: Proc, hub: Proc, work: string;
+let store: StoreProc, hub: Proc, work: string;
 const keys = generateKeyPair();
 const nullSink: ChunkSink = { put: async () => undefined };
 
 before(async () => {
-  redis = await startRedis();
-  hub = await startHub(redis.url);
+  store = await startHubStore();
+  hub = await startHub(store);
   work = await mkdtemp(join(tmpdir(), "flist-test-"));
 });
 after(async () => {
   await hub?.stop();
-  await redis?.stop();
+  await store?.stop();
   if (work) await rm(work, { recursive: true, force: true });
 });
 
@@ -80,7 +80,7 @@ test("build, upload and fetch a folder: chunks stored once, the tree comes back 
   assert.equal(progressMessage(45, 100), "fetching flist: 45% of 100 B");
 });
 
-test("a tampered chunk is refused and leaves no tree", async () => {
+test("a tampered chunk is refused (by the hub, and by the node if the hub served it) and leaves no tree", async () => {
   const src = join(work, "tamper");
   await mkdir(src);
   await writeFile(join(src, "f.txt"), "original content\n");
@@ -88,10 +88,14 @@ test("a tampered chunk is refused and leaves no tree", async () => {
   const chunk = r.flist.entries.find((e) => e.type === "file")!;
   assert.equal(chunk.type, "file");
   const h = (chunk as { chunks: string[] }).chunks[0];
-  const db = new Redis({ host: "127.0.0.1", port: redis.port });
-  try { await db.set(`c:${h}`, "evil content\n"); } finally { db.disconnect(); }
+  // Someone with the store's password overwrites the chunk: the hub no longer serves it.
+  const db = new Redis({ host: "127.0.0.1", port: store.port });
+  try { await db.call("SELECT", "default", store.password); await db.set(`c:${h}`, "evil content\n"); } finally { db.disconnect(); }
+  const served = await fetch(`${hub.url}/chunks/${h}`);
+  assert.equal(served.status, 500);
+  assert.equal(((await served.json()) as { error: { code: string } }).error.code, "damaged");
   const cache = new FlistCache(join(work, "cache-tamper"));
-  await assert.rejects(cache.ensure(r.address), /does not match its hash \(tampered or corrupt\); refused/);
+  await assert.rejects(cache.ensure(r.address), /does not match its hash/);
   assert.deepEqual(await readdir(join(work, "cache-tamper/trees")).catch(() => []), []);
   assert.equal(await cache.cached(r.hash), null);
   // The hub refuses a chunk whose content does not match its address outright.
@@ -181,6 +185,13 @@ test("archives and folders that escape the root are refused", async () => {
     ["through-symlink", writeTar([{ name: "etc", type: "symlink", linkname: "/etc" }, { name: "etc/passwd", data: "x" }]), /lies under the symlink etc/],
     ["hardlink-out", writeTar([{ name: "h", type: "hardlink", linkname: "../../etc/shadow" }]), /escapes the root/],
   ];
+  // Damaged or unsupported layers: a clear refusal, never a crash or a half-built flist.
+  const full = writeTar([{ name: "a", data: "x".repeat(5000) }, { name: "b", data: "y" }]);
+  cases.push(
+    ["zstd", Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 1, 2, 3, 4]), /zstd-compressed/],
+    ["bad-gzip", Buffer.concat([gzipSync(full).subarray(0, 40), Buffer.alloc(100, 7)]), /layer .* is not a readable tar/],
+    ["truncated", full.subarray(0, 2048), /layer .* is not a readable tar|holds \d+ bytes, its header says/],
+  );
   for (const [name, layer, re] of cases) {
     await writeFile(join(work, `${name}.tar`), dockerSave([layer], { config: {} }));
     const put: string[] = [];

@@ -80,6 +80,22 @@ test("grid up → 0-db works with its password, the web page is served → kosmo
   assert.doesNotMatch(wrong, /^OK/m, wrong);
   assert.match(wrong, /ERR|denied|password/i);
 
+  // The hub's store: written only with the password the launcher keeps 0600, which no command line
+  // shows; the hub and the daemons run with a raised open-file limit.
+  const state = JSON.parse(readFileSync(join(data, "grid.json"), "utf8")) as { hub: { host: string; zdbPort: number } };
+  const hubPwFile = join(data, "hub", "zdb.password");
+  assert.equal(statSync(hubPwFile).mode & 0o777, 0o600);
+  const hubPw = readFileSync(hubPwFile, "utf8").trim();
+  assert.ok(hubPw.length >= 24);
+  const anon = redis(state.hub.host, state.hub.zdbPort, ["SET", `n:${"a".repeat(64)}/forged`, "{}"]);
+  assert.match(anon, /read-only/, `an anonymous write into the hub's store is refused: ${anon}`);
+  const cmdlines = spawnSync("ps", ["-eo", "args"], { encoding: "utf8" }).stdout;
+  assert.ok(!cmdlines.includes(hubPw), "the hub's password is on no command line");
+  const zhubPid = Number(readFileSync(join(data, "run", "zhub.pid"), "utf8"));
+  const nofile = Number(/Max open files\s+(\d+)/.exec(readFileSync(`/proc/${zhubPid}/limits`, "utf8"))?.[1]);
+  const ours = Number(/Max open files\s+\d+\s+(\d+)/.exec(readFileSync("/proc/self/limits", "utf8"))?.[1]);
+  assert.ok(nofile >= Math.min(65536, ours), `zhub's open-file limit is raised as far as this machine allows (${nofile}, our hard limit ${ours})`);
+
   // The ledger holds no clear-text password.
   const ledger = new LedgerClient(r.ledger);
   assert.ok(!JSON.stringify(await ledger.contracts({})).includes(password));
