@@ -3,7 +3,7 @@
 // the bench starts many simulated nodes in one process with it.
 import { join } from "node:path";
 import type { Logger } from "pino";
-import { describeError, GridError, type Capacity, type KeyPair } from "../core/index.js";
+import { describeError, GridError, UnavailableError, type Capacity, type KeyPair } from "../core/index.js";
 import { ensureDir, removeFile, writeFileAtomic } from "../runtime/index.js";
 import { lockDataDir } from "./lock.js";
 import { loadOrCreateIdentity } from "./identity.js";
@@ -47,8 +47,8 @@ async function untilDone<T>(log: Logger, what: string, fn: () => Promise<T>): Pr
     try {
       return await fn();
     } catch (err) {
-      // A refusal is final (bad farm id, …); only an unreachable ledger is worth waiting for.
-      if (err instanceof GridError && err.code !== "unavailable" && err.code !== "internal" && err.code !== "bad_nonce") throw err;
+      // A refusal is final (bad farm id, …); an unreachable or busy ledger is worth waiting for.
+      if (err instanceof GridError && !err.transient && err.code !== "internal" && err.code !== "bad_nonce") throw err;
       const ms = Math.min(5000, 200 * 2 ** attempt);
       log.warn({ err: describeError(err), retryInMs: ms }, `${what} failed; retrying`);
       await new Promise((r) => setTimeout(r, ms));
@@ -71,7 +71,8 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   }));
   const node = await untilDone(log, "node lookup", async () => {
     const found = (await o.ledger.nodes({ farmId: o.farmId })).find((n) => n.twinId === twinId);
-    if (!found) throw new GridError("internal", `node of twin ${twinId} not found in farm ${o.farmId} after registering`);
+    // Registered but not listed yet (a replica behind the leader): worth waiting for.
+    if (!found) throw new UnavailableError(`node of twin ${twinId} not found in farm ${o.farmId} after registering`);
     return found;
   });
   const nodeId = node.id;
@@ -92,6 +93,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     nodeId, dataDir: o.dataDir, underlay: o.underlay, sealKeys: identity.seal, capacity, log, registry, store, results,
     onError: () => metrics?.reconcileErrors.inc(),
   });
+  results.restrict((id, version, name, state) => engine.allowsResult(id, version, name, state));
   metrics = new NodeMetrics(() => engine.counts());
   await engine.load();
   const watcher = new Watcher({
@@ -102,7 +104,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   engine.startChecks();
   const reporter = new Reporter(signer, nodeId, () => engine.reserved(), log);
   reporter.start(o.reportIntervalMs ?? 10_000);
-  if (o.metricsPort) await metrics.listen(o.underlay, o.metricsPort);
+  if (o.metricsPort) await metrics.listen(o.underlay, o.metricsPort, log.child({ component: "metrics" }));
 
   let stopping: Promise<void> | undefined;
   return {

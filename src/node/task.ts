@@ -1,7 +1,7 @@
 // One workload's reconcile loop. Each workload has its own task, queue and retry timer, so a
 // stuck or slow workload never holds up another: the engine never awaits a task.
 import type { Logger } from "pino";
-import { describeError, workloadCapacity, capacityShortfall, type Capacity, type Deployment, type SealKeyPair, type Workload } from "../core/index.js";
+import { describeError, toGridError, workloadCapacity, capacityShortfall, type Capacity, type Deployment, type SealKeyPair, type Workload } from "../core/index.js";
 import type { Provisioner, Registry, WorkloadContext } from "./provisioners/index.js";
 import { unsupported } from "./provisioners/index.js";
 import type { WorkloadRecord, WorkloadStore } from "./store.js";
@@ -47,6 +47,9 @@ export class WorkloadTask {
   private needsCheck = false;
   /** Last refusal (capacity, unsupported type) for this spec, so it is reported once, not retried in a loop. */
   private refused?: { hash: string; message: string };
+  /** A permanent failure (bad input, image not found, a process that cannot start) of this spec:
+   *  it stays `error` until the spec changes, instead of being retried as if transient. */
+  private failedFor?: string;
   private lastErrorPosted?: string;
   private lastProgress = 0;
   /** The contract's latest version, for a `deleted` result after an update removed the workload. */
@@ -80,6 +83,7 @@ export class WorkloadTask {
     if (this.running && (d === null || (prev && prev.hash !== d.hash))) this.abort.abort(new Error("workload changed"));
     this.desired = d;
     this.refused = undefined;
+    this.failedFor = undefined;
     this.attempt = 0;
     this.kick();
   }
@@ -117,12 +121,13 @@ export class WorkloadTask {
         if (this.stopped) break;
         if (this.abort.signal.aborted) this.abort = new AbortController();
         let progressed: boolean;
+        const target = this.desired;
         try {
           progressed = await this.step();
           this.attempt = 0;
         } catch (err) {
           if (this.stopped) break;
-          await this.failed(err);
+          await this.failed(err, target);
           if (this.again) continue;
           break;
         }
@@ -134,8 +139,13 @@ export class WorkloadTask {
     }
   }
 
-  private async failed(err: unknown): Promise<void> {
-    const message = describeError(err);
+  private async failed(err: unknown, target: Desired | null | undefined): Promise<void> {
+    // errno errors become typed here: EMFILE/ENOSPC are `exhausted` (transient, retried), etc.
+    const e = toGridError(err);
+    const message = describeError(e);
+    // Unclassified failures (`internal`: a command that failed for a reason we cannot name) keep
+    // the old behaviour, a retry with back-off; only named permanent codes stop the retries.
+    const permanent = !e.transient && e.code !== "internal";
     this.host.onError();
     const r = this.host.store.get(this.id);
     const d = this.desired;
@@ -149,9 +159,14 @@ export class WorkloadTask {
       this.lastErrorPosted = message;
       this.host.results.post(d.contractId, d.version, d.workload.name, "error", message);
     }
+    if (permanent && d && d === target) {
+      this.failedFor = d.hash;
+      this.host.log.warn({ workload: this.id, code: e.code, err: message }, "workload failed; it stays failed until its spec changes");
+      return;
+    }
     this.attempt++;
     const ms = Math.min(this.host.retry.maxMs, this.host.retry.baseMs * 2 ** (this.attempt - 1));
-    this.host.log.warn({ workload: this.id, attempt: this.attempt, retryInMs: ms, err: message }, "workload step failed; will retry");
+    this.host.log.warn({ workload: this.id, code: e.code, attempt: this.attempt, retryInMs: ms, err: message }, "workload step failed; will retry");
     if (!this.stopped) this.timer = setTimeout(() => { this.timer = undefined; this.kick(); }, ms);
   }
 
@@ -161,6 +176,9 @@ export class WorkloadTask {
       nodeId: h.nodeId, contractId, twinId, workloadId: this.id, deployment, dataDir: h.dataDir, underlay: h.underlay,
       sealKeys: h.sealKeys, log: h.log.child({ workload: this.id }), signal: this.abort.signal,
       progress: (message: string) => {
+        // A step still running after its workload was removed or changed reports nothing.
+        const d = this.desired;
+        if (!d || d.version !== version || d.workload.name !== name) return;
         const now = Date.now();
         if (now - this.lastProgress < 1000) return;
         this.lastProgress = now;
@@ -183,7 +201,7 @@ export class WorkloadTask {
       await this.remove(r);
       return true;
     }
-    if (this.refused?.hash === d.hash) return false;
+    if (this.refused?.hash === d.hash || this.failedFor === d.hash) return false;
 
     const p = this.provisioner(d.workload.type);
     if (!p) return this.refuse(d, unsupported(d.workload.type));

@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { lstat, mkdir, open, readdir, readFile, readlink, realpath, rm, rmdir, unlink, writeFile, rename } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import { formatBytes, ValidationError } from "../../core/index.js";
+import { DeploymentFailedError, formatBytes, ValidationError } from "../../core/index.js";
 import { ociConfig } from "./oci.js";
 import { LogShipper, rotateLog, type LogTarget } from "./logs.js";
 import { mountRootfs, unmountRootfs, type RootfsPaths } from "./rootfs.js";
@@ -219,7 +219,7 @@ export class ContainerManager {
       await unlink(cfgPath).catch(() => {});
     }
     const pid = await rt.pid(saved.runcId);
-    if (!pid || !pidAlive(pid)) throw new Error(`container ${spec.id} did not start (its process is gone right away; see ${join(dir, "logs", "output.log")})`);
+    if (!pid || !pidAlive(pid)) throw new DeploymentFailedError(`container ${spec.id} did not start: its process is gone right away`, `see ${join(dir, "logs", "output.log")}`);
     return pid;
   }
 

@@ -5,7 +5,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { mkdir, open, rename, rm, stat, readFile, realpath } from "node:fs/promises";
 import { join } from "node:path";
-import type { WorkloadOf } from "../../core/index.js";
+import { ValidationError, type WorkloadOf } from "../../core/index.js";
 import type { Provisioner, WorkloadContext } from "./types.js";
 
 const run = promisify(execFile);
@@ -71,7 +71,7 @@ export class VolumeProvisioner implements Provisioner<"volume"> {
       await rename(tmp, image);
     } else {
       const current = (await stat(image)).size;
-      if (w.data.size < current) throw new Error(`volume ${ctx.workloadId} cannot shrink from ${current} to ${w.data.size} bytes`);
+      if (w.data.size < current) throw new ValidationError(`volume ${ctx.workloadId} cannot shrink from ${current} to ${w.data.size} bytes`, "a volume only grows: keep its size, or add a new volume and move the data");
       if (w.data.size > current) {
         if (await isMounted(mount)) await run("umount", [mount]);
         const fh = await open(image, "r+");
