@@ -14,12 +14,21 @@ import { guardServer, HTTP_CHECK_INTERVAL_MS, type GuardedListener } from "../ru
 export const METRICS_LIMITS = {
   /** Connections kept at most; the next one evicts the oldest idle or half-open one. */
   softConnections: 32,
-  /** Hard cap (Node drops the connection at accept): only reached if every slot is mid-request. */
-  maxConnections: 64,
+  /** Hard cap (Node drops the connection at accept). An evicted socket is only counted gone on
+   *  the next turn of the event loop, so one burst of accepts (at most the listen backlog) must fit
+   *  under it beside the soft cap, or a scraper in that burst would be dropped. */
+  maxConnections: 256,
+  /** The kernel's queue of connections not accepted yet (bounds one burst). */
+  backlog: 128,
   idleMs: 5_000,
   headersMs: 3_000,
   requestMs: 5_000,
 } as const;
+
+function first<T>(items: Iterable<T>, ok: (v: T) => boolean): T | undefined {
+  for (const v of items) if (ok(v)) return v;
+  return undefined;
+}
 
 export class NodeMetrics {
   readonly registry = new Registry();
@@ -46,7 +55,7 @@ export class NodeMetrics {
   listen(host: string, port: number, log?: Logger): Promise<void> {
     const server = createServer({ connectionsCheckingInterval: HTTP_CHECK_INTERVAL_MS }, (req, res) => {
       busy.add(req.socket);
-      res.once("close", () => busy.delete(req.socket));
+      res.once("close", () => { busy.delete(req.socket); served.add(req.socket); });
       if (req.method !== "GET" && req.method !== "HEAD") { res.writeHead(405, { allow: "GET" }).end(); return; }
       if ((req.url ?? "").split("?")[0] !== "/metrics") { res.writeHead(404).end(); return; }
       this.registry.metrics().then((text) => {
@@ -58,22 +67,20 @@ export class NodeMetrics {
     // Insertion-ordered: the first entry is the oldest connection.
     const open = new Set<Socket>();
     const busy = new Set<Socket>();
+    const served = new WeakSet<Socket>();
     server.on("connection", (socket: Socket) => {
       if (open.size >= METRICS_LIMITS.softConnections) {
-        for (const old of open) {
-          if (busy.has(old)) continue;
-          open.delete(old);
-          old.destroy();
-          this.evicted++;
-          break;
-        }
+        // A connection that never finished a request goes first (a flood's idle or half-sent
+        // ones); a scraper's kept-alive connection only when nothing else can make room.
+        const victim = first(open, (s) => !busy.has(s) && !served.has(s)) ?? first(open, (s) => !busy.has(s));
+        if (victim) { open.delete(victim); victim.destroy(); this.evicted++; }
       }
       open.add(socket);
-      socket.once("close", () => { open.delete(socket); busy.delete(socket); });
+      socket.once("close", () => { open.delete(socket); busy.delete(socket); served.delete(socket); });
     });
     return new Promise((resolve, reject) => {
       server.once("error", reject);
-      server.listen(port, host, () => { server.off("error", reject); resolve(); });
+      server.listen({ port, host, backlog: METRICS_LIMITS.backlog }, () => { server.off("error", reject); resolve(); });
     });
   }
 
