@@ -302,6 +302,44 @@ export class ContainerManager {
     }, wait);
   }
 
+  /**
+   * Stops the process of every container that bind-mounts `source` (their root, network and state
+   * stay) so that the file system under it can be worked on offline, and returns what starts them
+   * again. The supervisor leaves them alone meanwhile (they count as restarting).
+   */
+  async holdMounts(source: string): Promise<() => Promise<void>> {
+    const held = [...this.live.values()].filter((l) => l.spec.mounts.some((m) => m.source === source));
+    for (const l of held) {
+      await this.serial(l.spec.id, async () => {
+        l.restarting = true;
+        clearTimeout(l.timer);
+        const rt = await this.runtime();
+        if (l.paused) await rt.resume(l.saved.runcId).catch(() => {});
+        l.paused = false;
+        await rt.kill(l.saved.runcId, "KILL");
+        await waitGone(l.pid);
+        await rt.delete(l.saved.runcId);
+        this.log.info({ container: l.spec.id, source }, "container stopped while its volume is worked on");
+      });
+    }
+    return async () => {
+      for (const l of held) {
+        await this.serial(l.spec.id, async () => {
+          if (this.live.get(l.spec.id) !== l) return;
+          try {
+            l.pid = await this.startProcess(l.spec, l.saved);
+            l.startedAt = Date.now();
+          } catch (e) {
+            // The supervisor takes it from here (a dead pid is restarted with back-off).
+            l.saved.lastExit = `restart after a volume change failed: ${(e as Error).message}`;
+            l.pid = -1;
+          }
+          l.restarting = false;
+        });
+      }
+    };
+  }
+
   status(id: string): ContainerStatus | null {
     const l = this.live.get(id);
     if (!l) return null;

@@ -32,6 +32,11 @@ export class ContainerProvisioner implements Provisioner<"container"> {
 
   async init(dataDir: string, log: Logger): Promise<void> { await this.manager(dataDir, log).warm(); }
 
+  /** For the volume provisioner: stops the containers mounting `source`; the result restarts them. */
+  holdMounts(dataDir: string, source: string, log: Logger): Promise<() => Promise<void>> {
+    return this.manager(dataDir, log).holdMounts(source);
+  }
+
   private async flist(ctx: WorkloadContext, w: Container): Promise<CachedFlist> {
     const cache = this.cache(ctx.dataDir);
     try {

@@ -13,10 +13,11 @@ export interface RegistryOptions { simulate: boolean; zdb: ZdbOptions }
 
 export function createRegistry(opts: RegistryOptions): Registry {
   if (opts.simulate) return new Map(simulatedProvisioners().map((p) => [p.type, p]));
+  const containers = new ContainerProvisioner();
   const list: Provisioner[] = [
     new ZdbProvisioner(opts.zdb) as unknown as Provisioner,
-    new VolumeProvisioner() as unknown as Provisioner,
-    new ContainerProvisioner() as unknown as Provisioner,
+    new VolumeProvisioner({ users: containers }) as unknown as Provisioner,
+    containers as unknown as Provisioner,
   ];
   return new Map(list.map((p) => [p.type, p]));
 }
