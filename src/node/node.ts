@@ -10,7 +10,7 @@ import { loadOrCreateIdentity } from "./identity.js";
 import { detectCapacity, type CapacityOverrides } from "./capacity.js";
 import { WorkloadStore } from "./store.js";
 import { Cursor } from "./cursor.js";
-import { createRegistry } from "./provisioners/index.js";
+import { createRegistry, provisionersOf } from "./provisioners/index.js";
 import { ResultPoster } from "./results.js";
 import { Engine } from "./engine.js";
 import { ApprovalVerifier } from "./verify.js";
@@ -84,7 +84,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   await cursor.load();
   const zdbPort = o.zdbPort ?? 9900;
   const registry = createRegistry({ simulate: !!o.simulate, zdb: { listen: o.underlay, port: zdbPort, bin: o.zdbBin } });
-  for (const p of registry.values()) await p.init?.(o.dataDir, log);
+  for (const p of provisionersOf(registry)) await p.init?.(o.dataDir, log);
 
   let ledgerTime = 0;
   const results = new ResultPoster(signer, log, () => ledgerTime);
@@ -114,7 +114,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       await watcher.stop();
       await engine.stop();
       results.close();
-      for (const p of registry.values()) await p.shutdown?.().catch((err) => log.warn({ err: describeError(err) }, "provisioner shutdown failed"));
+      for (const p of provisionersOf(registry)) await p.shutdown?.().catch((err) => log.warn({ err: describeError(err) }, "provisioner shutdown failed"));
       await metrics?.close();
       await removeFile(pidFile).catch(() => {});
     })(),

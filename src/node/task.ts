@@ -2,8 +2,7 @@
 // stuck or slow workload never holds up another: the engine never awaits a task.
 import type { Logger } from "pino";
 import { describeError, toGridError, workloadCapacity, capacityShortfall, type Capacity, type Deployment, type SealKeyPair, type Workload } from "../core/index.js";
-import type { Provisioner, Registry, WorkloadContext } from "./provisioners/index.js";
-import { unsupported } from "./provisioners/index.js";
+import { provisionerFor, unsupported, type BoundProvisioner, type Registry, type WorkloadContext } from "./provisioners/index.js";
 import type { WorkloadRecord, WorkloadStore } from "./store.js";
 import type { ResultPoster } from "./results.js";
 
@@ -187,8 +186,8 @@ export class WorkloadTask {
     };
   }
 
-  private provisioner(type: string): Provisioner | undefined {
-    return this.host.registry.get(type as Workload["type"]);
+  private provisioner(w: Workload): BoundProvisioner | undefined {
+    return provisionerFor(this.host.registry, w);
   }
 
   /** One step towards the desired state; true if it changed something (so look again). */
@@ -203,7 +202,7 @@ export class WorkloadTask {
     }
     if (this.refused?.hash === d.hash || this.failedFor === d.hash) return false;
 
-    const p = this.provisioner(d.workload.type);
+    const p = this.provisioner(d.workload);
     if (!p) return this.refuse(d, unsupported(d.workload.type));
 
     if (!r || r.hash !== d.hash || r.state === "provisioning" || r.state === "error" || r.state === "deprovisioning") {
@@ -221,7 +220,7 @@ export class WorkloadTask {
       };
       await this.host.store.put(rec);
       this.host.results.post(d.contractId, d.version, d.workload.name, "init", "provisioning");
-      const data = await p.provision(this.ctx(d.contractId, d.twinId, d.deployment, d.version, d.workload.name), d.workload as never);
+      const data = await p.provision(this.ctx(d.contractId, d.twinId, d.deployment, d.version, d.workload.name));
       if (this.desired !== d) return true;
       await this.host.store.put({ ...rec, state: "ok", data, message: undefined, updatedAt: Date.now() });
       this.needsCheck = false;
@@ -232,14 +231,14 @@ export class WorkloadTask {
     }
     const ctx = this.ctx(d.contractId, d.twinId, d.deployment, d.version, d.workload.name);
     if (d.mode === "pause" && r.state === "ok") {
-      await p.pause(ctx, d.workload as never);
+      await p.pause(ctx);
       await this.host.store.put({ ...r, deployment: d.deployment, state: "paused", updatedAt: Date.now() });
       this.host.results.post(d.contractId, d.version, d.workload.name, "paused", "contract is in grace: out of funds");
       this.host.log.info({ workload: this.id }, "workload paused");
       return true;
     }
     if (d.mode === "run" && r.state === "paused") {
-      const data = await p.resume(ctx, d.workload as never);
+      const data = await p.resume(ctx);
       await this.host.store.put({ ...r, deployment: d.deployment, state: "ok", data, updatedAt: Date.now() });
       this.host.results.post(d.contractId, d.version, d.workload.name, "ok", "", data);
       this.host.log.info({ workload: this.id }, "workload resumed");
@@ -247,7 +246,7 @@ export class WorkloadTask {
     }
     if (this.needsCheck && r.state === "ok") {
       this.needsCheck = false;
-      const health = await p.check(ctx, d.workload as never);
+      const health = await p.check(ctx);
       if (!health.ok) {
         this.host.log.warn({ workload: this.id, why: health.message }, "workload check failed; provisioning it again");
         await this.host.store.put({ ...r, state: "provisioning", message: health.message, updatedAt: Date.now() });
@@ -266,8 +265,8 @@ export class WorkloadTask {
 
   private async remove(r: WorkloadRecord, report = true): Promise<void> {
     if (r.state !== "deprovisioning") await this.host.store.put({ ...r, state: "deprovisioning", updatedAt: Date.now() });
-    const p = this.provisioner(r.workload.type);
-    if (p) await p.deprovision(this.ctx(r.contractId, r.twinId, r.deployment, this.lastVersion, r.name), r.workload as never);
+    const p = this.provisioner(r.workload);
+    if (p) await p.deprovision(this.ctx(r.contractId, r.twinId, r.deployment, this.lastVersion, r.name));
     await this.host.store.delete(this.id);
     this.host.onReleased(this.id);
     this.host.log.info({ workload: this.id }, "workload removed");

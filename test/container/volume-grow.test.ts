@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readFile } from "node:fs/promises";
-import { generateSealKeyPair, MiB, type Deployment, type Workload } from "../../src/core/index.js";
+import { generateSealKeyPair, MiB, type Deployment, type Workload, type WorkloadOf } from "../../src/core/index.js";
 import { Engine } from "../../src/node/engine.js";
 import { WorkloadStore } from "../../src/node/store.js";
 import { ResultPoster } from "../../src/node/results.js";
@@ -33,14 +33,14 @@ test("a volume grown under a running container: grown safely (online, or its con
   const store = new WorkloadStore(dataDir);
   const engine = new Engine({
     nodeId: 1, dataDir, underlay: "127.0.0.1", sealKeys: generateSealKeyPair(), capacity: { cru: 4, mru: 4096 * MiB, sru: 4096 * MiB, hru: 0 },
-    log, registry: new Map<Workload["type"], never>([["volume", volumes as never], ["container", containers as never]]), store, results,
+    log, registry: { volume: volumes, container: containers }, store, results,
   });
   await engine.load();
   const vol = (size: number): Workload => ({ name: "data", type: "volume", version: 0, description: "", data: { size } });
-  const app: Workload = {
+  const app: WorkloadOf<"container"> = {
     name: "app", type: "container", version: 0, description: "",
     data: { flist: fx.example.address, entrypoint: fx.example.entrypoint, env: {}, secretEnv: {}, cpu: 1, memory: 64 * MiB, rootfsSize: 16 * MiB, mounts: [{ volume: "data", mountpoint: "/data" }] },
-  } as Workload;
+  };
   const apply = (version: number, workloads: Workload[], state: ContractView["state"] = "active") => {
     const d = deploymentOf(version, workloads);
     engine.apply({ id: 9, twinId: 2, nodeId: 1, state, approvedVersion: version, approvedDeployment: d, approvedSignatures: [] }, state === "deleted" ? { ok: false, reason: "deleted" } : { ok: true, deployment: d, version });

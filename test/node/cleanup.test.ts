@@ -83,7 +83,7 @@ test("zos cleanup removes what a stopped node left, keeps its data, and is idemp
   const { sealKey } = await ledger.client.node(zos.nodeId);
   const web: Workload = { name: "web", type: "container", version: 0, description: "", data: {
     flist: flist!.address, entrypoint: flist!.entrypoint, env: {}, secretEnv: {}, cpu: 1, memory: 64 * MiB, rootfsSize: 32 * MiB, mounts: [{ volume: "vol", mountpoint: "/data" }],
-  } } as Workload;
+  } };
   const vol: Workload = { name: "vol", type: "volume", version: 0, description: "", data: { size: 16 * MiB } };
   const contractId = await createContract(user, deployment(user, zos.nodeId, [zdbWorkload("db", "pw-db", sealKey), vol, web]));
   let c = await waitResult(ledger.client, contractId, "web", "ok", 60_000);

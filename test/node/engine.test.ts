@@ -6,7 +6,7 @@ import { generateSealKeyPair, MiB, type Deployment } from "../../src/core/index.
 import { Engine } from "../../src/node/engine.js";
 import { WorkloadStore } from "../../src/node/store.js";
 import { ResultPoster } from "../../src/node/results.js";
-import type { Provisioner } from "../../src/node/provisioners/types.js";
+import { defineProvisioner } from "../../src/node/provisioners/types.js";
 import type { ContractView } from "../../src/node/ledger.js";
 import { tempDir, waitFor, quietLog } from "./helpers.js";
 
@@ -17,22 +17,22 @@ test("a stuck workload blocks no other; removing it aborts the stuck step and de
   const posted: Array<{ name: string; state: string; message: string }> = [];
   const results = new ResultPoster({ send: async (_type, p) => { for (const r of (p as { results: typeof posted }).results) posted.push(r); return {}; } }, quietLog, () => 0, 1);
   const deprovisioned: string[] = [];
-  const stuck: Provisioner = {
+  const stuck = defineProvisioner({
     type: "zdb",
     provision: (ctx) => new Promise((_resolve, reject) => ctx.signal.addEventListener("abort", () => reject(new Error("aborted")))),
     deprovision: async (ctx) => { deprovisioned.push(ctx.workloadId); },
     pause: async () => {}, resume: async () => ({}), check: async () => ({ ok: true }),
-  };
-  const quick: Provisioner = {
+  });
+  const quick = defineProvisioner({
     type: "volume",
     provision: async (ctx) => ({ path: `/v/${ctx.workloadId}` }),
     deprovision: async (ctx) => { deprovisioned.push(ctx.workloadId); },
     pause: async () => {}, resume: async () => ({}), check: async () => ({ ok: true }),
-  };
+  });
   const store = new WorkloadStore(dir);
   const engine = new Engine({
     nodeId: 1, dataDir: dir, underlay: "127.0.0.1", sealKeys: generateSealKeyPair(), capacity: { cru: 1, mru: 1, sru: 100 * MiB, hru: 100 * MiB },
-    log: quietLog, registry: new Map([["zdb", stuck], ["volume", quick]]), store, results,
+    log: quietLog, registry: { zdb: stuck, volume: quick }, store, results,
   });
   await engine.load();
   const d: Deployment = {

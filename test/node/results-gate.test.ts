@@ -7,7 +7,7 @@ import { ConflictError, generateSealKeyPair, MiB, UnavailableError, type Deploym
 import { Engine } from "../../src/node/engine.js";
 import { WorkloadStore } from "../../src/node/store.js";
 import { ResultPoster } from "../../src/node/results.js";
-import type { Provisioner, WorkloadContext } from "../../src/node/provisioners/types.js";
+import { defineProvisioner, type WorkloadContext } from "../../src/node/provisioners/types.js";
 import type { ContractView } from "../../src/node/ledger.js";
 import { tempDir, waitFor, quietLog } from "./helpers.js";
 
@@ -32,15 +32,15 @@ test("results: nothing for a dropped workload or a deleted contract but the fina
   // "slow" never finishes by itself and ignores its abort signal for a while, then reports
   // progress and fails: what a provisioner stuck in a system call does.
   const late: Array<{ ctx: WorkloadContext; fail: (e: Error) => void }> = [];
-  const p: Provisioner = {
+  const p = defineProvisioner({
     type: "volume",
     provision: (ctx) => ctx.workloadId.endsWith("slow") ? new Promise((_r, fail) => { late.push({ ctx, fail }); }) : Promise.resolve({ ok: 1 }),
     deprovision: async () => {}, pause: async () => {}, resume: async () => ({}), check: async () => ({ ok: true }),
-  };
+  });
   const store = new WorkloadStore(dir);
   const engine = new Engine({
     nodeId: 1, dataDir: dir, underlay: "127.0.0.1", sealKeys: generateSealKeyPair(), capacity: { cru: 1, mru: MiB, sru: 100 * MiB, hru: 0 },
-    log: quietLog, registry: new Map([["volume", p]]), store, results, retry: { baseMs: 10, maxMs: 20 },
+    log: quietLog, registry: { volume: p }, store, results, retry: { baseMs: 10, maxMs: 20 },
   });
   results.restrict((c, v, n, s) => engine.allowsResult(c, v, n, s));
   await engine.load();

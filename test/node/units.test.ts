@@ -71,6 +71,6 @@ test("durable files: identity kept across boots (0600), cursor monotonic and ato
 });
 
 test("a container's writable root is a tmpfs: reserved (and billed) as memory, not SSD", () => {
-  const w = { name: "c", type: "container", version: 0, description: "", data: { flist: "x", entrypoint: "", env: {}, secretEnv: {}, cpu: 2, memory: 256 * MiB, rootfsSize: 64 * MiB, mounts: [] } } as Workload;
+  const w: Workload = { name: "c", type: "container", version: 0, description: "", data: { flist: "x", entrypoint: "", env: {}, secretEnv: {}, cpu: 2, memory: 256 * MiB, rootfsSize: 64 * MiB, mounts: [] } };
   assert.deepEqual(workloadCapacity(w), { cru: 2, mru: 320 * MiB, sru: 0, hru: 0 });
 });

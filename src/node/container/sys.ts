@@ -1,5 +1,5 @@
 // Small wrappers over the host tools the runtime drives: mount, ip, and /proc/self/mountinfo.
-import { execFile, spawn } from "node:child_process";
+import { execFile, spawn, type StdioOptions } from "node:child_process";
 import { readFile, realpath } from "node:fs/promises";
 import { InternalError, toGridError, type GridError } from "../../core/index.js";
 
@@ -24,9 +24,10 @@ function spawnFailed(cmd: string, e: NodeJS.ErrnoException): GridError {
 export function sh(cmd: string, args: string[], opts: { input?: string; stdio?: Array<"ignore" | number> } = {}): Promise<string> {
   if (opts.stdio) {
     return new Promise((res, rej) => {
+      const stdio: StdioOptions = ["ignore", opts.stdio![0], opts.stdio![1]];
       let c;
       // spawn throws at once (not via 'error') for some failures, e.g. EMFILE creating its pipes.
-      try { c = spawn(cmd, args, { stdio: ["ignore", opts.stdio![0], opts.stdio![1]] as never }); } catch (e) { rej(spawnFailed(cmd, e as NodeJS.ErrnoException)); return; }
+      try { c = spawn(cmd, args, { stdio }); } catch (e) { rej(spawnFailed(cmd, e as NodeJS.ErrnoException)); return; }
       c.once("error", (e) => rej(spawnFailed(cmd, e)));
       c.once("exit", (code) => (code === 0 ? res("") : rej(new CommandError(`${cmd} ${args.slice(0, 2).join(" ")}`, "", code))));
     });
