@@ -49,7 +49,8 @@ export class ContainerProvisioner implements Provisioner<"container"> {
         if (c) return c;
       }
       const g = e instanceof GridError ? e : null;
-      throw new GridError(g?.code ?? "invalid", `bad flist ${w.data.flist}: ${(e as Error).message}`, g?.hint);
+      // The hub's own code travels on: not_found/invalid stay failed, unavailable is retried.
+      throw new GridError(g?.code ?? "invalid", `bad flist ${w.data.flist}: ${(e as Error).message}`, g?.hint, { cause: e });
     }
   }
 
