@@ -6,7 +6,7 @@ import { access, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { ConflictError, GridError, NotFoundError, ValidationError } from "../core/index.js";
-import { cleanupAll } from "./container/manager.js";
+import { cleanupAll } from "./container/cleanup.js";
 import { cleanupVolumes } from "./provisioners/volume.js";
 import { cleanupZdb } from "./provisioners/zdb.js";
 import { lockDataDir, lockHolder, unlockDataDir } from "./lock.js";

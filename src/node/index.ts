@@ -10,7 +10,7 @@ import { cleanupNode, cleanupText } from "./cleanup.js";
 export { startNode, type NodeOptions, type RunningNode } from "./node.js";
 export { zosCommand, cleanupCommand, type ZosConfig, type CleanupConfig } from "./cli.js";
 export { cleanupNode, cleanupText, type CleanupReport } from "./cleanup.js";
-export { cleanupAll, type ContainerCleanup } from "./container/manager.js";
+export { cleanupAll, type ContainerCleanup } from "./container/cleanup.js";
 export { runcRoot, runcList } from "./container/runc.js";
 export type { Provisioner, WorkloadContext } from "./provisioners/types.js";
 

@@ -2,11 +2,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { seal, type Workload, type WorkloadOf } from "../../src/core/index.js";
+import { seal, type WorkloadOf } from "../../src/core/index.js";
 import { ContainerProvisioner } from "../../src/node/provisioners/container.js";
-import { cgroupDirs } from "../../src/node/container/manager.js";
+import { cgroupDirs } from "../../src/node/container/cgroups.js";
 import { netNames } from "../../src/node/container/netns.js";
-import { waitFor } from "../flist/helpers.js";
+import { waitFor } from "../support.js";
 import { captureLogger, ctxFor, mountsUnder, netnsList, exists, sealKeys, useExampleHub } from "./helpers.js";
 
 const MiB = 1024 * 1024;

@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Redis } from "ioredis";
-import { generateKeyPair, seal, type Workload, type WorkloadOf } from "../../src/core/index.js";
+import { generateKeyPair, seal, type WorkloadOf } from "../../src/core/index.js";
 import { publishExampleFlist, readShippedLogs, type ShippedLine } from "../../src/flist/index.js";
 import { ContainerProvisioner } from "../../src/node/provisioners/container.js";
 import { freePort, startRedis, startHub, waitFor, ROOT } from "../flist/helpers.js";

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type Workload, type WorkloadOf } from "../../src/core/index.js";
+import { type WorkloadOf } from "../../src/core/index.js";
 import { ContainerProvisioner } from "../../src/node/provisioners/container.js";
 import { netnsIp } from "../../src/node/container/netns.js";
 import { sh } from "../../src/node/container/sys.js";
