@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
-import { generateKeyPair, generateSealKeyPair, type Workload, type WorkloadOf, type Deployment } from "../src/core/index.js";
+import { generateKeyPair, generateSealKeyPair, type WorkloadOf, type Deployment } from "../src/core/index.js";
 import { buildAndPublish, buildFromFolder, layoutExampleFolder, EXAMPLE_ENTRYPOINT, type ChunkSink } from "../src/flist/index.js";
 import { ContainerProvisioner } from "../src/node/provisioners/container.js";
 import { ociConfig } from "../src/node/container/oci.js";
