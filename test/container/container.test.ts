@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { seal, type WorkloadOf } from "../../src/core/index.js";
+import { seal, type GridError, type WorkloadOf } from "../../src/core/index.js";
 import { ContainerProvisioner } from "../../src/node/provisioners/container.js";
 import { cgroupDirs } from "../../src/node/container/cgroups.js";
 import { netNames } from "../../src/node/container/netns.js";
@@ -161,18 +161,18 @@ test("after a node restart: a running container is adopted, a dead one recreated
   await assertGone(dataDir, ctx.workloadId, pid, second, netns);
 });
 
-test("start failures say why: missing entrypoint, bad flist", async () => {
+test("start failures say why, with a permanent code (not retried): missing entrypoint, bad flist", async () => {
   const dataDir = join(fx.work, "node-bad");
   const { log } = captureLogger();
   const p = new ContainerProvisioner({ pollMs: 50 });
   const w1 = container("noexec", { entrypoint: "/bin/does-not-exist --flag" });
   const ctx1 = ctxFor(dataDir, 14, [w1], log);
-  await assert.rejects(p.provision(ctx1, w1), /entrypoint \/bin\/does-not-exist is not in the flist/);
+  await assert.rejects(p.provision(ctx1, w1), (e: GridError) => /entrypoint \/bin\/does-not-exist is not in the flist/.test(e.message) && e.code === "invalid" && !e.transient);
   await p.deprovision(ctx1, w1);
   await assertGone(dataDir, ctx1.workloadId, null, p);
   const w2 = container("noflist", { flist: `${fx.hubUrl}/flists/${fx.keys.publicKey}/no-such-flist` });
   const ctx2 = ctxFor(dataDir, 15, [w2], log);
-  await assert.rejects(p.provision(ctx2, w2), /bad flist .*not found/);
+  await assert.rejects(p.provision(ctx2, w2), (e: GridError) => /bad flist .*not found/.test(e.message) && e.code === "not_found" && !e.transient);
   await p.deprovision(ctx2, w2);
   await assertGone(dataDir, ctx2.workloadId, null, p);
   await p.shutdown();
