@@ -37,6 +37,9 @@ test("out of descriptors while provisioning: zos survives, the step is retried t
   await restore();
   const c = await waitResult(client, contractId, "vol", "ok", 30_000);
   assert.equal((c.results.vol.data as { size: number }).size, 16 * MiB);
+  // The watcher kept following the ledger through it: a later contract is provisioned too.
+  const next = await createContract(user, deployment(user, zos.nodeId, [{ name: "vol2", type: "volume", version: 0, description: "", data: { size: 16 * MiB } }]));
+  await waitResult(client, next, "vol2", "ok", 30_000);
   assert.ok(pidAlive(pid));
   assert.equal(zos.proc.child.exitCode, null);
 });
