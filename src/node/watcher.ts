@@ -61,12 +61,22 @@ export class Watcher {
       const ids = [...this.pending];
       this.pending.clear();
       this.chain = this.chain.then(async () => {
-        await Promise.all(ids.map((id) => this.refresh(id)));
-        // Blocks without events for this node need no fsync each: resuming from a slightly older
-        // height only replays blocks that hold nothing for us.
-        if (ids.length > 0 || Date.now() - this.persistedAt > 30_000) {
-          await this.o.cursor.set(height);
-          this.persistedAt = Date.now();
+        try {
+          await Promise.all(ids.map((id) => this.refresh(id)));
+          // Blocks without events for this node need no fsync each: resuming from a slightly older
+          // height only replays blocks that hold nothing for us.
+          if (ids.length > 0 || Date.now() - this.persistedAt > 30_000) {
+            await this.o.cursor.set(height);
+            this.persistedAt = Date.now();
+          }
+        } catch (err) {
+          // E.g. out of descriptors or disk for the cursor file: a rejected link would stop the
+          // chain for good. The contracts are looked at again with the next block instead, and
+          // this height does not count as processed.
+          if (this.stopped) return;
+          for (const id of ids) this.pending.add(id);
+          this.o.log.warn({ err: describeError(err), height }, "processing a block failed; retried with the next one");
+          return;
         }
         this.lastHeight = height;
         this.o.onBlock?.(height, time);

@@ -49,7 +49,7 @@ function setup(userFunds: number) {
   const d: Deployment = {
     version: 0, twinId: userTwin, nodeId: 1, metadata: "", description: "",
     signatureRequirement: { requests: [{ twinId: userTwin, weight: 1, required: false }], weightRequired: 1 },
-    workloads: [{ name: "c", type: "container", version: 0, description: "", data: { flist: "x", entrypoint: "", env: {}, secretEnv: {}, cpu: 2, memory: 4 * GiB, rootfsSize: 10 * GiB, mounts: [] } }],
+    workloads: [{ name: "c", type: "container", version: 0, description: "", data: { flist: "x", entrypoint: "", env: {}, secretEnv: {}, cpu: 2, memory: 4 * GiB, rootfsSize: 2 * GiB, mounts: [] } }],
   };
   const evs = send(s, user, "contract.create", { deployment: d, deploymentSignature: signDeployment(d, user.privateKey) });
   assert.deepEqual(evs.map((e) => e.type), ["contract.created", "contract.signed", "contract.approved"]);
