@@ -4,8 +4,8 @@ import { ValidationError } from "../core/index.js";
 import pino from "pino";
 import { Chain, type ChainOptions } from "./chain.js";
 import { createLedgerServer } from "./server.js";
-import { verifyLog } from "./verify.js";
-import { Verifier } from "./verifier.js";
+import { auditLog } from "./audit.js";
+import { SignaturePool } from "./signature-pool.js";
 import { availableParallelism } from "node:os";
 import { EtcdClient } from "./etcd/client.js";
 import { EtcdReplication } from "./etcd/replication.js";
@@ -13,7 +13,7 @@ import { advertisedUrl } from "./advertise.js";
 
 export type * from "./types.js";
 export { Chain, type ChainOptions } from "./chain.js";
-export { verifyLog, type VerifyResult } from "./verify.js";
+export { auditLog, type AuditResult } from "./audit.js";
 export { apply, applyBilling } from "./apply.js";
 export { EtcdClient } from "./etcd/client.js";
 export { EtcdReplication } from "./etcd/replication.js";
@@ -63,7 +63,7 @@ export async function startLedger(o: LedgerOptions): Promise<RunningLedger> {
   }
   // Signature checks run beside the main thread when there is a core to spare.
   const threads = o.verifyThreads ?? (availableParallelism() > 1 ? 1 : 0);
-  const verifier = threads > 0 ? new Verifier(threads) : undefined;
+  const verifier = threads > 0 ? new SignaturePool(threads) : undefined;
   // A replica checks the signatures of the blocks it receives there too.
   if (verifier && rep) chain.verifyOffThread = (canon) => verifier.verify(canon);
   const { server, close } = createLedgerServer(chain, { faucet: !!o.faucet, log, verifier });
@@ -160,7 +160,7 @@ export async function main(argv: string[]): Promise<void> {
     .description("audit a block log offline: checksums, hashes, links, signatures, and that every block applies; exits 1 at the first fault")
     .option("--json", "print the result as JSON", false)
     .action((dir: string, o: { json: boolean }) => {
-      const r = verifyLog(dir, (h, total) => { if (!o.json && total > 5000) process.stderr.write(`\rverify: block ${h}/${total}`); });
+      const r = auditLog(dir, (h, total) => { if (!o.json && total > 5000) process.stderr.write(`\rverify: block ${h}/${total}`); });
       if (o.json) process.stdout.write(JSON.stringify(r) + "\n");
       else if (r.ok) process.stdout.write(`ok: ${r.blocks} blocks, ${r.txs} transactions, height ${r.height}${r.tornBytes ? ` (a torn last record of ${r.tornBytes} bytes will be cut off at start)` : ""}\n`);
       else process.stdout.write(`FAILED at height ${r.error!.height}: ${r.error!.message}\n`);

@@ -5,7 +5,7 @@ import client from "prom-client";
 import { GridError, NotFoundError, ValidationError, MAX_TX_BYTES, isPublicKeyHex, type ErrorCode, toGridError, httpStatusOf } from "../core/index.js";
 import { Chain, type BlockEvents } from "./chain.js";
 import { contractView, nodeView } from "./state.js";
-import type { Verifier } from "./verifier.js";
+import type { SignaturePool } from "./signature-pool.js";
 import { FORWARDED_HEADER } from "./etcd/forward.js";
 import type { ChainEvent, LedgerStatus, NodeFilter } from "./types.js";
 
@@ -13,7 +13,7 @@ import type { ChainEvent, LedgerStatus, NodeFilter } from "./types.js";
 export const MAX_BODY_BYTES = 2 * MAX_TX_BYTES;
 
 
-export interface ServerOptions { faucet: boolean; verifier?: Verifier; log: { warn(o: object, m?: string): void; debug?(o: object, m?: string): void } }
+export interface ServerOptions { faucet: boolean; verifier?: SignaturePool; log: { warn(o: object, m?: string): void; debug?(o: object, m?: string): void } }
 
 class HttpError extends GridError {
   constructor(readonly status: number, code: ErrorCode, message: string, hint?: string) { super(code, message, hint); }

@@ -1,24 +1,36 @@
-// `bcdb verify DIR`: audit a block log offline. Re-checks every record's checksum, every block's
-// hash and link to its parent, every transaction's signature, and that each block applies to the
-// state folded from the ones before it. Reports the first height where the log goes wrong.
+// `bcdb verify DIR`: audit a block log offline. Re-checks every record's checksum (and that only a
+// torn last record is cut), every block's hash and link to its parent, every transaction's
+// signature, and that each block applies to the state folded from the ones before it. Reports the
+// first height where the log goes wrong, and whether that is damage (exit code `damaged`).
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { parseTx } from "../core/index.js";
+import { GridError, parseTx, type ErrorCode } from "../core/index.js";
 import { RecordFile } from "./records.js";
 import { decodeBlock, computeBlockHash, ZERO_HASH } from "./block.js";
-import { replayBlock } from "./chain.js";
+import { replayBlock } from "./block-builder.js";
 import { emptyState, type State } from "./state.js";
 import type { Block } from "./types.js";
 
-export interface VerifyResult { ok: boolean; blocks: number; txs: number; height: number; error?: { height: number; message: string }; tornBytes: number }
+export interface AuditResult {
+  ok: boolean; blocks: number; txs: number; height: number; tornBytes: number;
+  /** The first fault: its height, what is wrong, and its error code (`damaged` for corrupt or
+   *  tampered data, `not_found` for a missing log). */
+  error?: { height: number; message: string; code: ErrorCode };
+}
 
-export function verifyLog(dir: string, progress?: (height: number, total: number) => void): VerifyResult {
+export function auditLog(dir: string, progress?: (height: number, total: number) => void): AuditResult {
   const path = join(dir, "blocks.log");
-  if (!existsSync(path)) return { ok: false, blocks: 0, txs: 0, height: -1, tornBytes: 0, error: { height: 0, message: `${path} does not exist` } };
-  const { file, torn } = RecordFile.open(path, true);
+  if (!existsSync(path)) return { ok: false, blocks: 0, txs: 0, height: -1, tornBytes: 0, error: { height: 0, message: `${path} does not exist`, code: "not_found" } };
+  let opened;
+  try { opened = RecordFile.open(path, { readOnly: true }); } catch (e) {
+    // Damage found while reading the records: the message names the record and its byte offset.
+    const record = (e as { record?: number }).record ?? 0;
+    return { ok: false, blocks: record, txs: 0, height: record - 1, tornBytes: 0, error: { height: record, message: e instanceof Error ? e.message : String(e), code: e instanceof GridError ? e.code : "damaged" } };
+  }
+  const { file, torn } = opened;
   let state: State | undefined;
   let prevHash = ZERO_HASH, txs = 0;
-  const fail = (height: number, message: string): VerifyResult => ({ ok: false, blocks: height, txs, height: height - 1, tornBytes: torn, error: { height, message } });
+  const fail = (height: number, message: string): AuditResult => ({ ok: false, blocks: height, txs, height: height - 1, tornBytes: torn, error: { height, message, code: "damaged" } });
   try {
     for (let h = 0; h < file.count; h++) {
       if (progress && h % 1000 === 0) progress(h, file.count);

@@ -1,4 +1,4 @@
-// A verification thread: parses and checks (shape, size, ed25519 signature) transactions off the
+// A signature-checking thread (one of signature-pool.ts): parses and checks (shape, size, ed25519 signature) transactions off the
 // main thread, which then only orders and applies them.
 import { parentPort } from "node:worker_threads";
 import { GridError, canonicalJson, parseTx } from "../core/index.js";
