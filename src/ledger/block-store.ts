@@ -83,6 +83,10 @@ export class BlockStore {
     return decodeBlock(this.blocks.read(height));
   }
 
+  readBlockBytes(height: number): Buffer {
+    return this.blocks.read(height);
+  }
+
   readEvents(height: number): BlockEvents {
     return this.recent.get(height) ?? (JSON.parse(this.events.read(height).toString("utf8")) as BlockEvents);
   }

@@ -6,9 +6,10 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   ConflictError, DamagedError, ForbiddenError, GridError, UnavailableError, ValidationError, canonicalJson, keyPairFromSeed, parseTx,
-  exitCodeOf, payloadSchemas, signTx, toGridError, txHash, type KeyPair, type Tx,
+  payloadSchemas, signTx, toGridError, txHash, type KeyPair, type Tx,
 } from "../core/index.js";
 import { encodeBlock, ZERO_HASH, type EncodedBlock } from "./block.js";
+import { parseSubmitted } from "./admission.js";
 import { buildBlock, replayBlock, type Candidate } from "./block-builder.js";
 import { BlockStore, type BlockEvents } from "./block-store.js";
 import { ensureGenesisKey, genesisState, makeGenesisBlock } from "./genesis.js";
@@ -38,6 +39,9 @@ export interface ChainOptions {
   orderer?: Orderer;
   /** Replicas: most transaction bytes per block (a block must fit in one etcd request). */
   maxBlockBytes?: number;
+  /** Called once when the chain stops because it cannot go on (its state cannot be put back in
+   *  step with the log). Default: throw from the production loop. */
+  onFatal?: (e: unknown) => void;
 }
 
 /** Orders blocks among replicas. A block is committed once the orderer says it won its height. */
@@ -115,7 +119,7 @@ export class Chain {
   submit(raw: unknown, o: { forwarded?: boolean } = {}): Promise<Receipt> {
     if (this.closed) return Promise.reject(new UnavailableError("the ledger is shutting down"));
     let tx: Tx;
-    try { tx = parseTx(raw); } catch (e) {
+    try { tx = parseSubmitted(raw); } catch (e) {
       this.onRefused?.([{ code: e instanceof GridError ? e.code : "internal" }]);
       return Promise.reject(e);
     }
@@ -236,8 +240,8 @@ export class Chain {
       this.opts.log?.warn({ err: String(e) }, "the chain cannot go on; stopping");
       this.closed = true;
       for (const p of this.pending.splice(0)) p.reject(new UnavailableError(`the ledger stopped: ${e instanceof Error ? e.message : String(e)}`));
-      process.exitCode = exitCodeOf(e);
-      throw e;
+      if (!this.opts.onFatal) throw e;
+      this.opts.onFatal(e);
     } finally {
       this.producing = false;
     }
@@ -427,6 +431,12 @@ export class Chain {
   readBlock(height: number): Block | undefined {
     if (!Number.isInteger(height) || height < 0 || height > this.committed.height) return undefined;
     return this.store.readBlock(height);
+  }
+
+  /** Block `height` as logged: its canonical JSON. */
+  readBlockBytes(height: number): Buffer | undefined {
+    if (!Number.isInteger(height) || height < 0 || height > this.committed.height) return undefined;
+    return this.store.readBlockBytes(height);
   }
 
   readEvents(height: number): BlockEvents | undefined {
