@@ -134,6 +134,8 @@ export async function main(argv: string[]): Promise<void> {
     .option("--max-connections <n>", "most client connections at once (also capped by the open-file limit less a reserve)", intFlag("--max-connections", 1), DEFAULT_LIMITS.maxConnections)
     .option("--idle-timeout <ms>", "close a connection idle this long", intFlag("--idle-timeout", 1), DEFAULT_LIMITS.idleMs)
     .option("--max-subscribers <n>", "most event-stream subscribers at once", intFlag("--max-subscribers", 1), DEFAULT_LIMITS.maxSubscribers)
+    .option("--subscriber-buffer <bytes>", "unsent bytes past which an event subscriber is fed from the event log as it drains, not live", intFlag("--subscriber-buffer", 1), DEFAULT_LIMITS.subscriberBufferBytes)
+    .option("--blocks-page-bytes <bytes>", "most bytes of blocks in one GET /blocks answer (X-Next-From gives the rest)", intFlag("--blocks-page-bytes", 1), DEFAULT_LIMITS.blocksResponseBytes)
     .option("--subscriber-stall <ms>", "close an event subscriber that has not read for this long (it resumes when it reconnects)", intFlag("--subscriber-stall", 1), DEFAULT_LIMITS.subscriberStallMs)
     .option("--json", "machine-readable output: errors as a JSON body on stderr, verify's result as JSON (the start-up line and the logs are JSON anyway)", false)
     .option("--log-level <level>", "pino log level", "info")
@@ -145,7 +147,8 @@ export async function main(argv: string[]): Promise<void> {
           dir: o.data, host: o.host, port: o.port, faucet: o.faucet, blockInterval: o.blockInterval,
           billingPeriod: o.billingPeriod, gracePeriod: o.gracePeriod, reportInterval: o.reportInterval, snapshotBlocks: o.snapshotBlocks, verifyThreads: o.verifyThreads, logger,
           etcd: o.etcd, etcdPrefix: o.etcdPrefix, advertiseUrl: o.advertiseUrl,
-          limits: { maxConnections: o.maxConnections, idleMs: o.idleTimeout, maxSubscribers: o.maxSubscribers, subscriberStallMs: o.subscriberStall },
+          limits: { maxConnections: o.maxConnections, idleMs: o.idleTimeout, maxSubscribers: o.maxSubscribers, subscriberStallMs: o.subscriberStall,
+            subscriberBufferBytes: o.subscriberBuffer, blocksResponseBytes: o.blocksPageBytes },
         });
       } catch (e) {
         logger.fatal({ err: e instanceof Error ? e.message : String(e), hint: (e as { hint?: string }).hint }, "cannot start");

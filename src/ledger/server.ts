@@ -67,7 +67,8 @@ export function createLedgerServer(chain: Chain, opts: ServerOptions): { server:
     for (const l of latencies) m.inclusion.observe(l);
   };
 
-  const limits: ServerLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const limits: ServerLimits = { ...DEFAULT_LIMITS, ...Object.fromEntries(Object.entries(opts.limits ?? {}).filter(([, v]) => v !== undefined)) };
+  const subs = new Set<Sub>();
   const server = createServer({ connectionsCheckingInterval: HTTP_CHECK_INTERVAL_MS }, (req, res) => {
     handle(req, res).catch((e) => sendError(res, e));
   });
@@ -76,6 +77,10 @@ export function createLedgerServer(chain: Chain, opts: ServerOptions): { server:
   new client.Gauge({ name: "ledger_connections", help: "Open HTTP and event-stream connections", registers: [registry], collect() { this.set(conns.open()); } });
   new client.Gauge({ name: "ledger_connections_evicted", help: "Idle connections closed to make room since start", registers: [registry], collect() { this.set(conns.evicted()); } });
   new client.Gauge({ name: "ledger_connections_refused", help: "Connections refused at the cap or for lack of descriptors since start", registers: [registry], collect() { this.set(conns.refused()); } });
+  new client.Gauge({
+    name: "ledger_event_subscribers_buffered_bytes", help: "Bytes sent to event subscribers that they have not read yet (in the ledger's memory)", registers: [registry],
+    collect() { let n = 0; for (const sub of subs) n += sub.ws.bufferedAmount; this.set(n); },
+  });
   const slowClosed = new client.Counter({ name: "ledger_event_subscribers_closed_slow_total", help: "Subscribers closed for not reading", registers: [registry] });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -202,7 +207,6 @@ export function createLedgerServer(chain: Chain, opts: ServerOptions): { server:
 
   // ---- event stream ----
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
-  const subs = new Set<Sub>();
   server.on("upgrade", (req, socket, head) => {
     const refuse = (status: string, e: GridError) => {
       const body = JSON.stringify({ error: e.toJSON() });
