@@ -13,6 +13,7 @@ import { parseSubmitted } from "./admission.js";
 import { buildBlock, replayBlock, type Candidate } from "./block-builder.js";
 import { BlockStore, type BlockEvents } from "./block-store.js";
 import { ensureGenesisKey, genesisState, makeGenesisBlock } from "./genesis.js";
+import { ReplicaMemory, checkOrderedBlock } from "./replica.js";
 import type { State } from "./state.js";
 import type { Block, BlockMarker, ChainEvent, Genesis, Receipt } from "./types.js";
 
@@ -85,15 +86,11 @@ export class Chain {
   private writeFailing = false;
   private readonly now: () => number;
   private listeners = new Set<(b: BlockEvents, block: Block) => void>();
-  /** Replicas: the newest blocks, for answering forwarded transactions' clients. */
-  private recentBlocks = new Map<number, Block>();
-  /** Replicas: canonical transactions this replica verified (shape and signature) before sending
-   *  them to the leader; their signatures are not checked twice when the block comes back. */
-  private verified = new Set<string>();
+  /** Replicas: verified forwards, the newest blocks, clients waiting for a height. */
+  private readonly replica = new ReplicaMemory();
   /** Replicas: checks a received transaction (its canonical JSON) off the main thread, on the
    *  verification threads; rejects when it does not verify. Absent: checked here. */
   verifyOffThread?: (canon: string) => Promise<unknown>;
-  private waiters: { height: number; resolve: () => void; reject: (e: unknown) => void }[] = [];
   /** Observers for metrics: one call per produced block. */
   onRefused?: (refused: { code: string }[]) => void;
   onProduced?: (info: { txs: number; seconds: number; latencies: number[] }) => void;
@@ -143,11 +140,10 @@ export class Chain {
   /** Send `p` to the leader; answer its client from this replica's copy of the block. */
   private forwardTx(leader: string, p: Pending): void {
     const canon = p.canon!;
-    this.verified.add(canon);
-    if (this.verified.size > 100_000) this.verified.delete(this.verified.values().next().value as string);
+    this.replica.markVerified(canon);
     this.opts.orderer!.forward!(leader, canon).then(async (r) => {
       if ("receipt" in r) return p.resolve(await this.localReceipt(r.receipt));
-      if ("error" in r) { this.verified.delete(canon); return p.reject(r.error); }
+      if ("error" in r) { this.replica.takeVerified(canon); return p.reject(r.error); }
       // The leader may or may not have ordered it before it went away: propose it here.
       p.orphan = true;
       if (this.closed) return p.reject(new UnavailableError("the ledger is shutting down"));
@@ -158,14 +154,14 @@ export class Chain {
 
   /** The receipt the leader gave, from this replica's own block once it has it on disk. */
   private async localReceipt(r: Receipt): Promise<Receipt> {
-    await this.reach(r.height);
+    await this.replica.reach(r.height, this.committed.height);
     const found = this.includedAt(r.height, r.index, r.hash);
     if (!found) throw new UnavailableError(`the leader's receipt (block ${r.height}, tx ${r.index}) does not match this replica's block ${r.height}`, "ask another replica");
     return found;
   }
 
   private includedAt(height: number, index: number, hash: string): Receipt | undefined {
-    const block = this.recentBlocks.get(height) ?? this.readBlock(height);
+    const block = this.replica.recentBlock(height) ?? this.readBlock(height);
     const raw = block?.txs[index];
     if (!raw || txHash(raw as object) !== hash) return undefined;
     const be = this.readEvents(height)!;
@@ -174,24 +170,8 @@ export class Chain {
 
   /** An orphaned transaction refused for its nonce may be in a recent block: find it there. */
   private findRecent(hash: string): Receipt | undefined {
-    for (const [h, b] of this.recentBlocks) {
-      const i = b.txs.findIndex((t) => txHash(t as object) === hash);
-      if (i >= 0) return this.includedAt(h, i, hash);
-    }
-    return undefined;
-  }
-
-  /** Resolves once this replica has committed `height` (30 s at most). */
-  private reach(height: number): Promise<void> {
-    if (this.committed.height >= height) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w.resolve !== done);
-        reject(new UnavailableError(`block ${height} is committed but this replica has not received it in 30 s`, "ask another replica, or check its etcd connection"));
-      }, 30_000);
-      const done = () => { clearTimeout(timer); resolve(); };
-      this.waiters.push({ height, resolve: done, reject: (e) => { clearTimeout(timer); reject(e); } });
-    });
+    const at = this.replica.findRecent(hash);
+    return at ? this.includedAt(at.height, at.index, hash) : undefined;
   }
 
   /** Count a transaction refused before it reached the chain (metrics). */
@@ -339,15 +319,7 @@ export class Chain {
     this.state = s;
     this.lastBlockAt = this.now();
     this.committed = { height: block.height, hash: block.hash, time: block.time };
-    if (this.opts.orderer) {
-      this.recentBlocks.set(block.height, block);
-      if (this.recentBlocks.size > 256) this.recentBlocks.delete(this.recentBlocks.keys().next().value as number);
-      if (this.waiters.length) {
-        const still: typeof this.waiters = [];
-        for (const w of this.waiters) if (w.height <= block.height) w.resolve(); else still.push(w);
-        this.waiters = still;
-      }
-    }
+    if (this.opts.orderer) this.replica.committed(block);
     for (const fn of this.listeners) fn(be, block);
     this.store.counted(s, block.txs.length, this.now());
   }
@@ -395,16 +367,13 @@ export class Chain {
       if (mine?.hash !== block.hash) throw new ConflictError(`the ordered chain has block ${block.height} ${block.hash.slice(0, 12)}…, this replica ${mine?.hash.slice(0, 12)}…: the logs diverge`);
       return;
     }
-    if (block.height !== c.height + 1) throw new ValidationError(`block ${block.height} arrived while block ${c.height + 1} is missing`);
-    if (block.genesis) throw new ValidationError(`block ${block.height} carries genesis parameters`);
-    if (block.prevHash !== this.state.hash) throw new ValidationError(`block ${block.height} does not follow block ${c.height} (prevHash mismatch)`);
-    if (block.time < this.state.time) throw new ValidationError(`block ${block.height} goes back in time (${block.time} < ${this.state.time})`);
+    checkOrderedBlock(block, this.state);
     const off = this.verifyOffThread, checks: Promise<unknown>[] = [];
     const bad = (i: number, e: unknown) => new ValidationError(`block ${block.height} tx ${i}: ${e instanceof Error ? e.message : String(e)}`, undefined, { cause: e });
     const canons = block.txs.map((raw, i) => {
       const canon = canonicalJson(raw);
       // Checked already if this replica verified these very bytes before forwarding them.
-      if (this.verified.delete(canon)) return canon;
+      if (this.replica.takeVerified(canon)) return canon;
       if (off) checks.push(off(canon).catch((e) => { throw bad(i, e); }));
       else try { parseTx(raw); } catch (e) { throw bad(i, e); }
       return canon;
@@ -523,7 +492,7 @@ export class Chain {
     while (this.producing) await new Promise((r) => setTimeout(r, 5));
     await this.serial;
     for (const p of this.pending.splice(0)) p.reject(new UnavailableError("the ledger is shutting down"));
-    for (const w of this.waiters.splice(0)) w.reject(new UnavailableError("the ledger is shutting down"));
+    this.replica.close();
     this.store.close();
   }
 }
