@@ -2,18 +2,18 @@
 // block store, and rebuilds its state from the store at start. A coordinator: the blocks are made
 // by block-builder.ts (pure), written by block-store.ts, block 0 comes from genesis.ts; on a
 // replica the order is decided by an Orderer (etcd/replication.ts).
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import {
-  ConflictError, DamagedError, ForbiddenError, GridError, UnavailableError, ValidationError, canonicalJson, keyPairFromSeed, parseTx,
-  payloadSchemas, signTx, toGridError, txHash, type KeyPair, type Tx,
+  ConflictError, DamagedError, ForbiddenError, GridError, UnavailableError, ValidationError, canonicalJson, payloadSchemas, signTx,
+  toGridError, txHash, type KeyPair, type Tx,
 } from "../core/index.js";
-import { encodeBlock, ZERO_HASH, type EncodedBlock } from "./block.js";
+import { ZERO_HASH, type EncodedBlock } from "./block.js";
 import { parseSubmitted } from "./admission.js";
 import { buildBlock, replayBlock, type Candidate } from "./block-builder.js";
 import { BlockStore, type BlockEvents } from "./block-store.js";
-import { ensureGenesisKey, genesisState, makeGenesisBlock } from "./genesis.js";
-import { ReplicaMemory, checkOrderedBlock } from "./replica.js";
+import { genesisState, makeGenesisBlock, readGenesisKey } from "./genesis.js";
+import { ReplicaMemory, verifyOrderedBlock } from "./replica.js";
 import type { State } from "./state.js";
 import type { Block, BlockMarker, ChainEvent, Genesis, Receipt } from "./types.js";
 
@@ -367,21 +367,7 @@ export class Chain {
       if (mine?.hash !== block.hash) throw new ConflictError(`the ordered chain has block ${block.height} ${block.hash.slice(0, 12)}…, this replica ${mine?.hash.slice(0, 12)}…: the logs diverge`);
       return;
     }
-    checkOrderedBlock(block, this.state);
-    const off = this.verifyOffThread, checks: Promise<unknown>[] = [];
-    const bad = (i: number, e: unknown) => new ValidationError(`block ${block.height} tx ${i}: ${e instanceof Error ? e.message : String(e)}`, undefined, { cause: e });
-    const canons = block.txs.map((raw, i) => {
-      const canon = canonicalJson(raw);
-      // Checked already if this replica verified these very bytes before forwarding them.
-      if (this.replica.takeVerified(canon)) return canon;
-      if (off) checks.push(off(canon).catch((e) => { throw bad(i, e); }));
-      else try { parseTx(raw); } catch (e) { throw bad(i, e); }
-      return canon;
-    });
-    if (checks.length) await Promise.all(checks);
-    // Re-encoding checks the hash and gives the bytes every replica logs.
-    const enc = encodeBlock({ height: block.height, prevHash: block.prevHash, time: block.time }, block.txs, canons);
-    if (enc.block.hash !== block.hash) throw new ValidationError(`block ${block.height}: hash does not match its content`);
+    const enc = await verifyOrderedBlock(block, this.state, this.replica, this.verifyOffThread);
     const s = cloneState(this.state);
     const events = replayBlock(s, enc.block);
     await this.commit(s, enc, events, false);
@@ -422,13 +408,8 @@ export class Chain {
   private async load(): Promise<void> {
     const { dir } = this.opts;
     mkdirSync(dir, { recursive: true });
-    const keyPath = join(dir, "genesis.key");
     // A replica joining a chain does not make a key of its own: the chain's is another's.
-    if (!this.opts.genesis) ensureGenesisKey(dir);
-    if (existsSync(keyPath)) {
-      this.genesisKey = JSON.parse(readFileSync(keyPath, "utf8")) as KeyPair;
-      keyPairFromSeed(this.genesisKey.privateKey); // fails loudly on a damaged key file
-    }
+    this.genesisKey = readGenesisKey(dir, !this.opts.genesis);
     this.store = BlockStore.open(dir, { blocks: this.opts.snapshotBlocks, txs: this.opts.snapshotTxs }, this.opts.log);
 
     if (this.store.count === 0) {

@@ -1,8 +1,8 @@
 // Block 0: the genesis twin's key, the supply and the periods fixed for the life of the chain, and
 // the key file the local grid's faucet signs with.
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { generateKeyPair } from "../core/index.js";
+import { generateKeyPair, keyPairFromSeed, type KeyPair } from "../core/index.js";
 import { encodeBlock, ZERO_HASH, type EncodedBlock } from "./block.js";
 import { emptyState, type State } from "./state.js";
 import type { Block, Genesis } from "./types.js";
@@ -18,6 +18,17 @@ export function ensureGenesisKey(dir: string): boolean {
   writeFileSync(keyPath, JSON.stringify(kp) + "\n", { mode: 0o600 });
   chmodSync(keyPath, 0o600);
   return true;
+}
+
+/** The genesis key in DIR (made first when `make` and missing), or undefined; a damaged key file
+ *  fails loudly. */
+export function readGenesisKey(dir: string, make: boolean): KeyPair | undefined {
+  if (make) ensureGenesisKey(dir);
+  const keyPath = join(dir, "genesis.key");
+  if (!existsSync(keyPath)) return undefined;
+  const key = JSON.parse(readFileSync(keyPath, "utf8")) as KeyPair;
+  keyPairFromSeed(key.privateKey);
+  return key;
 }
 
 /** Block 0 of a new chain: its genesis twin's key, supply and periods. */

@@ -2,7 +2,8 @@
 // leader (not checked twice when their block comes back), the newest blocks and the clients
 // waiting for a height (to answer a forwarded transaction from its own copy of the block), and the
 // checks a block ordered elsewhere passes before it is applied.
-import { UnavailableError, ValidationError, txHash } from "../core/index.js";
+import { UnavailableError, ValidationError, canonicalJson, parseTx, txHash } from "../core/index.js";
+import { encodeBlock, type EncodedBlock } from "./block.js";
 import type { State } from "./state.js";
 import type { Block } from "./types.js";
 
@@ -62,6 +63,29 @@ export class ReplicaMemory {
   close(): void {
     for (const w of this.waiters.splice(0)) w.reject(new UnavailableError("the ledger is shutting down"));
   }
+}
+
+/**
+ * Check a block the orderer committed before it is applied: the next one on `state`, every
+ * transaction verified (on the signature threads when `off` is given; those this replica verified
+ * before forwarding them are not checked twice), and its hash. Returns it re-encoded: the bytes
+ * every replica logs.
+ */
+export async function verifyOrderedBlock(block: Block, state: State, memory: ReplicaMemory, off?: (canon: string) => Promise<unknown>): Promise<EncodedBlock> {
+  checkOrderedBlock(block, state);
+  const checks: Promise<unknown>[] = [];
+  const bad = (i: number, e: unknown) => new ValidationError(`block ${block.height} tx ${i}: ${e instanceof Error ? e.message : String(e)}`, undefined, { cause: e });
+  const canons = block.txs.map((raw, i) => {
+    const canon = canonicalJson(raw);
+    if (memory.takeVerified(canon)) return canon;
+    if (off) checks.push(off(canon).catch((e) => { throw bad(i, e); }));
+    else try { parseTx(raw); } catch (e) { throw bad(i, e); }
+    return canon;
+  });
+  if (checks.length) await Promise.all(checks);
+  const enc = encodeBlock({ height: block.height, prevHash: block.prevHash, time: block.time }, block.txs, canons);
+  if (enc.block.hash !== block.hash) throw new ValidationError(`block ${block.height}: hash does not match its content`);
+  return enc;
 }
 
 /** A block the orderer committed must be the next one on `state`: height, link, no genesis, time. */

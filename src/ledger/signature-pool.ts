@@ -1,9 +1,7 @@
 // A pool of signature-checking threads (signature-worker.ts). Requests are batched per event-loop turn so
 // one message carries many transactions; round-robin over the threads.
 import { Worker } from "node:worker_threads";
-import {
-  GridError, ValidationError, SignatureError, NotFoundError, ConflictError, ForbiddenError, InsufficientFundsError, CapacityError,
-  NonceError, UnavailableError, type ErrorCode, type Tx, errorFromCode } from "../core/index.js";
+import { UnavailableError, type Tx, errorFromCode } from "../core/index.js";
 import type { VerifyReply, VerifyRequest } from "./signature-worker.js";
 
 export interface Verified { tx: Tx; raw: unknown; canon: string }

@@ -11,7 +11,7 @@ import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { canonicalJson, generateKeyPair, signTx } from "../../src/core/index.js";
 import { Chain } from "../../src/ledger/index.js";
-import { BCDB, startBcdb, tempDir, fundedTwin, waitFor } from "./helpers.js";
+import { BCDB, startBcdb, tempDir, fundedTwin } from "./helpers.js";
 
 /**
  * Inside the test's network namespace (where the kernel keeps at most 64 KiB per socket, so what

@@ -2,8 +2,7 @@
 // resumable event subscription. Everything else in the grid talks to the ledger through this.
 import WebSocket from "ws";
 import {
-  GridError, ValidationError, SignatureError, NotFoundError, ConflictError, ForbiddenError, InsufficientFundsError, CapacityError,
-  NonceError, UnavailableError, signTx, type ErrorCode, type KeyPair, type Payload, type Tx, type TxType, errorFromCode } from "../../core/index.js";
+  GridError, ConflictError, NonceError, UnavailableError, signTx, type ErrorCode, type KeyPair, type Payload, type Tx, type TxType, errorFromCode } from "../../core/index.js";
 import type {
   Account, Block, Contract, ContractFilter, FarmInfo, LedgerEvent, LedgerStatus, NameInfo, NodeFilter, NodeInfo, Receipt, TwinInfo,
 } from "../types.js";
