@@ -156,4 +156,12 @@ test("GET /blocks pages by bytes: every answer under the cap (or one block), X-N
   // The client's blocks() reads one page and is still an array of whole blocks.
   const first = await b.client.blocks(0, 1000);
   assert.ok(first.length > 0 && first.length < head + 1 && first[0].height === 0);
+  // blocksPage() follows the cursor to the same blocks.
+  const viaClient: number[] = [];
+  for (let f: number | undefined = 0, n = 0; f !== undefined && n < 100; n++) {
+    const page: { blocks: { height: number }[]; next?: number } = await b.client.blocksPage(f, 1000);
+    viaClient.push(...page.blocks.map((x) => x.height));
+    f = page.next;
+  }
+  assert.deepEqual(viaClient, heights);
 });
