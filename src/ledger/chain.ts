@@ -251,6 +251,11 @@ export class Chain {
     const time = Math.max(s.time, Math.floor(this.now() / 1000));
     const beat = this.beat;
     this.beat = false;
+    // A block of nothing (a heartbeat, no billing due) changes only the head: undone in place if
+    // it cannot be written, instead of folding the state again from the log (a full disk would
+    // otherwise cost a replay per heartbeat).
+    const head = { height: s.height, hash: s.hash, time: s.time };
+    const quiet = time < s.billingDue;
     const entries = batch.map((p): Candidate | ((st: State) => Candidate) => p.faucet ? (st) => this.mint(st, p.faucet!) : { tx: p.tx!, raw: p.raw, canon: p.canon!, hash: p.hash });
     const { built, refused } = buildBlock(s, entries, time, beat);
     const codes = refused.map((r) => ({ code: codeOf(r.error) }));
@@ -265,7 +270,8 @@ export class Chain {
     const { block } = built;
     if (ord && !(await this.settle(batch, refusedP, async () => { const r = await ord.propose(block, built.bytes); return r.won ? undefined : r.block; }))) return;
     try {
-      await this.commit(s, built, built.events, !ord);
+      const undo = ord ? undefined : quiet && block.txs.length === 0 ? () => { Object.assign(this.state, head); } : () => { this.state = this.rebuild(false); };
+      await this.commit(s, built, built.events, undo);
     } catch (e) {
       // Not on disk, so not acknowledged. On a replica the block is ordered all the same; this
       // replica writes it when it comes back from the orderer.
@@ -299,10 +305,11 @@ export class Chain {
   /**
    * The one way a block becomes part of this ledger: written (block durably, then its events) and
    * only then the state, the head, the readers and subscribers move on. `s` is the state after the
-   * block; `inPlace` says it is `this.state` itself, changed while the block was made: if the write
-   * fails it is folded again from the log. A write that fails throws, and nothing moved.
+   * block. When it is `this.state` itself, changed while the block was made, `undo` puts it back
+   * if the write fails (fold it again from the log, or reset the head of an empty block); a copy
+   * needs no undo. A write that fails throws, and nothing moved.
    */
-  private async commit(s: State, enc: EncodedBlock, events: ChainEvent[], inPlace: boolean): Promise<void> {
+  private async commit(s: State, enc: EncodedBlock, events: ChainEvent[], undo?: () => void): Promise<void> {
     const { block, bytes } = enc;
     const be: BlockEvents = { height: block.height, time: block.time, hash: block.hash, events };
     try {
@@ -311,7 +318,7 @@ export class Chain {
       const err = toGridError(e);
       if (!this.writeFailing) this.opts.log?.warn({ err: err.message, code: err.code, height: block.height }, "cannot write a block; refusing its transactions until blocks can be written again");
       this.writeFailing = true;
-      if (inPlace) this.state = this.rebuild(false);
+      undo?.();
       throw err;
     }
     if (this.writeFailing) this.opts.log?.info({ height: block.height }, "blocks are written again");
@@ -370,7 +377,7 @@ export class Chain {
     const enc = await verifyOrderedBlock(block, this.state, this.replica, this.verifyOffThread);
     const s = cloneState(this.state);
     const events = replayBlock(s, enc.block);
-    await this.commit(s, enc, events, false);
+    await this.commit(s, enc, events);
   }
 
   private serial: Promise<unknown> = Promise.resolve();

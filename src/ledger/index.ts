@@ -1,7 +1,7 @@
 // The ledger ("blockchain database"): `bcdb`. Its only door; the typed client is src/ledger/client.
 import { Command, InvalidArgumentError } from "commander";
 import { ERROR_CATALOGUE, ValidationError, describeError, exitCodeOf } from "../core/index.js";
-import { connectionBudget, intFlag, raiseOpenFileLimit, reportCliError } from "../runtime/index.js";
+import { connectionBudget, intFlag, raiseOpenFileLimit, runCli } from "../runtime/index.js";
 import pino from "pino";
 import { Chain, type ChainOptions } from "./chain.js";
 import { createLedgerServer, DEFAULT_LIMITS, type ServerLimits } from "./server.js";
@@ -181,9 +181,5 @@ export async function main(argv: string[]): Promise<void> {
       // The result is printed already; only the exit status is left to set (damaged: 14).
       if (!r.ok) process.exitCode = ERROR_CATALOGUE[r.error!.code].exit;
     });
-  try {
-    await program.parseAsync(argv, { from: "user" });
-  } catch (e) {
-    reportCliError("bcdb", e, argv.includes("--json"));
-  }
+  await runCli("bcdb", async () => { await program.parseAsync(argv, { from: "user" }); }, argv.includes("--json"));
 }

@@ -100,7 +100,7 @@ export class RecordFile {
     return new Promise((resolve, reject) => fdatasync(this.fd, (err) => {
       if (!err) return resolve();
       // Nothing after this record was appended (appends to the block log are serial).
-      this.truncate(index);
+      try { this.truncate(index); } catch { /* the next open finds and cuts or reports it */ }
       reject(toGridError(err));
     }));
   }

@@ -84,3 +84,45 @@ test("full disk: a block that cannot be written is refused (exhausted, 507), not
   const v = spawnSync(process.execPath, [BCDB, "verify", dir, "--json"], { encoding: "utf8" });
   assert.equal(v.status, 0, v.stdout + v.stderr);
 });
+
+test("full disk under heartbeats: empty blocks that cannot be written are dropped cheaply, the chain goes on when space is back", async (t) => {
+  const mnt = mkdtempSync(join(tmpdir(), "bcdb-full-"));
+  let b: Bcdb | undefined;
+  t.after(async () => { await b?.stop(); });
+  t.after(() => { spawnSync("umount", ["-l", mnt]); rmSync(mnt, { recursive: true, force: true }); });
+  const m = spawnSync("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", mnt], { encoding: "utf8" });
+  assert.equal(m.status, 0, `mount tmpfs: ${m.stderr}`);
+  const dir = join(mnt, "data");
+  mkdirSync(dir);
+  b = await startBcdb(dir, ["--faucet", "--block-interval", "20"]);
+  const a = await fundedTwin(b.client, 10 ** 6);
+  const filler = join(mnt, "filler");
+  fill(filler);
+  // Heartbeats fill the last pages of the logs, then fail: the head stops moving.
+  let last = -1, still = 0;
+  for (let i = 0; i < 200 && still < 10; i++) {
+    const h = (await b.client.status()).height;
+    still = h === last ? still + 1 : 0;
+    last = h;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.ok(still >= 10, "the head stopped while the disk is full");
+  assert.match(b.stderr.join(""), /cannot write a block/);
+  const stuck = await b.client.status();
+  assert.equal(b.proc.exitCode, null);
+  unlinkSync(filler);
+  await waitForHeight(b, stuck.height + 5);
+  const r = await a.signer.send("transfer", { to: 1, amount: 1 });
+  assert.ok(r.height > stuck.height);
+  await b.stop();
+  const v = spawnSync(process.execPath, [BCDB, "verify", dir, "--json"], { encoding: "utf8" });
+  assert.equal(v.status, 0, v.stdout + v.stderr);
+});
+
+async function waitForHeight(b: Bcdb, h: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if ((await b.client.status()).height >= h) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  assert.fail(`height ${h} not reached`);
+}
