@@ -134,7 +134,7 @@ export class BlockStore {
       const nl = text.indexOf("\n");
       const body = text.slice(nl + 1);
       if (nl !== 64 || sha256Hex(body) !== text.slice(0, 64)) {
-        this.log?.warn({ path }, "the snapshot does not hash to its digest (damaged); replaying from genesis");
+        this.log?.warn({ path }, "the snapshot does not hash to its digest (damaged, or written by an older bcdb without one); replaying from genesis");
         return undefined;
       }
       const snap = JSON.parse(body) as { height: number; hash: string; state: StateJson };
