@@ -155,23 +155,12 @@ export class Chain {
   /** The receipt the leader gave, from this replica's own block once it has it on disk. */
   private async localReceipt(r: Receipt): Promise<Receipt> {
     await this.replica.reach(r.height, this.committed.height);
-    const found = this.includedAt(r.height, r.index, r.hash);
-    if (!found) throw new UnavailableError(`the leader's receipt (block ${r.height}, tx ${r.index}) does not match this replica's block ${r.height}`, "ask another replica");
-    return found;
-  }
-
-  private includedAt(height: number, index: number, hash: string): Receipt | undefined {
-    const block = this.replica.recentBlock(height) ?? this.readBlock(height);
-    const raw = block?.txs[index];
-    if (!raw || txHash(raw as object) !== hash) return undefined;
-    const be = this.readEvents(height)!;
-    return { height, index, hash, events: be.events.filter((e) => e.tx === index) };
+    return this.replica.localReceipt(this, r);
   }
 
   /** An orphaned transaction refused for its nonce may be in a recent block: find it there. */
   private findRecent(hash: string): Receipt | undefined {
-    const at = this.replica.findRecent(hash);
-    return at ? this.includedAt(at.height, at.index, hash) : undefined;
+    return this.replica.receiptOf(this, hash);
   }
 
   /** Count a transaction refused before it reached the chain (metrics). */

@@ -5,7 +5,13 @@
 import { UnavailableError, ValidationError, canonicalJson, parseTx, txHash } from "../core/index.js";
 import { encodeBlock, type EncodedBlock } from "./block.js";
 import type { State } from "./state.js";
-import type { Block } from "./types.js";
+import type { Block, ChainEvent, Receipt } from "./types.js";
+
+/** What a replica reads of its own chain to answer a client. */
+export interface BlockReader {
+  readBlock(height: number): Block | undefined;
+  readEvents(height: number): { events: ChainEvent[] } | undefined;
+}
 
 const VERIFIED_MAX = 100_000;
 const RECENT_BLOCKS = 256;
@@ -58,6 +64,29 @@ export class ReplicaMemory {
       const done = () => { clearTimeout(timer); resolve(); };
       this.waiters.push({ height, resolve: done, reject: (e) => { clearTimeout(timer); reject(e); } });
     });
+  }
+
+  /** The leader's receipt `r` as this replica holds it (its own block, its own events); throws
+   *  `unavailable` when this replica's block at that height does not hold that transaction. */
+  localReceipt(chain: BlockReader, r: Receipt): Receipt {
+    const found = this.receiptAt(chain, r.height, r.index, r.hash);
+    if (!found) throw new UnavailableError(`the leader's receipt (block ${r.height}, tx ${r.index}) does not match this replica's block ${r.height}`, "ask another replica");
+    return found;
+  }
+
+  /** The receipt of a transaction (by hash) found among the newest blocks, if it is there. */
+  receiptOf(chain: BlockReader, hash: string): Receipt | undefined {
+    const at = this.findRecent(hash);
+    return at ? this.receiptAt(chain, at.height, at.index, hash) : undefined;
+  }
+
+  private receiptAt(chain: BlockReader, height: number, index: number, hash: string): Receipt | undefined {
+    const block = this.recent.get(height) ?? chain.readBlock(height);
+    const raw = block?.txs[index];
+    if (!raw || txHash(raw as object) !== hash) return undefined;
+    const be = chain.readEvents(height);
+    if (!be) return undefined;
+    return { height, index, hash, events: be.events.filter((e) => e.tx === index) };
   }
 
   close(): void {
