@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { GridError, parseTx, type ErrorCode } from "../core/index.js";
-import { RecordFile } from "./records.js";
+import { RecordFile, type Opened } from "./records.js";
 import { decodeBlock, computeBlockHash, ZERO_HASH } from "./block.js";
 import { replayBlock } from "./block-builder.js";
 import { emptyState, type State } from "./state.js";
@@ -21,7 +21,7 @@ export interface AuditResult {
 export function auditLog(dir: string, progress?: (height: number, total: number) => void): AuditResult {
   const path = join(dir, "blocks.log");
   if (!existsSync(path)) return { ok: false, blocks: 0, txs: 0, height: -1, tornBytes: 0, error: { height: 0, message: `${path} does not exist`, code: "not_found" } };
-  let opened;
+  let opened: Opened;
   try { opened = RecordFile.open(path, { readOnly: true }); } catch (e) {
     // Damage found while reading the records: the message names the record and its byte offset.
     const record = (e as { record?: number }).record ?? 0;

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { InternalError, canonicalJson, sha256Hex, toGridError, type GridError } from "../core/index.js";
 import { writeFileAtomicSync } from "../runtime/index.js";
 import { decodeBlock } from "./block.js";
-import { RecordFile } from "./records.js";
+import { RecordFile, type Opened } from "./records.js";
 import { stateFromJson, stateToJson, type State, type StateJson } from "./state.js";
 import type { Block, ChainEvent } from "./types.js";
 
@@ -47,7 +47,7 @@ export class BlockStore {
   static open(dir: string, policy: SnapshotPolicy, log?: StoreLog): BlockStore {
     const b = RecordFile.open(join(dir, "blocks.log"));
     if (b.torn) log?.warn({ bytes: b.torn }, "cut a torn block off the end of the block log (it was never acknowledged)");
-    let ev;
+    let ev: Opened;
     try { ev = RecordFile.open(join(dir, "events.log"), { derived: true }); } catch (e) { b.file.close(); throw e; }
     if (ev.damaged) log?.warn({ err: ev.damaged.message }, "the event log is damaged; cut it there, its events are made again from the block log");
     // Events of blocks that are not in the block log (a cut tail) are not events of this chain.

@@ -6,7 +6,7 @@ import { GridError, NotFoundError, UnavailableError, ValidationError, isPublicKe
 import { HTTP_CHECK_INTERVAL_MS } from "../runtime/index.js";
 import { Chain, type BlockEvents } from "./chain.js";
 import { contractView, nodeView } from "./state.js";
-import type { SignaturePool } from "./signature-pool.js";
+import type { SignaturePool, Verified } from "./signature-pool.js";
 import { FORWARDED_HEADER } from "./etcd/forward.js";
 import { limitConnections, type ConnectionLimits } from "./connections.js";
 import { HttpError, readBody, readJson } from "./json-body.js";
@@ -93,7 +93,7 @@ export function createLedgerServer(chain: Chain, opts: ServerOptions): { server:
         const forwarded = req.headers[FORWARDED_HEADER] === "1";
         if (!opts.verifier) return send(res, 200, await chain.submit(await readJson(req), { forwarded }));
         const body = await readBody(req);
-        let v;
+        let v: Verified;
         try { v = await opts.verifier.verify(body); } catch (e) { chain.refusedOnAdmission(e); throw e; }
         return send(res, 200, await chain.admit(v, { forwarded }));
       }
