@@ -84,6 +84,8 @@ export class Chain {
   private beat = false;
   /** Set while blocks cannot be written (a full disk): said once when it starts and once when it ends. */
   private writeFailing = false;
+  /** Set when a failed write could not be undone: the state is out of step with the log. */
+  private broken: unknown;
   private readonly now: () => number;
   private listeners = new Set<(b: BlockEvents, block: Block) => void>();
   /** Replicas: verified forwards, the newest blocks, clients waiting for a height. */
@@ -262,6 +264,7 @@ export class Chain {
       const undo = ord ? undefined : quiet && block.txs.length === 0 ? () => { Object.assign(this.state, head); } : () => { this.state = this.rebuild(false); };
       await this.commit(s, built, built.events, undo);
     } catch (e) {
+      if (this.broken) throw this.broken;
       // Not on disk, so not acknowledged. On a replica the block is ordered all the same; this
       // replica writes it when it comes back from the orderer.
       const err = toGridError(e);
@@ -307,7 +310,8 @@ export class Chain {
       const err = toGridError(e);
       if (!this.writeFailing) this.opts.log?.warn({ err: err.message, code: err.code, height: block.height }, "cannot write a block; refusing its transactions until blocks can be written again");
       this.writeFailing = true;
-      undo?.();
+      // If the state cannot be put back, the chain cannot go on: fatal, whatever the write said.
+      try { undo?.(); } catch (u) { this.broken = u; }
       throw err;
     }
     if (this.writeFailing) this.opts.log?.info({ height: block.height }, "blocks are written again");

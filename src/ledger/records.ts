@@ -72,10 +72,10 @@ export class RecordFile {
     const off = this.offsets[i];
     if (off === undefined) throw new RangeError(`no record ${i} in ${this.path}`);
     const head = Buffer.alloc(HEADER);
-    readFully(this.fd, head, off);
+    readFully(this.fd, head, off, this.path);
     const len = head.readUInt32LE(0);
     const payload = Buffer.alloc(len);
-    if (len > 0) readFully(this.fd, payload, off + HEADER);
+    if (len > 0) readFully(this.fd, payload, off + HEADER, this.path);
     if (crc32(payload) !== head.readUInt32LE(4)) throw new ChecksumError(this.path, i, off);
     return payload;
   }
@@ -137,10 +137,11 @@ export class ChecksumError extends DamagedError {
   }
 }
 
-function readFully(fd: number, buf: Buffer, pos: number): void {
+/** Read exactly `buf.length` bytes at `pos`; a file that ends first (cut under us) is damage. */
+function readFully(fd: number, buf: Buffer, pos: number, path = "the record file"): void {
   for (let done = 0; done < buf.length;) {
     const n = readSync(fd, buf, done, buf.length - done, pos + done);
-    if (n === 0) throw new ChecksumError("(file)", -1, pos, "ends before the record does");
+    if (n === 0) throw new DamagedError(`${path}: ends at byte ${pos + done}, inside a record that was whole when it was opened`);
     done += n;
   }
 }
@@ -157,7 +158,7 @@ function scan(fd: number, path: string, offsets: number[]): Scan {
     if (pos >= bufAt && pos + n <= bufAt + buf.length) return true;
     const want = Math.max(n, Math.min(CHUNK, total - pos));
     buf = Buffer.alloc(want);
-    readFully(fd, buf, pos);
+    readFully(fd, buf, pos, path);
     bufAt = pos;
     return true;
   };
@@ -180,17 +181,17 @@ function scan(fd: number, path: string, offsets: number[]): Scan {
     pos += HEADER + len;
   }
   if (pos === total) return { total, end: pos, damageAt: pos };
-  const why = tailDamage(fd, pos, total);
+  const why = tailDamage(fd, path, pos, total);
   if (!why) return { total, end: pos, damageAt: pos };
   return { total, end: pos, damage: new ChecksumError(path, offsets.length, pos, why), damageAt: pos };
 }
 
 /** Why the bytes from `pos` to the end are not a torn last record, or undefined when they are. */
-function tailDamage(fd: number, pos: number, total: number): string | undefined {
+function tailDamage(fd: number, path: string, pos: number, total: number): string | undefined {
   const n = total - pos;
   if (n > MAX_TAIL_SCAN) return `starts ${n} bytes that are not whole records (more than any block): a damaged length, not a torn write`;
   const r = Buffer.alloc(n);
-  readFully(fd, r, pos);
+  readFully(fd, r, pos, path);
   if (n > HEADER) {
     const len = r.readUInt32LE(0);
     if (len > 0 && crc32(r.subarray(HEADER)) === r.readUInt32LE(4)) {
