@@ -64,6 +64,17 @@ test("full disk: a block that cannot be written is refused (exhausted, 507), not
   assert.equal((await b.client.account(a.keys.publicKey)).nonce, nonce - 1, "the refused transaction changed nothing");
   assert.equal(b.proc.exitCode, null, "the ledger is still running");
   assert.match(b.stderr.join(""), /cannot write a block/);
+  // A bystander reading while the disk is full (and a writer keeps being refused beside it).
+  const lat: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const t0 = performance.now();
+    assert.equal((await fetch(`${b.url}/status`)).status, 200);
+    lat.push(performance.now() - t0);
+    await fetch(`${b.url}/tx`, { method: "POST", body: JSON.stringify(tx(nonce)) });
+  }
+  lat.sort((x, y) => x - y);
+  t.diagnostic(`bystander /status while the disk is full: p50 ${lat[10].toFixed(1)} ms, max ${lat[19].toFixed(1)} ms`);
+  assert.ok(lat[19] < 1000);
 
   // Space comes back: the very same transaction is taken now.
   unlinkSync(filler);
