@@ -86,15 +86,16 @@ async function makeChain(dir: string, blocks: number, perBlock: number): Promise
 
 test("slow subscribers: unsent output is bounded per subscriber, RSS stays flat, stalled ones are closed", async (t) => {
   const N = 30, BUFFER = 64 * 1024;
+  // Teardown in this order: the processes, then the namespace they ran in, then the folder.
+  const procs: ChildProcess[] = [];
+  t.after(async () => {
+    for (const p of procs) if (p.exitCode === null && p.signalCode === null) { const gone = new Promise((r) => p.once("exit", r)); p.kill("SIGKILL"); await gone; }
+  });
   const ns = `bcdbslow${randomBytes(3).toString("hex")}`;
   sh("ip", ["netns", "add", ns]);
   t.after(() => { spawnSync("ip", ["netns", "del", ns]); });
   sh("ip", ["netns", "exec", ns, "ip", "link", "set", "lo", "up"]);
   sh("ip", ["netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv4.tcp_wmem=4096 16384 65536"]);
-  const procs: ChildProcess[] = [];
-  t.after(async () => {
-    for (const p of procs) if (p.exitCode === null && p.signalCode === null) { const gone = new Promise((r) => p.once("exit", r)); p.kill("SIGKILL"); await gone; }
-  });
   const dir = tempDir(t, "bcdb-slow-");
   // ~3.3 MB of events in 500 small blocks; each subscriber asks for all of it (the old code held
   // all of it for each: ~100 MB for 30).
