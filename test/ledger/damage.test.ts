@@ -107,9 +107,9 @@ function verify(dir: string): { status: number | null; out: { ok: boolean; error
   return { status: r.status, out: JSON.parse(r.stdout) };
 }
 
-async function chainOf(t: Parameters<typeof tempDir>[0], blocks: number): Promise<{ dir: string; offsets: number[]; log: Buffer; height: number }> {
+async function chainOf(t: Parameters<typeof tempDir>[0], blocks: number, snapshotBlocks = 1_000_000): Promise<{ dir: string; offsets: number[]; log: Buffer; height: number }> {
   const dir = tempDir(t, "bcdb-dmg-");
-  const b = await startBcdb(dir, ["--faucet", "--block-interval", "600000", "--snapshot-blocks", "1000000"]);
+  const b = await startBcdb(dir, ["--faucet", "--block-interval", "600000", "--snapshot-blocks", String(snapshotBlocks)]);
   const a = await fundedTwin(b.client, 10 ** 6);
   for (let i = 0; i < blocks; i++) await a.signer.send("transfer", { to: 1, amount: 1 });
   const height = (await b.client.status()).height;
@@ -137,6 +137,19 @@ test("bcdb: a damaged length byte mid-log stops the start (damaged, file and off
   assert.equal(v.out.ok, false);
   assert.equal(v.out.error!.code, "damaged");
   assert.match(v.out.error!.message, new RegExp(`byte ${offsets[h]}`));
+});
+
+test("bcdb: a bad checksum mid-log (a payload bit flip) stops the start too, even below the snapshot", async (t) => {
+  const { dir, offsets, log } = await chainOf(t, 6, 3);
+  // The snapshot is past block 2: replay would never read it; the check at open does.
+  assert.ok(Number(/"height":(\d+)/.exec(readFileSync(join(dir, "snapshot.json"), "utf8").slice(65))![1]) > 2);
+  const b = Buffer.from(log);
+  b[offsets[2] + 30] ^= 0x08;
+  writeFileSync(join(dir, "blocks.log"), b);
+  const s = bcdbStart(dir);
+  assert.equal(s.status, DAMAGED_EXIT, s.stderr);
+  assert.match(s.stderr, new RegExp(`record 2 at byte ${offsets[2]} fails its checksum`));
+  assert.equal(verify(dir).status, DAMAGED_EXIT);
 });
 
 test("bcdb: a bit flip in the last, acknowledged block is reported (damaged), not dropped", async (t) => {
