@@ -1,6 +1,7 @@
 // ed25519 through Node's own crypto. Keys travel as hex: a 32-byte seed (private) and a 32-byte
 // public key. KeyObjects are cached because building one costs more than a verification.
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from "node:crypto";
+import { ed25519 as noble } from "@noble/curves/ed25519.js";
 import { ValidationError } from "./errors.js";
 
 const PKCS8_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
@@ -18,6 +19,25 @@ export interface KeyPair {
 export function isPublicKeyHex(s: unknown): s is string {
   return typeof s === "string" && HEX64.test(s);
 }
+
+/**
+ * A public key whose signatures mean something: 64 hex characters that decode (canonically) to a
+ * curve point outside the small-order subgroup. A small-order key (the identity and its seven
+ * companions: [8]A = 0) lets a signature verify without anyone holding a secret, so it proves
+ * nothing; such keys are refused wherever a key is accepted (twins, signers), never only as twins.
+ * The decoding costs ~0.1 ms (JavaScript big integers), so the answer is cached per key.
+ */
+export function isUsablePublicKey(s: unknown): s is string {
+  if (!isPublicKeyHex(s)) return false;
+  const hit = usable.get(s);
+  if (hit !== undefined) return hit;
+  let ok: boolean;
+  try { ok = !noble.Point.fromHex(s, false).isSmallOrder(); } catch { ok = false; }
+  if (usable.size >= CACHE_MAX) usable.delete(usable.keys().next().value as string);
+  usable.set(s, ok);
+  return ok;
+}
+const usable = new Map<string, boolean>();
 
 export function isSignatureHex(s: unknown): s is string {
   return typeof s === "string" && HEX128.test(s);
@@ -62,6 +82,7 @@ function publicKeyObject(pubHex: string): KeyObject {
   const hit = pubCache.get(pubHex);
   if (hit) return hit;
   if (!HEX64.test(pubHex)) throw new ValidationError("an ed25519 public key is 64 hex characters");
+  if (!isUsablePublicKey(pubHex)) throw new ValidationError("a small-order or malformed ed25519 public key proves nothing");
   const key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, Buffer.from(pubHex, "hex")]), format: "der", type: "spki" });
   return remember(pubCache, pubHex, key);
 }
@@ -71,7 +92,8 @@ export function signBytes(message: Uint8Array, privateKeyHex: string): string {
   return sign(null, message, privateKeyObject(privateKeyHex)).toString("hex");
 }
 
-/** True only for a well-formed, valid signature; never throws on malformed input. */
+/** True only for a well-formed, valid signature by a usable key (not small-order); never throws on
+ *  malformed input. */
 export function verifyBytes(message: Uint8Array, signatureHex: string, publicKeyHex: string): boolean {
   if (!isSignatureHex(signatureHex) || !isPublicKeyHex(publicKeyHex)) return false;
   try {

@@ -2,7 +2,7 @@
 export { canonicalJson, canonicalBytes } from "./canonical.js";
 export { sha256, sha256Hex } from "./hash.js";
 export {
-  type KeyPair, generateKeyPair, keyPairFromSeed, signBytes, verifyBytes, isPublicKeyHex, isSignatureHex,
+  type KeyPair, generateKeyPair, keyPairFromSeed, signBytes, verifyBytes, isPublicKeyHex, isUsablePublicKey, isSignatureHex,
 } from "./ed25519.js";
 export { signingDigest, signatureOf, signObject, verifyObject } from "./signing.js";
 export {

@@ -188,6 +188,15 @@ const handlers: { [T in TxType]: Handler<T> } = {
     if (nodeId === undefined) throw new ForbiddenError(`twin ${twinId} is not a node; only contract ${contractId}'s node (${c.nodeId}) may post its results`);
     if (nodeId !== c.nodeId) throw new ForbiddenError(`node ${nodeId} may not post results for contract ${contractId}, which belongs to node ${c.nodeId}`);
     if (version > c.deployment.version) throw new ValidationError(`contract ${contractId} has no version ${version} (latest is ${c.deployment.version})`);
+    // A result speaks of a workload the contract has (or had: a workload an update removed, or a
+    // deleted contract's, may only be reported gone). Checked for every result before any is kept.
+    const named = new Set([...c.deployment.workloads, ...(c.approvedDeployment?.workloads ?? [])].map((w) => w.name));
+    for (const r of results) {
+      const had = named.has(r.name) || r.name in c.results;
+      if (!had) throw new NotFoundError(`contract ${contractId} has no workload "${r.name}"`, "post results only for the workloads of the contract's deployment");
+      if (r.state !== "deleted" && c.state === "deleted") throw new ConflictError(`contract ${contractId} is deleted: its workload "${r.name}" can only be reported deleted, not ${r.state}`);
+      if (r.state !== "deleted" && !named.has(r.name)) throw new ConflictError(`workload "${r.name}" is no longer in contract ${contractId}: it can only be reported deleted, not ${r.state}`);
+    }
     for (const r of results) c.results[r.name] = { ...r, version };
     c.updatedAt = time;
     return [{ type: "contract.result", contractId, twinId: c.twinId, nodeId: c.nodeId, version, names: results.map((r) => r.name) }];

@@ -1,17 +1,25 @@
-// The ledger engine: admits signed transactions, produces blocks, keeps the block log, the event
-// log and snapshots, and rebuilds its state from them at start. The I/O loop around the pure
-// state machine in apply.ts.
-import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync, openSync, fsyncSync, closeSync, chmodSync } from "node:fs";
+// The ledger engine: admits signed transactions, makes blocks of them and commits each to the
+// block store, and rebuilds its state from the store at start. A coordinator: the blocks are made
+// by block-builder.ts (pure), written by block-store.ts, block 0 comes from genesis.ts; on a
+// replica the order is decided by an Orderer (etcd/replication.ts).
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import {
-  ForbiddenError, GridError, UnavailableError, ValidationError, canonicalJson, generateKeyPair, keyPairFromSeed, parseTx, payloadSchemas, signTx, txHash,
-  type KeyPair, type Tx,
+  ConflictError, DamagedError, ForbiddenError, GridError, UnavailableError, ValidationError, canonicalJson, payloadSchemas, signTx,
+  toGridError, txHash, type KeyPair, type Tx,
 } from "../core/index.js";
-import { apply, applyBilling } from "./apply.js";
-import { decodeBlock, encodeBlock, computeBlockHash, ZERO_HASH, type EncodedBlock } from "./block.js";
-import { RecordFile } from "./records.js";
-import { emptyState, stateFromJson, stateToJson, type State, type StateJson } from "./state.js";
-import type { Block, BlockMarker, ChainEvent, EventBody, Genesis, Receipt } from "./types.js";
+import { ZERO_HASH, type EncodedBlock } from "./block.js";
+import { parseSubmitted } from "./admission.js";
+import { buildBlock, replayBlock, type Candidate } from "./block-builder.js";
+import { BlockStore, type BlockEvents } from "./block-store.js";
+import { genesisState, makeGenesisBlock, readGenesisKey } from "./genesis.js";
+import { ReplicaMemory, verifyOrderedBlock } from "./replica.js";
+import type { State } from "./state.js";
+import type { Block, BlockMarker, ChainEvent, Genesis, Receipt } from "./types.js";
+
+export type { BlockEvents } from "./block-store.js";
+export { DEFAULT_SUPPLY, ensureGenesisKey, makeGenesisBlock } from "./genesis.js";
+export { replayBlock } from "./block-builder.js";
 
 export interface ChainOptions {
   dir: string;
@@ -32,6 +40,9 @@ export interface ChainOptions {
   orderer?: Orderer;
   /** Replicas: most transaction bytes per block (a block must fit in one etcd request). */
   maxBlockBytes?: number;
+  /** Called once when the chain stops because it cannot go on (its state cannot be put back in
+   *  step with the log). Default: throw from the production loop. */
+  onFatal?: (e: unknown) => void;
 }
 
 /** Orders blocks among replicas. A block is committed once the orderer says it won its height. */
@@ -49,9 +60,6 @@ export interface Orderer {
   forward?(url: string, canon: string): Promise<{ receipt: Receipt } | { error: GridError } | { unreachable: string }>;
 }
 
-/** One block's events as the event log stores them. */
-export interface BlockEvents { height: number; time: number; hash: string; events: ChainEvent[] }
-
 interface Pending {
   tx?: Tx; raw?: unknown; canon?: string; hash?: string;
   faucet?: { twinId: number; amount: number };
@@ -64,32 +72,27 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
-export const DEFAULT_SUPPLY = 100_000_000_000_000;
-
 export class Chain {
   state!: State;
   /** Absent on a replica that joined a chain without its genesis key: no faucet there. */
   genesisKey?: KeyPair;
-  private blocks!: RecordFile;
-  private eventLog!: RecordFile;
+  private store!: BlockStore;
   private pending: Pending[] = [];
   private producing = false;
   private closed = false;
   private lastBlockAt = 0;
   private beat = false;
-  private sinceSnapshot = { blocks: 0, txs: 0 };
-  private recent = new Map<number, BlockEvents>();
+  /** Set while blocks cannot be written (a full disk): said once when it starts and once when it ends. */
+  private writeFailing = false;
+  /** Set when a failed write could not be undone: the state is out of step with the log. */
+  private broken: unknown;
   private readonly now: () => number;
   private listeners = new Set<(b: BlockEvents, block: Block) => void>();
-  /** Replicas: the newest blocks, for answering forwarded transactions' clients. */
-  private recentBlocks = new Map<number, Block>();
-  /** Replicas: canonical transactions this replica verified (shape and signature) before sending
-   *  them to the leader; their signatures are not checked twice when the block comes back. */
-  private verified = new Set<string>();
+  /** Replicas: verified forwards, the newest blocks, clients waiting for a height. */
+  private readonly replica = new ReplicaMemory();
   /** Replicas: checks a received transaction (its canonical JSON) off the main thread, on the
    *  verification threads; rejects when it does not verify. Absent: checked here. */
   verifyOffThread?: (canon: string) => Promise<unknown>;
-  private waiters: { height: number; resolve: () => void; reject: (e: unknown) => void }[] = [];
   /** Observers for metrics: one call per produced block. */
   onRefused?: (refused: { code: string }[]) => void;
   onProduced?: (info: { txs: number; seconds: number; latencies: number[] }) => void;
@@ -115,7 +118,7 @@ export class Chain {
   submit(raw: unknown, o: { forwarded?: boolean } = {}): Promise<Receipt> {
     if (this.closed) return Promise.reject(new UnavailableError("the ledger is shutting down"));
     let tx: Tx;
-    try { tx = parseTx(raw); } catch (e) {
+    try { tx = parseSubmitted(raw); } catch (e) {
       this.onRefused?.([{ code: e instanceof GridError ? e.code : "internal" }]);
       return Promise.reject(e);
     }
@@ -139,11 +142,10 @@ export class Chain {
   /** Send `p` to the leader; answer its client from this replica's copy of the block. */
   private forwardTx(leader: string, p: Pending): void {
     const canon = p.canon!;
-    this.verified.add(canon);
-    if (this.verified.size > 100_000) this.verified.delete(this.verified.values().next().value as string);
+    this.replica.markVerified(canon);
     this.opts.orderer!.forward!(leader, canon).then(async (r) => {
       if ("receipt" in r) return p.resolve(await this.localReceipt(r.receipt));
-      if ("error" in r) { this.verified.delete(canon); return p.reject(r.error); }
+      if ("error" in r) { this.replica.takeVerified(canon); return p.reject(r.error); }
       // The leader may or may not have ordered it before it went away: propose it here.
       p.orphan = true;
       if (this.closed) return p.reject(new UnavailableError("the ledger is shutting down"));
@@ -154,51 +156,13 @@ export class Chain {
 
   /** The receipt the leader gave, from this replica's own block once it has it on disk. */
   private async localReceipt(r: Receipt): Promise<Receipt> {
-    await this.reach(r.height);
-    const found = this.includedAt(r.height, r.index, r.hash);
-    if (!found) throw new UnavailableError(`the leader's receipt (block ${r.height}, tx ${r.index}) does not match this replica's block ${r.height}`, "ask another replica");
-    return found;
-  }
-
-  private includedAt(height: number, index: number, hash: string): Receipt | undefined {
-    const block = this.recentBlocks.get(height) ?? this.readBlock(height);
-    const raw = block?.txs[index];
-    if (!raw || txHash(raw as object) !== hash) return undefined;
-    const be = this.readEvents(height)!;
-    return { height, index, hash, events: be.events.filter((e) => e.tx === index) };
+    await this.replica.reach(r.height, this.committed.height);
+    return this.replica.localReceipt(this, r);
   }
 
   /** An orphaned transaction refused for its nonce may be in a recent block: find it there. */
   private findRecent(hash: string): Receipt | undefined {
-    for (const [h, b] of this.recentBlocks) {
-      const i = b.txs.findIndex((t) => txHash(t as object) === hash);
-      if (i >= 0) return this.includedAt(h, i, hash);
-    }
-    return undefined;
-  }
-
-  /** Resolves once this replica has committed `height` (30 s at most). */
-  private reach(height: number): Promise<void> {
-    if (this.committed.height >= height) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w.resolve !== done);
-        reject(new UnavailableError(`block ${height} is committed but this replica has not received it in 30 s`, "ask another replica, or check its etcd connection"));
-      }, 30_000);
-      const done = () => { clearTimeout(timer); resolve(); };
-      this.waiters.push({ height, resolve: done, reject: (e) => { clearTimeout(timer); reject(e); } });
-    });
-  }
-
-  private committedTo(c: { height: number; hash: string; time: number }, block: Block): void {
-    this.committed = c;
-    if (!this.opts.orderer) return;
-    this.recentBlocks.set(c.height, block);
-    if (this.recentBlocks.size > 256) this.recentBlocks.delete(this.recentBlocks.keys().next().value as number);
-    if (!this.waiters.length) return;
-    const still: typeof this.waiters = [];
-    for (const w of this.waiters) if (w.height <= c.height) w.resolve(); else still.push(w);
-    this.waiters = still;
+    return this.replica.receiptOf(this, hash);
   }
 
   /** Count a transaction refused before it reached the chain (metrics). */
@@ -242,13 +206,13 @@ export class Chain {
     try {
       do { await this.exclusive(() => this.produceBlock()); } while (this.pending.length && !this.closed);
     } catch (e) {
-      // The in-memory state is ahead of a block that could not be written (or, on a replica, the
-      // ordered chain cannot be followed): stop rather than diverge.
-      this.opts.log?.warn({ err: String(e) }, "block log write failed; stopping");
+      // The state cannot be put back in step with the log (or, on a replica, the ordered chain
+      // cannot be followed): stop rather than diverge.
+      this.opts.log?.warn({ err: String(e) }, "the chain cannot go on; stopping");
       this.closed = true;
       for (const p of this.pending.splice(0)) p.reject(new UnavailableError(`the ledger stopped: ${e instanceof Error ? e.message : String(e)}`));
-      process.exitCode = 1;
-      throw e;
+      if (!this.opts.onFatal) throw e;
+      this.opts.onFatal(e);
     } finally {
       this.producing = false;
     }
@@ -276,63 +240,88 @@ export class Chain {
     }
     const s = ord ? cloneState(this.state) : this.state;
     const time = Math.max(s.time, Math.floor(this.now() / 1000));
-    const beat = this.beat || time >= s.billingDue;
+    const beat = this.beat;
     this.beat = false;
-    const bodies: { e: EventBody; tx?: number }[] = applyBilling(s, time).map((e) => ({ e }));
-    const txs: unknown[] = [], canons: string[] = [];
-    const included: { p: Pending; index: number; hash: string; first: number; count: number }[] = [];
-    const refused: { code: string }[] = [];
-    const refusedP: { p: Pending; e: unknown }[] = [];
-    for (const p of batch) {
-      let tx = p.tx, raw = p.raw, canon = p.canon;
-      if (p.faucet) {
-        const gk = this.genesisKey!;
-        raw = tx = signTx({ type: "mint", signer: gk.publicKey, nonce: (s.nonces.get(gk.publicKey) ?? 0) + 1, payload: { to: p.faucet.twinId, amount: p.faucet.amount } }, gk.privateKey);
-        canon = canonicalJson(raw);
-      }
-      try {
-        const evs = apply(s, tx!, time);
-        const index = txs.length;
-        included.push({ p, index, hash: p.hash ?? txHash(raw as object), first: bodies.length, count: evs.length });
-        for (const e of evs) bodies.push({ e, tx: index });
-        txs.push(raw);
-        canons.push(canon!);
-      } catch (e) {
-        refused.push({ code: e instanceof GridError ? e.code : "internal" });
-        if (ord) refusedP.push({ p, e }); else p.reject(e);
-      }
-    }
+    // A block of nothing (a heartbeat, no billing due) changes only the head: undone in place if
+    // it cannot be written, instead of folding the state again from the log (a full disk would
+    // otherwise cost a replay per heartbeat).
+    const head = { height: s.height, hash: s.hash, time: s.time };
+    const quiet = time < s.billingDue;
+    const entries = batch.map((p): Candidate | ((st: State) => Candidate) => p.faucet ? (st) => this.mint(st, p.faucet!) : { tx: p.tx!, raw: p.raw, canon: p.canon!, hash: p.hash });
+    const { built, refused } = buildBlock(s, entries, time, beat);
+    const codes = refused.map((r) => ({ code: codeOf(r.error) }));
+    const refusedP = refused.map((r) => ({ p: batch[r.at], e: r.error }));
+    // A replica's state may be behind the ordered chain: it refuses only what the head refuses (settle).
+    if (!ord) for (const { p, e } of refusedP) p.reject(e);
     // Nothing accepted, no heartbeat and no billing due: a refusal leaves not even a block behind.
-    if (!beat && txs.length === 0) {
-      // A replica's state may be behind the ordered chain: refuse only what the head refuses.
+    if (!built) {
       if (ord && refusedP.length && !(await this.settle(batch, refusedP, () => ord.at(s.height + 1)))) return;
-      this.onRefused?.(refused); return;
+      this.onRefused?.(codes); return;
     }
-    const { block, bytes } = encodeBlock({ height: s.height + 1, prevHash: s.hash, time }, txs, canons);
-    const events = bodies.map(({ e, tx }, index) => ({ ...e, height: block.height, index, time, ...(tx !== undefined ? { tx } : {}) }) as ChainEvent);
-    if (ord) {
-      if (!(await this.settle(batch, refusedP, async () => { const r = await ord.propose(block, bytes); return r.won ? undefined : r.block; }))) return;
-      this.state = s;
+    const { block } = built;
+    if (ord && !(await this.settle(batch, refusedP, async () => { const r = await ord.propose(block, built.bytes); return r.won ? undefined : r.block; }))) return;
+    try {
+      const undo = ord ? undefined : quiet && block.txs.length === 0 ? () => { Object.assign(this.state, head); } : () => { this.state = this.rebuild(false); };
+      await this.commit(s, built, built.events, undo);
+    } catch (e) {
+      if (this.broken) throw this.broken;
+      // Not on disk, so not acknowledged. On a replica the block is ordered all the same; this
+      // replica writes it when it comes back from the orderer.
+      const err = toGridError(e);
+      for (const inc of built.included) {
+        batch[inc.at].reject(ord
+          ? new UnavailableError(`block ${block.height} is ordered but this replica could not write it: ${err.message}`, "check the signer's nonce (GET /accounts/:publicKey) before sending again", { cause: e })
+          : err);
+      }
+      this.onRefused?.([...codes, ...built.included.map(() => ({ code: err.code }))]);
+      return;
     }
-    s.height = block.height; s.hash = block.hash; s.time = time;
-    this.lastBlockAt = this.now();
-    await this.blocks.append(bytes, true);
-    const be: BlockEvents = { height: block.height, time, hash: block.hash, events };
-    this.eventLog.append(Buffer.from(JSON.stringify(be)), false);
-    this.remember(be);
-    this.committedTo({ height: block.height, hash: block.hash, time }, block);
     const latencies: number[] = [];
     const done = this.now();
-    for (const inc of included) {
-      latencies.push((done - inc.p.submittedAt) / 1000);
-      inc.p.resolve({ height: block.height, index: inc.index, hash: inc.hash, events: events.slice(inc.first, inc.first + inc.count) });
+    for (const inc of built.included) {
+      const p = batch[inc.at];
+      latencies.push((done - p.submittedAt) / 1000);
+      p.resolve({ height: block.height, index: inc.index, hash: inc.hash, events: built.events.slice(inc.first, inc.first + inc.count) });
     }
+    this.onRefused?.(codes);
+    this.onProduced?.({ txs: block.txs.length, seconds: Number(process.hrtime.bigint() - started) / 1e9, latencies });
+  }
+
+  /** The faucet's mint, signed now with the genesis key's next nonce in `s`. */
+  private mint(s: State, f: { twinId: number; amount: number }): Candidate {
+    const gk = this.genesisKey!;
+    const raw = signTx({ type: "mint", signer: gk.publicKey, nonce: (s.nonces.get(gk.publicKey) ?? 0) + 1, payload: { to: f.twinId, amount: f.amount } }, gk.privateKey);
+    return { tx: raw, raw, canon: canonicalJson(raw) };
+  }
+
+  /**
+   * The one way a block becomes part of this ledger: written (block durably, then its events) and
+   * only then the state, the head, the readers and subscribers move on. `s` is the state after the
+   * block. When it is `this.state` itself, changed while the block was made, `undo` puts it back
+   * if the write fails (fold it again from the log, or reset the head of an empty block); a copy
+   * needs no undo. A write that fails throws, and nothing moved.
+   */
+  private async commit(s: State, enc: EncodedBlock, events: ChainEvent[], undo?: () => void): Promise<void> {
+    const { block, bytes } = enc;
+    const be: BlockEvents = { height: block.height, time: block.time, hash: block.hash, events };
+    try {
+      await this.store.commit(bytes, be);
+    } catch (e) {
+      const err = toGridError(e);
+      if (!this.writeFailing) this.opts.log?.warn({ err: err.message, code: err.code, height: block.height }, "cannot write a block; refusing its transactions until blocks can be written again");
+      this.writeFailing = true;
+      // If the state cannot be put back, the chain cannot go on: fatal, whatever the write said.
+      try { undo?.(); } catch (u) { this.broken = u; }
+      throw err;
+    }
+    if (this.writeFailing) this.opts.log?.info({ height: block.height }, "blocks are written again");
+    this.writeFailing = false;
+    this.state = s;
+    this.lastBlockAt = this.now();
+    this.committed = { height: block.height, hash: block.hash, time: block.time };
+    if (this.opts.orderer) this.replica.committed(block);
     for (const fn of this.listeners) fn(be, block);
-    this.sinceSnapshot.blocks++;
-    this.sinceSnapshot.txs += txs.length;
-    if (this.sinceSnapshot.blocks >= (this.opts.snapshotBlocks ?? 1000) || this.sinceSnapshot.txs >= (this.opts.snapshotTxs ?? 100_000)) this.snapshot();
-    this.onRefused?.(refused);
-    this.onProduced?.({ txs: txs.length, seconds: Number(process.hrtime.bigint() - started) / 1e9, latencies });
+    this.store.counted(s, block.txs.length, this.now());
   }
 
   /** Replicas: find out whether the state `batch` was judged on was the head of the ordered chain
@@ -344,7 +333,7 @@ export class Chain {
     let other: Block | undefined;
     try { other = await ask(); } catch (e) {
       this.opts.log?.warn({ err: String(e) }, "the ordering service is unreachable; refusing the batch");
-      const err = e instanceof GridError ? e : new UnavailableError(String(e));
+      const err = toGridError(e);
       for (const p of batch) p.reject(new UnavailableError(`${err.message}; the transaction may or may not be in a block`, "check the signer's nonce (GET /accounts/:publicKey) before sending again"));
       this.onRefused?.(batch.map(() => ({ code: "unavailable" })));
       return false;
@@ -365,7 +354,8 @@ export class Chain {
 
   /** Apply a block the orderer committed (from another replica), after checking it: its height
    *  and link, its hash, every signature, and that it applies to this state. A block at a height
-   *  already held must be the same block. Throws (state unchanged) when it is not sound. */
+   *  already held must be the same block. Throws (state unchanged) when it is not sound; a block
+   *  that cannot be written (exhausted) throws a transient error and is received again later. */
   receive(block: Block): Promise<void> {
     return this.exclusive(() => this.receiveBlock(block));
   }
@@ -374,40 +364,13 @@ export class Chain {
     const c = this.committed;
     if (block.height <= c.height) {
       const mine = this.readBlock(block.height);
-      if (mine?.hash !== block.hash) throw new Error(`the ordered chain has block ${block.height} ${block.hash.slice(0, 12)}…, this replica ${mine?.hash.slice(0, 12)}…: the logs diverge`);
+      if (mine?.hash !== block.hash) throw new ConflictError(`the ordered chain has block ${block.height} ${block.hash.slice(0, 12)}…, this replica ${mine?.hash.slice(0, 12)}…: the logs diverge`);
       return;
     }
-    if (block.height !== c.height + 1) throw new Error(`block ${block.height} arrived while block ${c.height + 1} is missing`);
-    if (block.genesis) throw new Error(`block ${block.height} carries genesis parameters`);
-    if (block.prevHash !== this.state.hash) throw new Error(`block ${block.height} does not follow block ${c.height} (prevHash mismatch)`);
-    if (block.time < this.state.time) throw new Error(`block ${block.height} goes back in time (${block.time} < ${this.state.time})`);
-    const off = this.verifyOffThread, checks: Promise<unknown>[] = [];
-    const bad = (i: number, e: unknown) => new Error(`block ${block.height} tx ${i}: ${e instanceof Error ? e.message : String(e)}`);
-    const canons = block.txs.map((raw, i) => {
-      const canon = canonicalJson(raw);
-      // Checked already if this replica verified these very bytes before forwarding them.
-      if (this.verified.delete(canon)) return canon;
-      if (off) checks.push(off(canon).catch((e) => { throw bad(i, e); }));
-      else try { parseTx(raw); } catch (e) { throw bad(i, e); }
-      return canon;
-    });
-    if (checks.length) await Promise.all(checks);
-    // Re-encoding checks the hash and gives the bytes every replica logs.
-    const enc = encodeBlock({ height: block.height, prevHash: block.prevHash, time: block.time }, block.txs, canons);
-    if (enc.block.hash !== block.hash) throw new Error(`block ${block.height}: hash does not match its content`);
+    const enc = await verifyOrderedBlock(block, this.state, this.replica, this.verifyOffThread);
     const s = cloneState(this.state);
     const events = replayBlock(s, enc.block);
-    this.state = s;
-    this.lastBlockAt = this.now();
-    await this.blocks.append(enc.bytes, true);
-    const be: BlockEvents = { height: block.height, time: block.time, hash: block.hash, events };
-    this.eventLog.append(Buffer.from(JSON.stringify(be)), false);
-    this.remember(be);
-    this.committedTo({ height: block.height, hash: block.hash, time: block.time }, enc.block);
-    for (const fn of this.listeners) fn(be, enc.block);
-    this.sinceSnapshot.blocks++;
-    this.sinceSnapshot.txs += block.txs.length;
-    if (this.sinceSnapshot.blocks >= (this.opts.snapshotBlocks ?? 1000) || this.sinceSnapshot.txs >= (this.opts.snapshotTxs ?? 100_000)) this.snapshot();
+    await this.commit(s, enc, events);
   }
 
   private serial: Promise<unknown> = Promise.resolve();
@@ -418,135 +381,84 @@ export class Chain {
     return r;
   }
 
-  private remember(be: BlockEvents): void {
-    this.recent.set(be.height, be);
-    if (this.recent.size > 2048) this.recent.delete(this.recent.keys().next().value as number);
-  }
-
   // ---- reads ----
 
   readBlock(height: number): Block | undefined {
     if (!Number.isInteger(height) || height < 0 || height > this.committed.height) return undefined;
-    return decodeBlock(this.blocks.read(height));
+    return this.store.readBlock(height);
+  }
+
+  /** Block `height` as logged: its canonical JSON. */
+  readBlockBytes(height: number): Buffer | undefined {
+    if (!Number.isInteger(height) || height < 0 || height > this.committed.height) return undefined;
+    return this.store.readBlockBytes(height);
   }
 
   readEvents(height: number): BlockEvents | undefined {
     if (!Number.isInteger(height) || height < 0 || height > this.committed.height) return undefined;
-    return this.recent.get(height) ?? (JSON.parse(this.eventLog.read(height).toString("utf8")) as BlockEvents);
+    return this.store.readEvents(height);
   }
 
   static marker(be: BlockEvents): BlockMarker {
     return { type: "block", height: be.height, time: be.time, hash: be.hash };
   }
 
-  // ---- persistence ----
-
-  private snapshot(): void {
-    const s = this.state;
-    const snap = { height: s.height, hash: s.hash, logBytes: this.blocks.offsets[s.height + 1] ?? this.blocks.bytes, state: stateToJson(s) };
-    const path = join(this.opts.dir, "snapshot.json");
-    const tmp = `${path}.tmp`;
-    writeFileSync(tmp, canonicalJson(snap));
-    const fd = openSync(tmp, "r+"); fsyncSync(fd); closeSync(fd);
-    renameSync(tmp, path);
-    this.sinceSnapshot = { blocks: 0, txs: 0 };
-  }
+  // ---- start ----
 
   private async load(): Promise<void> {
     const { dir } = this.opts;
     mkdirSync(dir, { recursive: true });
-    const keyPath = join(dir, "genesis.key");
     // A replica joining a chain does not make a key of its own: the chain's is another's.
-    if (!this.opts.genesis) ensureGenesisKey(dir);
-    if (existsSync(keyPath)) {
-      this.genesisKey = JSON.parse(readFileSync(keyPath, "utf8")) as KeyPair;
-      keyPairFromSeed(this.genesisKey.privateKey); // fails loudly on a damaged key file
-    }
+    this.genesisKey = readGenesisKey(dir, !this.opts.genesis);
+    this.store = BlockStore.open(dir, { blocks: this.opts.snapshotBlocks, txs: this.opts.snapshotTxs }, this.opts.log);
 
-    const b = RecordFile.open(join(dir, "blocks.log"));
-    this.blocks = b.file;
-    if (b.torn) this.opts.log?.warn({ bytes: b.torn }, "cut a torn block off the end of the block log");
-    const ev = RecordFile.open(join(dir, "events.log"));
-    this.eventLog = ev.file;
-
-    if (this.blocks.count === 0 && this.opts.genesis) {
-      const { block, bytes } = this.opts.genesis;
-      await this.blocks.append(bytes, true);
-      this.eventLog.truncate(0);
-      this.state = emptyState(block.genesis!, block.time);
-      this.state.height = 0; this.state.hash = block.hash;
-      this.eventLog.append(Buffer.from(JSON.stringify({ height: 0, time: block.time, hash: block.hash, events: [] })), false);
+    if (this.store.count === 0) {
+      const g = this.opts.genesis ?? makeGenesisBlock(this.genesisKey!.publicKey, this.opts, Math.floor(this.now() / 1000));
+      await this.store.commit(g.bytes, { height: 0, time: g.block.time, hash: g.block.hash, events: [] });
+      this.state = genesisState(g.block);
+      this.committed = { height: 0, hash: g.block.hash, time: g.block.time };
+      if (this.opts.genesis) this.checkGenesisKey(g.block.genesis!);
       this.lastBlockAt = this.now();
-      this.committed = { height: 0, hash: block.hash, time: block.time };
-      this.checkGenesisKey(block.genesis!);
       return;
     }
-    if (this.blocks.count === 0) {
-      const time = Math.floor(this.now() / 1000);
-      const { block, bytes } = makeGenesisBlock(this.genesisKey!.publicKey, this.opts, time);
-      const genesis = block.genesis!;
-      await this.blocks.append(bytes, true);
-      this.eventLog.truncate(0);
-      this.state = emptyState(genesis, time);
-      this.state.height = 0; this.state.hash = block.hash;
-      this.eventLog.append(Buffer.from(JSON.stringify({ height: 0, time, hash: block.hash, events: [] })), false);
-      this.lastBlockAt = this.now();
-      this.committed = { height: 0, hash: block.hash, time };
-      return;
-    }
-
-    // The last block must be whole and sound; a checksum failure there is a torn write of its payload.
-    if (this.blocks.count > 1) try { this.blocks.read(this.blocks.count - 1); } catch {
-      this.opts.log?.warn({ height: this.blocks.count - 1 }, "the last block fails its checksum; cutting it off");
-      this.blocks.truncate(this.blocks.count - 1);
-    }
-    const last = this.blocks.count - 1;
-    if (this.eventLog.count > last + 1) this.eventLog.truncate(last + 1);
-
-    const genesisBlock = decodeBlock(this.blocks.read(0));
+    const genesisBlock = this.store.readBlock(0);
     const g = genesisBlock.genesis!;
     if (this.opts.genesis && this.opts.genesis.block.hash !== genesisBlock.hash) {
-      throw new Error(`${dir} holds another chain (block 0 ${genesisBlock.hash.slice(0, 12)}…) than the ordering service (block 0 ${this.opts.genesis.block.hash.slice(0, 12)}…); give this replica an empty --data folder`);
+      throw new ConflictError(`${dir} holds another chain (block 0 ${genesisBlock.hash.slice(0, 12)}…) than the ordering service (block 0 ${this.opts.genesis.block.hash.slice(0, 12)}…)`, "give this replica an empty --data folder");
     }
     this.checkGenesisKey(g);
     for (const [k, v] of Object.entries({ billingPeriod: this.opts.billingPeriod, gracePeriod: this.opts.gracePeriod })) {
       if (g[k as keyof Genesis] !== v) this.opts.log?.warn({ [k]: g[k as keyof Genesis], requested: v }, `${k} is fixed at genesis; keeping the chain's value`);
     }
-
-    let state: State | undefined;
-    const snapPath = join(dir, "snapshot.json");
-    if (existsSync(snapPath)) {
-      try {
-        const snap = JSON.parse(readFileSync(snapPath, "utf8")) as { height: number; hash: string; logBytes: number; state: StateJson };
-        const atHeight = snap.height <= last ? decodeBlock(this.blocks.read(snap.height)) : undefined;
-        // A snapshot counts only if the log still holds its block and the event log reaches it.
-        if (atHeight && atHeight.hash === snap.hash && this.eventLog.count > snap.height) state = stateFromJson(snap.state);
-        else this.opts.log?.warn({ height: snap.height }, "snapshot does not match the block log; replaying from genesis");
-      } catch (e) {
-        this.opts.log?.warn({ err: String(e) }, "unreadable snapshot; replaying from genesis");
-      }
-    }
-    if (!state) {
-      state = emptyState(g, genesisBlock.time);
-      state.height = 0; state.hash = genesisBlock.hash;
-      if (this.eventLog.count === 0) this.eventLog.append(Buffer.from(JSON.stringify({ height: 0, time: genesisBlock.time, hash: genesisBlock.hash, events: [] })), false);
-    }
-    this.state = state;
-    const from = state.height + 1;
     const t0 = Date.now();
-    for (let h = from; h <= last; h++) {
-      const block = decodeBlock(this.blocks.read(h));
-      if (block.prevHash !== state.hash) throw new Error(`block ${h} does not follow block ${h - 1} (prevHash mismatch); run bcdb verify`);
-      const events = replayBlock(state, block);
-      if (this.eventLog.count === h) this.eventLog.append(Buffer.from(JSON.stringify({ height: h, time: block.time, hash: block.hash, events })), false);
-      // Snapshot on the way, as the running ledger would have: the next start replays only the tail.
-      this.sinceSnapshot.blocks++;
-      this.sinceSnapshot.txs += block.txs.length;
-      if (this.sinceSnapshot.blocks >= (this.opts.snapshotBlocks ?? 1000) || this.sinceSnapshot.txs >= (this.opts.snapshotTxs ?? 100_000)) this.snapshot();
-    }
-    this.committed = { height: state.height, hash: state.hash, time: state.time };
-    if (last >= from) this.opts.log?.info({ blocks: last - from + 1, ms: Date.now() - t0 }, "replayed the block log");
+    this.state = this.rebuild(true);
+    this.committed = { height: this.state.height, hash: this.state.hash, time: this.state.time };
+    this.opts.log?.info({ height: this.state.height, ms: Date.now() - t0 }, "state rebuilt from the block log");
     this.lastBlockAt = this.now();
+  }
+
+  /**
+   * The state of the block log's last block: from the snapshot if it is sound, else from genesis,
+   * replaying the blocks after it (and writing the events the derived event log lacks). At start
+   * it snapshots on the way as the running ledger would have (`counting`). A block that does not
+   * follow or does not apply is damage: the log is not the chain it claims to be.
+   */
+  private rebuild(counting: boolean): State {
+    const genesisBlock = this.store.readBlock(0);
+    const state = this.store.loadSnapshot() ?? genesisState(genesisBlock);
+    this.store.appendEvents({ height: 0, time: genesisBlock.time, hash: genesisBlock.hash, events: [] });
+    const path = join(this.opts.dir, "blocks.log");
+    for (let h = state.height + 1; h < this.store.count; h++) {
+      const block = this.store.readBlock(h);
+      if (block.prevHash !== state.hash) throw new DamagedError(`${path}: block ${h} does not follow block ${h - 1} (prevHash mismatch)`, "run bcdb verify DIR; restore the folder from a replica or a backup");
+      let events: ChainEvent[];
+      try { events = replayBlock(state, block); } catch (e) {
+        throw new DamagedError(`${path}: ${e instanceof Error ? e.message : String(e)}`, "run bcdb verify DIR; restore the folder from a replica or a backup", { cause: e });
+      }
+      this.store.appendEvents({ height: h, time: block.time, hash: block.hash, events });
+      if (counting) this.store.counted(state, block.txs.length);
+    }
+    return state;
   }
 
   private checkGenesisKey(g: Genesis): void {
@@ -561,51 +473,16 @@ export class Chain {
     while (this.producing) await new Promise((r) => setTimeout(r, 5));
     await this.serial;
     for (const p of this.pending.splice(0)) p.reject(new UnavailableError("the ledger is shutting down"));
-    for (const w of this.waiters.splice(0)) w.reject(new UnavailableError("the ledger is shutting down"));
-    this.blocks.close();
-    this.eventLog.close();
+    this.replica.close();
+    this.store.close();
   }
 }
 
-/** Make DIR/genesis.key (0600) unless it exists; true when it was made now. */
-export function ensureGenesisKey(dir: string): boolean {
-  const keyPath = join(dir, "genesis.key");
-  if (existsSync(keyPath)) return false;
-  mkdirSync(dir, { recursive: true });
-  const kp = generateKeyPair();
-  writeFileSync(keyPath, JSON.stringify(kp) + "\n", { mode: 0o600 });
-  chmodSync(keyPath, 0o600);
-  return true;
-}
-
-/** Block 0 of a new chain: its genesis twin's key, supply and periods. */
-export function makeGenesisBlock(publicKey: string, o: { supply?: number; billingPeriod: number; gracePeriod: number; reportInterval: number }, time: number): EncodedBlock {
-  const genesis: Genesis = { publicKey, supply: o.supply ?? DEFAULT_SUPPLY, billingPeriod: o.billingPeriod, gracePeriod: o.gracePeriod, reportInterval: o.reportInterval };
-  return encodeBlock({ height: 0, prevHash: ZERO_HASH, time, genesis }, [], []);
+function codeOf(e: unknown): string {
+  return e instanceof GridError ? e.code : "internal";
 }
 
 /** A deep copy, for a replica's speculative block (Maps, Sets and records alike). */
 function cloneState(s: State): State {
   return structuredClone(s);
-}
-
-/** Fold one logged block into the state, as when it was made. Throws if it does not apply. */
-export function replayBlock(s: State, block: Block, opts: { checkHash?: boolean } = {}): ChainEvent[] {
-  if (opts.checkHash && computeBlockHash(block) !== block.hash) throw new Error(`block ${block.height}: hash does not match its content`);
-  const time = block.time;
-  const out: ChainEvent[] = [];
-  const push = (e: EventBody, tx?: number) => out.push({ ...e, height: block.height, index: out.length, time, ...(tx !== undefined ? { tx } : {}) } as ChainEvent);
-  for (const e of applyBilling(s, time)) push(e);
-  block.txs.forEach((raw, i) => {
-    const r = raw as Tx;
-    const p = payloadSchemas[r.type].safeParse(r.payload);
-    if (!p.success) throw new Error(`block ${block.height} tx ${i}: invalid payload`);
-    let evs: EventBody[];
-    try { evs = apply(s, { ...r, payload: p.data } as Tx, time); } catch (e) {
-      throw new Error(`block ${block.height} tx ${i} does not apply: ${e instanceof Error ? e.message : String(e)}`);
-    }
-    for (const e of evs) push(e, i);
-  });
-  s.height = block.height; s.hash = block.hash; s.time = time;
-  return out;
 }

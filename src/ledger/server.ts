@@ -2,22 +2,44 @@
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from "node:http";
 import { WebSocketServer, type WebSocket } from "ws";
 import client from "prom-client";
-import { GridError, NotFoundError, ValidationError, MAX_TX_BYTES, isPublicKeyHex, type ErrorCode, toGridError, httpStatusOf } from "../core/index.js";
+import { GridError, NotFoundError, UnavailableError, ValidationError, isPublicKeyHex, toGridError, httpStatusOf } from "../core/index.js";
+import { HTTP_CHECK_INTERVAL_MS } from "../runtime/index.js";
 import { Chain, type BlockEvents } from "./chain.js";
 import { contractView, nodeView } from "./state.js";
-import type { Verifier } from "./verifier.js";
+import type { SignaturePool, Verified } from "./signature-pool.js";
 import { FORWARDED_HEADER } from "./etcd/forward.js";
+import { limitConnections, type ConnectionLimits } from "./connections.js";
+import { HttpError, readBody, readJson } from "./json-body.js";
 import type { ChainEvent, LedgerStatus, NodeFilter } from "./types.js";
 
-/** Largest request body: a maximal transaction plus room for JSON whitespace. */
-export const MAX_BODY_BYTES = 2 * MAX_TX_BYTES;
+export { MAX_BODY_BYTES } from "./json-body.js";
 
-
-export interface ServerOptions { faucet: boolean; verifier?: Verifier; log: { warn(o: object, m?: string): void; debug?(o: object, m?: string): void } }
-
-class HttpError extends GridError {
-  constructor(readonly status: number, code: ErrorCode, message: string, hint?: string) { super(code, message, hint); }
+export interface ServerOptions {
+  faucet: boolean;
+  verifier?: SignaturePool;
+  log: { warn(o: object, m?: string): void; debug?(o: object, m?: string): void };
+  limits?: Partial<ServerLimits>;
 }
+
+export interface ServerLimits extends ConnectionLimits {
+  /** Event-stream subscribers at once (each is a connection that stays). */
+  maxSubscribers: number;
+  /** A subscriber whose unsent output passes this stops being sent live blocks; it is fed from
+   *  the event log as it drains (bytes). */
+  subscriberBufferBytes: number;
+  /** A subscriber that has not drained for this long is closed with SLOW_SUBSCRIBER (ms). */
+  subscriberStallMs: number;
+  /** GET /blocks answers at most this many bytes of blocks (at least one block), with X-Next-From. */
+  blocksResponseBytes: number;
+}
+
+export const DEFAULT_LIMITS: ServerLimits = {
+  maxConnections: 10_000, idleMs: 60_000, headersMs: 10_000, requestMs: 30_000,
+  maxSubscribers: 2_000, subscriberBufferBytes: 1 << 20, subscriberStallMs: 60_000, blocksResponseBytes: 4 << 20,
+};
+
+/** The close code of a subscriber that did not read: it reconnects and resumes with `from`. */
+export const SLOW_SUBSCRIBER = 4008;
 
 export function createLedgerServer(chain: Chain, opts: ServerOptions): { server: Server; close(): Promise<void> } {
   const registry = new client.Registry();
@@ -45,14 +67,24 @@ export function createLedgerServer(chain: Chain, opts: ServerOptions): { server:
     for (const l of latencies) m.inclusion.observe(l);
   };
 
-  const server = createServer((req, res) => {
+  const limits: ServerLimits = { ...DEFAULT_LIMITS, ...Object.fromEntries(Object.entries(opts.limits ?? {}).filter(([, v]) => v !== undefined)) };
+  const subs = new Set<Sub>();
+  const server = createServer({ connectionsCheckingInterval: HTTP_CHECK_INTERVAL_MS }, (req, res) => {
     handle(req, res).catch((e) => sendError(res, e));
   });
   server.keepAliveTimeout = 30_000;
+  const conns = limitConnections(server, limits, opts.log);
+  new client.Gauge({ name: "ledger_connections", help: "Open HTTP and event-stream connections", registers: [registry], collect() { this.set(conns.open()); } });
+  new client.Gauge({ name: "ledger_connections_evicted", help: "Idle connections closed to make room since start", registers: [registry], collect() { this.set(conns.evicted()); } });
+  new client.Gauge({ name: "ledger_connections_refused", help: "Connections refused at the cap or for lack of descriptors since start", registers: [registry], collect() { this.set(conns.refused()); } });
+  new client.Gauge({
+    name: "ledger_event_subscribers_buffered_bytes", help: "Bytes sent to event subscribers that they have not read yet (in the ledger's memory)", registers: [registry],
+    collect() { let n = 0; for (const sub of subs) n += sub.ws.bufferedAmount; this.set(n); },
+  });
+  const slowClosed = new client.Counter({ name: "ledger_event_subscribers_closed_slow_total", help: "Subscribers closed for not reading", registers: [registry] });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://x");
-    const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+    const { url, parts } = parsePath(req.url);
     const q = url.searchParams;
     const s = chain.state;
     if (req.method === "POST") {
@@ -61,7 +93,7 @@ export function createLedgerServer(chain: Chain, opts: ServerOptions): { server:
         const forwarded = req.headers[FORWARDED_HEADER] === "1";
         if (!opts.verifier) return send(res, 200, await chain.submit(await readJson(req), { forwarded }));
         const body = await readBody(req);
-        let v;
+        let v: Verified;
         try { v = await opts.verifier.verify(body); } catch (e) { chain.refusedOnAdmission(e); throw e; }
         return send(res, 200, await chain.admit(v, { forwarded }));
       }
@@ -147,15 +179,25 @@ export function createLedgerServer(chain: Chain, opts: ServerOptions): { server:
       }
       case "blocks": {
         if (parts.length === 1) {
+          // Paged by bytes too: blocks are sent as logged (their canonical JSON), never decoded and
+          // re-encoded, and a page stops at blocksResponseBytes (one block at least). X-Next-From
+          // is where the next page starts when the range asked for goes on.
           const from = optNum("from") ?? Math.max(0, chain.height - 9);
           const limit = Math.min(optNum("limit") ?? 10, 1000);
-          const out = [];
-          for (let h = from; h < from + limit && h <= chain.height; h++) out.push(chain.readBlock(h));
-          return send(res, 200, out);
+          const end = Math.min(from + limit - 1, chain.height);
+          const out: Buffer[] = [];
+          let bytes = 2, h = from;
+          for (; h <= end; h++) {
+            const b = chain.readBlockBytes(h)!;
+            if (out.length && bytes + b.length + 1 > limits.blocksResponseBytes) break;
+            out.push(b); bytes += b.length + 1;
+          }
+          const headers: Record<string, string> = h <= end ? { "x-next-from": String(h) } : {};
+          return sendRaw(res, 200, joinJsonArray(out), headers);
         }
-        const b = chain.readBlock(id(parts[1], "height"));
+        const b = chain.readBlockBytes(id(parts[1], "height"));
         if (!b) throw new NotFoundError(`no block at height ${parts[1]} (the chain is at ${chain.height})`);
-        return send(res, 200, b);
+        return sendRaw(res, 200, b);
       }
       case undefined:
         return send(res, 200, { name: "bcdb", endpoints: ["POST /tx", "POST /faucet", "GET /status", "GET /accounts/:pk", "GET /twins/:id", "GET /farms", "GET /nodes", "GET /contracts", "GET /names/:name", "GET /blocks", "GET /metrics", "WS /events"] });
@@ -165,27 +207,39 @@ export function createLedgerServer(chain: Chain, opts: ServerOptions): { server:
 
   // ---- event stream ----
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
-  const subs = new Set<Sub>();
   server.on("upgrade", (req, socket, head) => {
-    const url = new URL(req.url ?? "/", "http://x");
-    if (url.pathname !== "/events") { socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n"); return; }
+    const refuse = (status: string, e: GridError) => {
+      const body = JSON.stringify({ error: e.toJSON() });
+      socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    };
     let sub: Omit<Sub, "ws">;
-    try { sub = parseSubscription(url.searchParams, chain.height); } catch (e) {
-      const body = JSON.stringify({ error: e instanceof GridError ? e.toJSON() : { code: "invalid", message: String(e) } });
-      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-      return;
+    try {
+      const { url } = parsePath(req.url);
+      if (url.pathname !== "/events") return refuse("404 Not Found", new NotFoundError(`no stream at ${url.pathname}`, "the event stream is /events"));
+      sub = parseSubscription(url.searchParams, chain.height);
+    } catch (e) {
+      return refuse("400 Bad Request", e instanceof GridError ? e : new ValidationError(String(e)));
+    }
+    if (subs.size >= limits.maxSubscribers) {
+      return refuse("503 Service Unavailable", new UnavailableError(`the ledger serves ${limits.maxSubscribers} event subscribers at most`, "try again later, or another replica"));
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const full: Sub = { ...sub, ws };
+      const full: Sub = { ...sub, ws, stalledSince: 0 };
       subs.add(full); m.subscribers.inc();
       ws.on("close", () => { subs.delete(full); m.subscribers.dec(); });
       ws.on("error", () => ws.terminate());
       catchUp(full);
     });
   });
-  // Live blocks go to subscribers that have caught up; the others reach them through catchUp.
+  // Live blocks go to subscribers that have caught up and read what they were sent; the others
+  // reach them through catchUp, from the event log, as their socket drains. So what one subscriber
+  // holds in memory is bounded by subscriberBufferBytes (and one block), however long it stalls.
   const unsubscribe = chain.subscribe((be) => {
-    for (const sub of subs) if (!sub.catchingUp && sub.next === be.height) sendBlock(sub, be);
+    for (const sub of subs) {
+      if (sub.catchingUp || sub.next !== be.height) continue;
+      if (sub.ws.bufferedAmount > limits.subscriberBufferBytes) catchUp(sub);
+      else sendBlock(sub, be);
+    }
   });
 
   function sendBlock(sub: Sub, be: BlockEvents): void {
@@ -203,15 +257,28 @@ export function createLedgerServer(chain: Chain, opts: ServerOptions): { server:
 
   function catchUpChunk(sub: Sub): void {
     sub.catchingUp = true;
+    const full = () => sub.ws.bufferedAmount > limits.subscriberBufferBytes;
     let n = 0;
-    while (sub.next <= chain.height && n < 500 && sub.ws.readyState === sub.ws.OPEN) {
+    while (sub.next <= chain.height && n < 500 && sub.ws.readyState === sub.ws.OPEN && !full()) {
       sendBlock(sub, chain.readEvents(sub.next)!);
       n++;
     }
-    if (sub.next <= chain.height && sub.ws.readyState === sub.ws.OPEN) {
-      // Yield between chunks (and wait for the socket to drain) so one slow reader cannot stall the ledger.
-      const wait = sub.ws.bufferedAmount > 4 * 1024 * 1024 ? 50 : 0;
-      setTimeout(() => catchUp(sub), wait);
+    if (sub.ws.readyState !== sub.ws.OPEN) return;
+    if (sub.next <= chain.height || full()) {
+      // Yield between chunks, and wait for the socket to drain, so one slow reader can stall
+      // neither the ledger nor its memory. One that does not drain at all is let go: it resumes
+      // from `next` when it reconnects.
+      const now = Date.now();
+      if (!full()) sub.stalledSince = 0;
+      else if (!sub.stalledSince) sub.stalledSince = now;
+      else if (now - sub.stalledSince > limits.subscriberStallMs) {
+        slowClosed.inc();
+        sub.ws.close(SLOW_SUBSCRIBER, `too slow; resume from=${sub.next}`);
+        // The close frame waits behind the unread data: do not wait for the handshake.
+        setTimeout(() => sub.ws.terminate(), 1000).unref();
+        return;
+      }
+      setTimeout(() => catchUp(sub), full() ? 50 : 0);
       return;
     }
     sub.catchingUp = false;
@@ -229,7 +296,17 @@ export function createLedgerServer(chain: Chain, opts: ServerOptions): { server:
   };
 }
 
-interface Sub { ws: WebSocket; next: number; catchingUp: boolean; nodeId?: number; twinId?: number; contractId?: number }
+interface Sub { ws: WebSocket; next: number; catchingUp: boolean; stalledSince: number; nodeId?: number; twinId?: number; contractId?: number }
+
+/** The request's URL and its decoded path segments; a malformed URL or escape is `invalid` (400). */
+function parsePath(raw: string | undefined): { url: URL; parts: string[] } {
+  let url: URL;
+  try { url = new URL(raw ?? "/", "http://x"); } catch { throw new ValidationError("the request URL is malformed"); }
+  const parts = url.pathname.split("/").filter(Boolean).map((p) => {
+    try { return decodeURIComponent(p); } catch { throw new ValidationError(`the path segment "${p.slice(0, 64)}" is not valid percent-encoding`); }
+  });
+  return { url, parts };
+}
 
 function parseSubscription(q: URLSearchParams, height: number): Omit<Sub, "ws"> {
   const num = (k: string): number | undefined => {
@@ -239,7 +316,7 @@ function parseSubscription(q: URLSearchParams, height: number): Omit<Sub, "ws"> 
     return n;
   };
   const from = num("from");
-  return { next: from === undefined ? height + 1 : from, catchingUp: false, nodeId: num("nodeId"), twinId: num("twinId"), contractId: num("contractId") };
+  return { next: from === undefined ? height + 1 : from, catchingUp: false, stalledSince: 0, nodeId: num("nodeId"), twinId: num("twinId"), contractId: num("contractId") };
 }
 
 function matches(sub: Sub, e: ChainEvent): boolean {
@@ -251,32 +328,16 @@ function matches(sub: Sub, e: ChainEvent): boolean {
   return true;
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const body = await readBody(req);
-  try { return JSON.parse(body); } catch (e) {
-    throw new HttpError(400, "invalid", `the request body is not valid JSON: ${(e as Error).message}`);
-  }
+function joinJsonArray(items: Buffer[]): Buffer {
+  const parts: Buffer[] = [Buffer.from("[")];
+  items.forEach((b, i) => { if (i) parts.push(Buffer.from(",")); parts.push(b); });
+  parts.push(Buffer.from("]"));
+  return Buffer.concat(parts);
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers["content-length"] ?? 0);
-    const tooBig = () => new HttpError(413, "invalid", `request body is larger than the limit of ${MAX_BODY_BYTES} bytes`, `a transaction may be at most ${MAX_TX_BYTES} bytes`);
-    if (declared > MAX_BODY_BYTES) { req.resume(); reject(tooBig()); return; }
-    const chunks: Buffer[] = [];
-    let size = 0, failed = false;
-    req.on("data", (c: Buffer) => {
-      if (failed) return;
-      size += c.length;
-      if (size > MAX_BODY_BYTES) { failed = true; reject(tooBig()); return; }
-      chunks.push(c);
-    });
-    req.on("end", () => {
-      if (failed) return;
-      resolve(Buffer.concat(chunks).toString("utf8"));
-    });
-    req.on("error", reject);
-  });
+function sendRaw(res: ServerResponse, status: number, body: Buffer, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { "content-type": "application/json", "content-length": body.length, ...headers });
+  res.end(body);
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

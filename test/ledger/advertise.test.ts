@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { advertisedUrl } from "../../src/ledger/index.js";
-import { ValidationError } from "../../src/core/index.js";
+import { ERROR_CATALOGUE, ValidationError } from "../../src/core/index.js";
 import { BCDB } from "./helpers.js";
 
 test("advertised URL: derived from --host/--port, or --advertise-url as given", () => {
@@ -27,7 +27,7 @@ test("bcdb --etcd --host 0.0.0.0 without --advertise-url refuses to start and sa
   // Refused before etcd is contacted (port 1 has nothing listening), so nothing is written anywhere.
   const r = spawnSync(process.execPath, [BCDB, "--etcd", "http://127.0.0.1:1", "--host", "0.0.0.0", "--port", "0", "--data", "/nonexistent/bcdb-advertise-test"],
     { encoding: "utf8", timeout: 20_000 });
-  assert.equal(r.status, 1, r.stderr);
+  assert.equal(r.status, ERROR_CATALOGUE.invalid.exit, r.stderr); // bad input: exit 2
   assert.match(r.stderr, /wildcard address/);
   assert.match(r.stderr, /--advertise-url/);
   assert.equal(r.stdout, "");

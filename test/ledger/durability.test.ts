@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
-import { generateKeyPair, signTx, txHash } from "../../src/core/index.js";
+import { ERROR_CATALOGUE, generateKeyPair, signTx, txHash } from "../../src/core/index.js";
 import type { Receipt } from "../../src/ledger/client/index.js";
 import { BCDB, startBcdb, tempDir, fundedTwin, waitFor } from "./helpers.js";
 
@@ -113,10 +113,10 @@ test("bcdb verify passes a clean log and names the height of a tampered block", 
   log.writeUInt32LE(crc32(forged), off + 4);
   writeFileSync(path, log);
   const v = verify(dir);
-  assert.equal(v.status, 1);
+  assert.equal(v.status, ERROR_CATALOGUE.damaged.exit);
   assert.equal(v.out.error!.height, r.height);
   assert.match(v.out.error!.message, /hash does not match/);
   const text = spawnSync(process.execPath, [BCDB, "verify", dir], { encoding: "utf8" });
-  assert.equal(text.status, 1);
+  assert.equal(text.status, ERROR_CATALOGUE.damaged.exit);
   assert.match(text.stdout, new RegExp(`FAILED at height ${r.height}`));
 });

@@ -2,8 +2,7 @@
 // resumable event subscription. Everything else in the grid talks to the ledger through this.
 import WebSocket from "ws";
 import {
-  GridError, ValidationError, SignatureError, NotFoundError, ConflictError, ForbiddenError, InsufficientFundsError, CapacityError,
-  NonceError, UnavailableError, signTx, type ErrorCode, type KeyPair, type Payload, type Tx, type TxType, errorFromCode } from "../../core/index.js";
+  GridError, ConflictError, NonceError, UnavailableError, signTx, type ErrorCode, type KeyPair, type Payload, type Tx, type TxType, errorFromCode } from "../../core/index.js";
 import type {
   Account, Block, Contract, ContractFilter, FarmInfo, LedgerEvent, LedgerStatus, NameInfo, NodeFilter, NodeInfo, Receipt, TwinInfo,
 } from "../types.js";
@@ -32,7 +31,17 @@ export class LedgerClient {
   contracts(filter: ContractFilter = {}): Promise<Contract[]> { return this.get(`/contracts${query(filter)}`); }
   name(n: string): Promise<NameInfo> { return this.get(`/names/${encodeURIComponent(n)}`); }
   block(height: number): Promise<Block> { return this.get(`/blocks/${height}`); }
+  /** One page of blocks from `from` (the ledger cuts a page by bytes too, so it may hold fewer). */
   blocks(from: number, limit = 100): Promise<Block[]> { return this.get(`/blocks?from=${from}&limit=${limit}`); }
+  /** One page and where the next one starts (`next` absent: the range asked for is complete). */
+  async blocksPage(from: number, limit = 100): Promise<{ blocks: Block[]; next?: number }> {
+    let next: number | undefined;
+    const blocks = await this.request<Block[]>("GET", `/blocks?from=${from}&limit=${limit}`, undefined, (h) => {
+      const v = h.get("x-next-from");
+      if (v !== null) next = Number(v);
+    });
+    return next === undefined ? { blocks } : { blocks, next };
+  }
 
   /** Submit a signed transaction; resolves with its receipt once a block includes it. */
   submit(tx: Tx): Promise<Receipt> { return this.request("POST", "/tx", tx); }
@@ -93,7 +102,7 @@ export class LedgerClient {
 
   private get<T>(path: string): Promise<T> { return this.request("GET", path); }
 
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  private async request<T>(method: string, path: string, body?: unknown, headers?: (h: Headers) => void): Promise<T> {
     let res: Response;
     try {
       res = await fetch(this.url + path, body === undefined ? { method } : { method, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
@@ -107,6 +116,7 @@ export class LedgerClient {
       const err = (json as { error?: { code?: ErrorCode; message?: string; hint?: string } }).error;
       throw errorFromCode(err?.code, err?.message ?? `ledger answered ${res.status}`, err?.hint);
     }
+    headers?.(res.headers);
     return json as T;
   }
 }

@@ -72,8 +72,7 @@ export class EtcdClient {
       }
       if (chunk.done) break;
       buf += decoder.decode(chunk.value, { stream: true });
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) >= 0) {
+      for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
         const line = buf.slice(0, nl).trim();
         buf = buf.slice(nl + 1);
         // Errors from onMessage (a block that does not verify) are the caller's, as they are.

@@ -3,7 +3,7 @@
 // The leader answers once the block is in etcd and on its disk; the follower then answers its
 // client from its own copy of that block (chain.ts).
 import { Agent, request } from "node:http";
-import { GridError, UnavailableError, type ErrorCode, errorFromCode } from "../../core/index.js";
+import { GridError, UnavailableError, errorFromCode } from "../../core/index.js";
 import type { Receipt } from "../types.js";
 
 export const FORWARDED_HEADER = "x-bcdb-forwarded";

@@ -1,6 +1,7 @@
 // etcd v3 JSON gateway (grpc-gateway) encoding: request bodies and response decoding, no I/O.
 // Keys and values travel as base64; int64 fields as decimal strings; fields with their default
 // value (false, 0, empty) are left out of responses.
+import { UnavailableError } from "../../core/index.js";
 
 export interface KeyValue { key: string; value: Buffer; createRevision: number; modRevision: number }
 export interface RangeResult { revision: number; kvs: KeyValue[]; more: boolean }
@@ -106,7 +107,8 @@ export function decodeTxn(body: Json): TxnResult {
 /** One line of the watch stream (newline-delimited JSON objects). */
 export function decodeWatchLine(line: string): WatchMessage {
   const msg = JSON.parse(line) as Json;
-  if (msg.error) throw new Error(`etcd watch: ${msg.error.message ?? JSON.stringify(msg.error)}`);
+  // An error line ends the stream; the replica catches up by range and watches again.
+  if (msg.error) throw new UnavailableError(`etcd watch: ${msg.error.message ?? JSON.stringify(msg.error)}`);
   const r = (msg.result ?? {}) as Json;
   const revision = num(r.header?.revision);
   if (r.canceled || r.compact_revision) return { kind: "canceled", compactRevision: num(r.compact_revision), reason: String(r.cancel_reason ?? "") };

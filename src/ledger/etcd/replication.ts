@@ -5,9 +5,10 @@
 // them, so all logs hold the same blocks. This is the Orderer the Chain asks before committing.
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { UnavailableError, canonicalJson, type KeyPair } from "../../core/index.js";
+import { ConflictError, GridError, UnavailableError, ValidationError, canonicalJson, type KeyPair } from "../../core/index.js";
 import { decodeBlock, encodeBlock, type EncodedBlock } from "../block.js";
-import { ensureGenesisKey, makeGenesisBlock, type Chain, type Orderer } from "../chain.js";
+import type { Chain, Orderer } from "../chain.js";
+import { ensureGenesisKey, makeGenesisBlock } from "../genesis.js";
 import { RecordFile } from "../records.js";
 import type { Block } from "../types.js";
 import { EtcdClient } from "./client.js";
@@ -24,16 +25,17 @@ export interface ReplicationLog {
 /** Re-encode a block from its parts: the canonical bytes every replica logs, and a hash check. */
 export function encodeAgain(b: Block): EncodedBlock {
   const enc = encodeBlock({ height: b.height, prevHash: b.prevHash, time: b.time, ...(b.genesis ? { genesis: b.genesis } : {}) }, b.txs, b.txs.map((t) => canonicalJson(t)));
-  if (enc.block.hash !== b.hash) throw new Error(`block ${b.height} from etcd: hash does not match its content`);
+  if (enc.block.hash !== b.hash) throw new ValidationError(`block ${b.height} from etcd: hash does not match its content`);
   return enc;
 }
 
 function blockOf(kv: KeyValue): Block {
   try { return decodeBlock(kv.value); } catch (e) {
-    throw new Error(`etcd key ${kv.key} does not hold a block: ${e instanceof Error ? e.message : String(e)}`);
+    throw new ValidationError(`etcd key ${kv.key} does not hold a block: ${e instanceof Error ? e.message : String(e)}`, undefined, { cause: e });
   }
 }
 
+const isTransient = (e: unknown) => e instanceof GridError && e.transient;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class EtcdReplication implements Orderer {
@@ -125,7 +127,7 @@ export class EtcdReplication implements Orderer {
     let mine: EncodedBlock | undefined;
     const logPath = join(dir, "blocks.log");
     if (existsSync(logPath)) {
-      const { file } = RecordFile.open(logPath, true);
+      const { file } = RecordFile.open(logPath, { readOnly: true });
       try { if (file.count > 0) mine = encodeAgain(decodeBlock(file.read(0))); } finally { file.close(); }
     }
     let made = false;
@@ -142,7 +144,7 @@ export class EtcdReplication implements Orderer {
   }
 
   private checkGenesis(b: Block): EncodedBlock {
-    if (b.height !== 0 || !b.genesis) throw new Error(`etcd ${blockKey(this.prefix, 0)} is not a genesis block`);
+    if (b.height !== 0 || !b.genesis) throw new ValidationError(`etcd ${blockKey(this.prefix, 0)} is not a genesis block`);
     return encodeAgain(b);
   }
 
@@ -163,7 +165,7 @@ export class EtcdReplication implements Orderer {
     for (let h = Math.max(1, etcdHead + 1); h <= chain.height; h++) {
       const enc = encodeAgain(chain.readBlock(h)!);
       const r = await this.propose(enc.block, enc.bytes);
-      if (!r.won) throw new Error(`etcd holds another block ${h} than this replica's log: the logs diverge; give this replica an empty --data folder`);
+      if (!r.won) throw new ConflictError(`etcd holds another block ${h} than this replica's log: the logs diverge`, "give this replica an empty --data folder");
     }
   }
 
@@ -172,7 +174,7 @@ export class EtcdReplication implements Orderer {
   private async catchUp(chain: Chain): Promise<number> {
     // The head block must be the one etcd holds at that height (receive() compares the hashes).
     const same = await this.at(chain.height);
-    if (!same) throw new Error(`etcd does not hold block ${chain.height}, which this replica has: was the etcd prefix ${this.prefix} emptied?`);
+    if (!same) throw new ConflictError(`etcd does not hold block ${chain.height}, which this replica has: was the etcd prefix ${this.prefix} emptied?`);
     await chain.receive(same);
     const end = prefixEnd(this.blocksPrefix);
     const start = chain.height;
@@ -187,7 +189,7 @@ export class EtcdReplication implements Orderer {
       for (const kv of r.kvs) {
         const h = heightOfKey(this.prefix, kv.key);
         if (h !== expect) {
-          throw new Error(`etcd no longer holds block ${expect} (the next it has is ${kv.key}): this replica is too far behind to catch up from etcd; give it a copy of another replica's --data folder`);
+          throw new ConflictError(`etcd no longer holds block ${expect} (the next it has is ${kv.key}): this replica is too far behind to catch up from etcd`, "give it a copy of another replica's --data folder");
         }
         expect++;
         await chain.receive(blockOf(kv));
@@ -228,14 +230,15 @@ export class EtcdReplication implements Orderer {
         }, this.abort.signal);
       } catch (e) {
         if (this.abort.signal.aborted) return;
-        if (!(e instanceof UnavailableError)) { this.log.error({ err: String(e) }, "cannot follow the ordered chain; stopping"); this.onFatal(e); return; }
-        this.log.warn({ err: e.message, retryMs: delay }, "etcd watch broke; catching up and watching again");
+        // Unreachable etcd, or this replica out of disk or descriptors: wait and catch up again.
+        if (!isTransient(e)) { this.log.error({ err: String(e) }, "cannot follow the ordered chain; stopping"); this.onFatal(e); return; }
+        this.log.warn({ err: String(e), retryMs: delay }, "etcd watch broke; catching up and watching again");
       }
       if (this.abort.signal.aborted) return;
       await sleep(delay);
       delay = Math.min(delay * 2, 5000);
       try { next = (await this.catchUp(chain)) + 1; } catch (e) {
-        if (e instanceof UnavailableError) continue;
+        if (isTransient(e)) continue;
         this.log.error({ err: String(e) }, "cannot follow the ordered chain; stopping");
         this.onFatal(e);
         return;

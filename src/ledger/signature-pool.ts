@@ -1,14 +1,12 @@
-// A pool of verification threads (verify-worker.ts). Requests are batched per event-loop turn so
+// A pool of signature-checking threads (signature-worker.ts). Requests are batched per event-loop turn so
 // one message carries many transactions; round-robin over the threads.
 import { Worker } from "node:worker_threads";
-import {
-  GridError, ValidationError, SignatureError, NotFoundError, ConflictError, ForbiddenError, InsufficientFundsError, CapacityError,
-  NonceError, UnavailableError, type ErrorCode, type Tx, errorFromCode } from "../core/index.js";
-import type { VerifyReply, VerifyRequest } from "./verify-worker.js";
+import { UnavailableError, type Tx, errorFromCode } from "../core/index.js";
+import type { VerifyReply, VerifyRequest } from "./signature-worker.js";
 
 export interface Verified { tx: Tx; raw: unknown; canon: string }
 
-export class Verifier {
+export class SignaturePool {
   private workers: Worker[] = [];
   private next = 0;
   private seq = 0;
@@ -18,7 +16,7 @@ export class Verifier {
 
   constructor(threads: number) {
     for (let i = 0; i < threads; i++) {
-      const w = new Worker(new URL("./verify-worker.js", import.meta.url));
+      const w = new Worker(new URL("./signature-worker.js", import.meta.url));
       w.on("message", (replies: VerifyReply[]) => this.onReplies(replies));
       w.on("error", (e) => { for (const [, p] of this.waiting) p.reject(new UnavailableError(`verification thread failed: ${e.message}`)); this.waiting.clear(); });
       w.unref();
