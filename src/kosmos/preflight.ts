@@ -5,7 +5,7 @@
 // the planner's (planner.ts), the money money.ts's.
 import { CapacityError, ERROR_CLASSES, GridError, ValidationError, type Capacity } from "../core/index.js";
 import { fetchFlist } from "../flist/index.js";
-import type { LedgerClient, NodeInfo } from "../ledger/client/index.js";
+import type { Block, LedgerClient, NodeInfo } from "../ledger/client/index.js";
 import { entrypointProblem } from "./entrypoint.js";
 import { durationText } from "./money.js";
 import type { ResolvedContainer } from "./spec/index.js";
@@ -13,8 +13,17 @@ import type { ResolvedContainer } from "./spec/index.js";
 /** The ledger's clock and the chain's fixed parameters (from the genesis block). */
 export interface LedgerFacts { time: number; reportInterval: number; billingPeriod: number; gracePeriod: number }
 
+/** Block 0 never changes: read once per client. */
+const genesisOf = new WeakMap<LedgerClient, Promise<Block>>();
+
 export async function ledgerFacts(client: LedgerClient): Promise<LedgerFacts> {
-  const [status, genesis] = await Promise.all([client.status(), client.block(0)]);
+  let first = genesisOf.get(client);
+  if (!first) {
+    first = client.block(0);
+    genesisOf.set(client, first);
+    first.catch(() => genesisOf.delete(client));
+  }
+  const [status, genesis] = await Promise.all([client.status(), first]);
   const g = genesis.genesis;
   if (!g) throw new ValidationError(`the ledger at ${client.url} has no genesis parameters in block 0`);
   return { time: status.time, reportInterval: g.reportInterval, billingPeriod: g.billingPeriod, gracePeriod: g.gracePeriod };
