@@ -89,7 +89,11 @@ export async function planDeployment(ctx: DeployContext, spec: ResolvedSpec, opt
   const others = account.twinId === null ? [] : (await ctx.client.contracts({ twinId: account.twinId })).filter((c) => c.state !== "deleted" && c.id !== existing?.id);
   const money = runway(account.balance, reservationCost(need, { publicIps: 0, names: 0 }, facts.billingPeriod), others.reduce((s, c) => s + c.costPerPeriod, 0), facts.billingPeriod);
   if (changed) checkRunway(money, !!opts.force);
-  return { name: spec.name, node, need, cost: estimateCost(need), existing, changed, diff, runway: money, checks };
+  // The ledger bills a contract from its creation, approved or not: say so when others must sign.
+  const req = spec.signers;
+  const mine = req?.requests.find((r) => r.twinId === account.twinId);
+  const waitsForSignatures = !!req && ((mine?.weight ?? 0) < req.weightRequired || req.requests.some((r) => r.required && r.twinId !== account.twinId));
+  return { name: spec.name, node, need, cost: estimateCost(need), existing, changed, diff, runway: money, checks, waitsForSignatures };
 }
 
 /** Deploys `spec` as `twinId` (or updates the contract of the same name). */

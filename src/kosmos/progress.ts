@@ -22,6 +22,8 @@ export interface Plan {
   runway: Runway;
   /** What was checked before signing, one line each (the flists, the node's last report). */
   checks: string[];
+  /** Other twins must sign before the node provisions it (it is billed from creation all the same). */
+  waitsForSignatures: boolean;
 }
 
 export type DeployProgress =

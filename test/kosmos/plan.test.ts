@@ -171,4 +171,17 @@ test("kosmos plan: flist, entrypoint, node liveness, room and money checked befo
   const fresh = await runBin("kosmos", ["plan", spec({ name: "other" })], envA);
   assert.equal(fresh.code, 9, fresh.stderr);
   assert.match(fresh.stderr, /no node is up with/);
+
+  // Cancelled (more than a second after creation, within the hour's billing period): the time since
+  // creation is charged pro rata, and `ls --all` / `billing` tell it.
+  assert.equal((await runBin("kosmos", ["cancel", "web"], alice)).code, 0);
+  const ended = await runBin("kosmos", ["ls", "--all"], { ...alice, KOSMOS_PASSPHRASE: "not alice's" });
+  assert.match(ended.stdout, new RegExp(`^web\\s+${contractId}\\s+${a.id}\\s+deleted\\s+0\\s+-\\s+cancelled by its owner$`, "m"));
+  const bill = (await runBin("kosmos", ["billing", "web", "--json"], { ...alice, KOSMOS_PASSPHRASE: "not alice's" })).json();
+  assert.equal(bill.charges.length, 1, JSON.stringify(bill));
+  assert.deepEqual([bill.charges[0].contractId, bill.charges[0].kind, bill.charges[0].reserves], [contractId, "cancellation", "1 CPU, 64 MiB memory, 64 MiB SSD"]);
+  assert.ok(bill.charges[0].amount > 0);
+  assert.equal(bill.balance, (await ledger.twin(aliceTwin)).balance);
+  const billHuman = await runBin("kosmos", ["billing"], { ...alice, KOSMOS_PASSPHRASE: "not alice's" });
+  assert.match(billHuman.stdout, new RegExp(`web\\s+${bill.charges[0].amount}\\s+time since the last charge, at cancellation of 1 CPU, 64 MiB memory, 64 MiB SSD`));
 });

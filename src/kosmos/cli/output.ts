@@ -70,6 +70,7 @@ export function planText(p: Plan): string {
     `  costs about ${p.cost.perHour} per hour, ${p.cost.perMonth} per month; ${p.runway.perPeriod} per billing period of ${durationText(p.runway.billingPeriod)}`,
     `  ${runwayText(p.runway)}${p.runway.enough ? "" : " — NOT ONE PERIOD (--force was given)"}`,
   ];
+  if (p.waitsForSignatures && p.changed) lines.push("  billed from submission on, also while it waits for the other signatures (the ledger holds its capacity meanwhile)");
   if (p.diff) lines.push("changes:", ...diffLines(p.diff));
   if (p.checks.length) lines.push("checked:", ...p.checks.map((c) => `  ok ${c}`));
   return lines.join("\n");
@@ -80,7 +81,7 @@ export function planJson(p: Plan): object {
   return {
     name: p.name, node: { id: p.node.id, farmId: p.node.farmId, underlay: p.node.underlay, lastReportAt: p.node.lastReportAt },
     existing: p.existing ? { contractId: p.existing.id, version: p.existing.deployment.version } : null,
-    changed: p.changed, need: p.need, cost: p.cost, runway: p.runway, diff: p.diff, checks: p.checks,
+    changed: p.changed, need: p.need, cost: p.cost, runway: p.runway, diff: p.diff, checks: p.checks, waitsForSignatures: p.waitsForSignatures,
   };
 }
 
