@@ -65,7 +65,7 @@ export async function planDeployment(ctx: DeployContext, spec: ResolvedSpec, opt
     toCheck = spec.containers.filter((c) => touched.has(c.name) || built.held.includes(c.name));
     if (changed) {
       checks.push(mustBeUp(node, facts, `the update would wait for a node that does not answer; \`kosmos cancel ${spec.name}\` and deploy again to move it`));
-      const short = capacityShortfall(need, roomFor(need, node, deploymentCapacity(existing.deployment)));
+      const short = capacityShortfall(need, roomFor(node, deploymentCapacity(existing.deployment)));
       if (short) throw new CapacityError(`node ${node.id} cannot take this version: it ${short}`, "make the deployment smaller, or cancel it and deploy again on a bigger node");
     }
   } else if (spec.node !== undefined) {
@@ -78,7 +78,14 @@ export async function planDeployment(ctx: DeployContext, spec: ResolvedSpec, opt
     node = chooseNode([asked], need, { node: spec.node, farm: spec.farm });
   } else {
     // The ledger's "up" allows three report intervals; only nodes heard from recently are offered.
-    const candidates = (await ctx.client.nodes({ status: "up", farmId: spec.farm, ...need })).filter((n) => nodeLiveness(n, facts).up);
+    // Every node with room, down ones too, so that "none is up" can say which are there and why not.
+    const roomy = await ctx.client.nodes({ farmId: spec.farm, ...need });
+    const candidates = roomy.filter((n) => nodeLiveness(n, facts).up);
+    if (roomy.length && !candidates.length) {
+      const why = roomy.slice(0, 5).map((n) => nodeLiveness(n, facts).why).join("; ") + (roomy.length > 5 ? `; and ${roomy.length - 5} more` : "");
+      throw new CapacityError(`no node with room for ${describeNeed(need)}${spec.farm !== undefined ? ` in farm ${spec.farm}` : ""} is up: ${why}`,
+        "their zos may be stopped; see `kosmos nodes`, or try again once they report");
+    }
     node = chooseNode(candidates, need, { farm: spec.farm });
     checks.push(nodeLiveness(node, facts).why);
   }

@@ -75,7 +75,7 @@ export async function checkContainers(containers: ResolvedContainer[], timeoutMs
 }
 
 /** Room on a node for `need`, counting what the contract being updated already holds there. */
-export function roomFor(need: Capacity, n: NodeInfo, held: Capacity | null): Capacity {
+export function roomFor(n: NodeInfo, held: Capacity | null): Capacity {
   const free = { ...n.free };
   if (held) for (const k of ["cru", "mru", "sru", "hru"] as const) free[k] += held[k];
   return free;
