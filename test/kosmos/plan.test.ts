@@ -40,6 +40,10 @@ test("kosmos plan: flist, entrypoint, node liveness, room and money checked befo
   const report = () => a.signer.send("node.report", { nodeId: a.id, uptime: 1, used: { cru: 0, mru: 0, sru: 0, hru: 0 } });
   await report();
   assert.equal((await ledger.node(bNode.id)).status, "up", "the ledger calls a node up from its registration on");
+  const listed = await runBin("kosmos", ["nodes", "--json"], { KOSMOS_LEDGER: b.url, KOSMOS_HOME: join(dir, "nobody") });
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.deepEqual(listed.json().map((n: { id: number; offered: boolean }) => [n.id, n.offered]), [[a.id, true], [bNode.id, false]]);
+  assert.match((await runBin("kosmos", ["nodes"], { KOSMOS_LEDGER: b.url, KOSMOS_HOME: join(dir, "nobody") })).stdout, new RegExp(`^${bNode.id}\\s+\\d+\\s+up\\s+never\\s`, "m"));
 
   const alice = { KOSMOS_HOME: join(dir, "alice"), KOSMOS_PASSPHRASE: "alice pass", KOSMOS_LEDGER: b.url, KOSMOS_HUB: hub };
   const bob = { KOSMOS_HOME: join(dir, "bob"), KOSMOS_PASSPHRASE: "bob pass", KOSMOS_LEDGER: b.url };

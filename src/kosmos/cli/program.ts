@@ -7,6 +7,8 @@ import { LedgerClient } from "../../ledger/client/index.js";
 import { parseDeploymentFile, logPasswordsOf } from "../spec/index.js";
 import { buildAndPublish, readShippedLogs } from "../../flist/index.js";
 import { GENERATED_BEGIN, GENERATED_END, priceRows, priceTableMarkdown } from "../prices.js";
+import { durationText } from "../money.js";
+import { ledgerFacts, nodeLiveness } from "../preflight.js";
 import type { DeployProgress } from "../progress.js";
 import { Context, type GlobalOptions } from "./context.js";
 import { accessLines, billingText, capacityText, deploymentText, planJson, planText, signingText, table, timelineRow } from "./output.js";
@@ -134,9 +136,12 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
     .action(async (o: { farm?: number; status?: "up" | "down" }, cmd: Command) => {
       const c = ctx(cmd);
       // Read-only: needs no identity.
-      const nodes = await new LedgerClient(c.ledgerUrl()).nodes({ farmId: o.farm, status: o.status });
-      c.out.result(nodes.map((n) => ({ id: n.id, farmId: n.farmId, status: n.status, free: n.free, capacity: n.capacity, underlay: n.underlay })), () =>
-        nodes.length ? table(["ID", "FARM", "STATUS", "FREE", "UNDERLAY"], nodes.map((n) => [String(n.id), String(n.farmId), n.status, capacityText(n.free), n.underlay])) : "no nodes");
+      const client = new LedgerClient(c.ledgerUrl());
+      const [nodes, facts] = await Promise.all([client.nodes({ farmId: o.farm, status: o.status }), ledgerFacts(client)]);
+      // STATUS is the ledger's (three report intervals); LAST REPORT is what the planner judges by (two).
+      const last = (n: (typeof nodes)[number]) => (n.lastReportAt === null ? "never" : `${durationText(Math.max(0, facts.time - n.lastReportAt))} ago${nodeLiveness(n, facts).up ? "" : " (stale)"}`);
+      c.out.result(nodes.map((n) => ({ id: n.id, farmId: n.farmId, status: n.status, lastReportAt: n.lastReportAt, offered: nodeLiveness(n, facts).up, free: n.free, capacity: n.capacity, underlay: n.underlay })), () =>
+        nodes.length ? table(["ID", "FARM", "STATUS", "LAST REPORT", "FREE", "UNDERLAY"], nodes.map((n) => [String(n.id), String(n.farmId), n.status, last(n), capacityText(n.free), n.underlay])) : "no nodes");
     });
 
   program.command("plan").description("what deploying a file would do, checked, without signing anything: node, cost, how long your balance lasts, what changes")
