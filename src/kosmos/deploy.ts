@@ -2,9 +2,15 @@
 // the contract, and wait until it settles. A container whose logs go to a 0-db of the same file
 // waits for that 0-db: the first version holds the rest, and once the 0-db is up (its address is its
 // node's result) an update adds the container.
-import { ConflictError, UnavailableError, ValidationError, signDeployment, type KeyPair } from "../core/index.js";
+import {
+  CapacityError, ConflictError, NotFoundError, UnavailableError, ValidationError, capacityShortfall, deploymentCapacity, reservationCost, signDeployment,
+  type KeyPair,
+} from "../core/index.js";
 import type { Contract, LedgerClient, LedgerEvent, NodeInfo, Signer } from "../ledger/client/index.js";
-import { chooseNode, estimateCost, needOf } from "./planner.js";
+import { diffDeployments } from "./diff.js";
+import { checkRunway, runway } from "./money.js";
+import { chooseNode, describeNeed, estimateCost, needOf } from "./planner.js";
+import { checkContainers, ledgerFacts, mustBeUp, nodeLiveness, roomFor } from "./preflight.js";
 import { DeploymentFailed, type DeployProgress, type Plan } from "./progress.js";
 import { buildDeployment, placeholderSealer, sealerFor, translateWorkloads, type ResolvedSpec } from "./spec/index.js";
 import { viewOf, zdbLookup, type DeploymentView } from "./views.js";
@@ -18,6 +24,8 @@ export interface DeployOptions {
   timeoutMs?: number;
   /** Return as soon as the contract is on the ledger. */
   wait?: boolean;
+  /** Deploy even if the balance does not cover one billing period. */
+  force?: boolean;
 }
 
 export interface DeployResult extends DeploymentView {
@@ -32,29 +40,73 @@ export interface DeployContext {
   contractNamed(name: string): Promise<Contract | null>;
 }
 
-/** Where a spec would go and what it would cost; signs nothing. */
-export async function planDeployment(ctx: DeployContext, spec: ResolvedSpec): Promise<Plan> {
+/** Where a spec would go, what it changes and costs, and whether it can work: the checks of
+ *  preflight.ts and money.ts, before anything is signed. Signs nothing; throws what deploying would. */
+export async function planDeployment(ctx: DeployContext, spec: ResolvedSpec, opts: { force?: boolean } = {}): Promise<Plan> {
   const need = needOf(translateWorkloads(spec, placeholderSealer).map((t) => t.workload));
-  const existing = await ctx.contractNamed(spec.name);
+  const [existing, facts, account] = await Promise.all([ctx.contractNamed(spec.name), ledgerFacts(ctx.client), ctx.client.account(ctx.keys.publicKey)]);
+  const checks: string[] = [];
   let node: NodeInfo;
+  let diff: Plan["diff"] = null;
+  let changed = true;
+  let toCheck = spec.containers;
   if (existing) {
     node = await ctx.client.node(existing.nodeId);
     if (spec.node !== undefined && spec.node !== existing.nodeId) {
       throw new ConflictError(`"${spec.name}" is deployed on node ${existing.nodeId}, the file asks for node ${spec.node}`, `cancel it first (kosmos cancel ${spec.name}) to move it`);
     }
+    const built = buildDeployment({
+      spec, twinId: existing.twinId, nodeId: node.id, privateKey: ctx.keys.privateKey, sealSecret: placeholderSealer,
+      previous: existing.deployment, zdbs: zdbLookup(existing, spec),
+    });
+    changed = built.changed;
+    diff = diffDeployments(existing.deployment, built.deployment, built.held);
+    const touched = new Set(diff.workloads.filter((w) => w.change === "added" || w.change === "changed").map((w) => w.name));
+    toCheck = spec.containers.filter((c) => touched.has(c.name) || built.held.includes(c.name));
+    if (changed) {
+      checks.push(mustBeUp(node, facts, `the update would wait for a node that does not answer; \`kosmos cancel ${spec.name}\` and deploy again to move it`));
+      const short = capacityShortfall(need, roomFor(node, deploymentCapacity(existing.deployment)));
+      if (short) throw new CapacityError(`node ${node.id} cannot take this version: it ${short}`, "make the deployment smaller, or cancel it and deploy again on a bigger node");
+    }
   } else if (spec.node !== undefined) {
-    node = chooseNode([await ctx.client.node(spec.node)], need, { node: spec.node, farm: spec.farm });
+    let asked: NodeInfo;
+    try { asked = await ctx.client.node(spec.node); } catch (e) {
+      if (e instanceof NotFoundError) throw new NotFoundError(`node ${spec.node} (the file's \`node\`) is not on the ledger`, "list the nodes with `kosmos nodes`", { cause: e });
+      throw e;
+    }
+    checks.push(mustBeUp(asked, facts, "choose another node, or leave `node` out and let the planner pick"));
+    node = chooseNode([asked], need, { node: spec.node, farm: spec.farm });
   } else {
-    const candidates = await ctx.client.nodes({ status: "up", farmId: spec.farm, ...need });
+    // The ledger's "up" allows three report intervals; only nodes heard from recently are offered.
+    // Every node with room, down ones too, so that "none is up" can say which are there and why not.
+    const roomy = await ctx.client.nodes({ farmId: spec.farm, ...need });
+    const candidates = roomy.filter((n) => nodeLiveness(n, facts).up);
+    if (roomy.length && !candidates.length) {
+      const why = roomy.slice(0, 5).map((n) => nodeLiveness(n, facts).why).join("; ") + (roomy.length > 5 ? `; and ${roomy.length - 5} more` : "");
+      throw new CapacityError(`no node with room for ${describeNeed(need)}${spec.farm !== undefined ? ` in farm ${spec.farm}` : ""} is up: ${why}`,
+        "their zos may be stopped; see `kosmos nodes`, or try again once they report");
+    }
     node = chooseNode(candidates, need, { farm: spec.farm });
+    checks.push(nodeLiveness(node, facts).why);
   }
-  return { name: spec.name, node, need, cost: estimateCost(need), existing };
+  if (changed) {
+    checks.push(`node ${node.id} has room for ${describeNeed(need)}`);
+    checks.push(...await checkContainers(toCheck));
+  }
+  const others = account.twinId === null ? [] : (await ctx.client.contracts({ twinId: account.twinId })).filter((c) => c.state !== "deleted" && c.id !== existing?.id);
+  const money = runway(account.balance, reservationCost(need, { publicIps: 0, names: 0 }, facts.billingPeriod), others.reduce((s, c) => s + c.costPerPeriod, 0), facts.billingPeriod);
+  if (changed) checkRunway(money, !!opts.force);
+  // The ledger bills a contract from its creation, approved or not: say so when others must sign.
+  const req = spec.signers;
+  const mine = req?.requests.find((r) => r.twinId === account.twinId);
+  const waitsForSignatures = !!req && ((mine?.weight ?? 0) < req.weightRequired || req.requests.some((r) => r.required && r.twinId !== account.twinId));
+  return { name: spec.name, node, need, cost: estimateCost(need), existing, changed, diff, runway: money, checks, waitsForSignatures };
 }
 
 /** Deploys `spec` as `twinId` (or updates the contract of the same name). */
 export async function deploySpec(ctx: DeployContext, twinId: number, spec: ResolvedSpec, opts: DeployOptions = {}): Promise<DeployResult> {
   const progress = opts.onProgress ?? (() => {});
-  const plan = await planDeployment(ctx, spec);
+  const plan = await planDeployment(ctx, spec, { force: opts.force });
   const wait = (contractId: number, version: number, from?: number) => waitSettled(ctx.client, contractId, version, { timeoutMs: opts.timeoutMs, from, onProgress: progress });
   let existing = plan.existing;
   let status: DeployResult["status"] = "unchanged";

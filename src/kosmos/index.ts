@@ -2,8 +2,13 @@
 // config store, the deployment-file reader and the CLI. The planner's and the config's internals
 // (node choice, the secrets envelope, deployment building) stay behind it; tests reach them directly.
 export { main, buildProgram } from "./cli/program.js";
-export { Kosmos, type KosmosOptions } from "./sdk.js";
-export { viewOf, nameOf, zdbLookup, type DeploymentView, type WorkloadView, type PendingSignature } from "./views.js";
+export { Kosmos, KosmosReader, type KosmosOptions, type KosmosReaderOptions } from "./sdk.js";
+export { viewOf, nameOf, zdbLookup, signingViewOf, END_REASONS, type DeploymentView, type WorkloadView, type PendingSignature, type SigningView } from "./views.js";
+export type { TimelineEntry } from "./timeline.js";
+export type { BillingReport, Charge } from "./billing.js";
+export type { SignResult } from "./multisig.js";
+export type { Runway } from "./money.js";
+export type { DeploymentDiff, WorkloadChange } from "./diff.js";
 export { DeploymentFailed, type Plan, type DeployProgress } from "./progress.js";
 export type { DeployOptions, DeployResult } from "./deploy.js";
 export { ConfigStore, passphraseSource, type Settings, type Identity, type PassphraseSource } from "./config/index.js";

@@ -10,20 +10,28 @@ export async function pendingFor(client: LedgerClient, twinId: number): Promise<
   return list.sort((a, b) => a.id - b.id).map((c) => pendingOf(c, twinId)).filter((p): p is PendingSignature => p !== null);
 }
 
-/** Approves the latest version of a contract as `twinId`; signing twice is a no-op. */
+export interface SignResult {
+  contractId: number;
+  version: number;
+  approved: boolean;
+  /** This twin had signed that version already: nothing was sent. */
+  alreadySigned: boolean;
+}
+
+/** Approves the latest version of a contract as `twinId`; signing twice sends nothing and says so. */
 export async function signContract(
   ctx: { client: LedgerClient; signer: Signer; keys: KeyPair }, twinId: number, contractId: number,
-): Promise<{ contractId: number; version: number; approved: boolean }> {
+): Promise<SignResult> {
   const c = await ctx.client.contract(contractId);
   if (c.state === "deleted") throw new ConflictError(`contract ${contractId} is deleted`);
   if (!c.deployment.signatureRequirement.requests.some((r) => r.twinId === twinId)) {
     throw new ForbiddenError(`twin ${twinId} is not one of the signers contract ${contractId} asks for`, "only the twins its signature requirement names can sign it");
   }
   if (c.signatures.some((s) => s.twinId === twinId)) {
-    return { contractId, version: c.deployment.version, approved: c.approved };
+    return { contractId, version: c.deployment.version, approved: c.approved, alreadySigned: true };
   }
   const deploymentSignature = signDeployment(c.deployment as Deployment, ctx.keys.privateKey);
   await ctx.signer.send("contract.approve", { contractId, version: c.deployment.version, deploymentSignature });
   const after = await ctx.client.contract(contractId);
-  return { contractId, version: after.deployment.version, approved: after.approved };
+  return { contractId, version: after.deployment.version, approved: after.approved, alreadySigned: false };
 }

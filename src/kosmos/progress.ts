@@ -2,6 +2,8 @@
 // the error of a deployment that failed on its node.
 import { DeploymentFailedError, type Capacity } from "../core/index.js";
 import type { Contract, NodeInfo } from "../ledger/client/index.js";
+import type { DeploymentDiff } from "./diff.js";
+import type { Runway } from "./money.js";
 import type { CostEstimate } from "./planner.js";
 import type { DeploymentView, WorkloadView } from "./views.js";
 
@@ -12,6 +14,16 @@ export interface Plan {
   cost: CostEstimate;
   /** The live contract of the same name (the deploy updates it), if any. */
   existing: Contract | null;
+  /** Whether signing is needed at all (false: the file matches what is deployed). */
+  changed: boolean;
+  /** On an update, what changes per workload. */
+  diff: DeploymentDiff | null;
+  /** The balance against the price: how long it lasts, whether it pays one billing period. */
+  runway: Runway;
+  /** What was checked before signing, one line each (the flists, the node's last report). */
+  checks: string[];
+  /** Other twins must sign before the node provisions it (it is billed from creation all the same). */
+  waitsForSignatures: boolean;
 }
 
 export type DeployProgress =

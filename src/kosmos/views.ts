@@ -1,7 +1,7 @@
 // What `kosmos ls`, `show` and `pending` render: pure views of the ledger's contracts. No I/O — a
 // contract in, a view out — so the CLI, the deploy wait and tests read a contract the same way.
 import type { Contract } from "../ledger/client/index.js";
-import type { WorkloadState } from "../core/index.js";
+import { formatBytes, isSealed, type WorkloadState } from "../core/index.js";
 import { parseMeta, type ResolvedSpec, type ZdbLookup } from "./spec/index.js";
 
 export interface WorkloadView {
@@ -25,7 +25,18 @@ export interface DeploymentView {
   approvedVersion: number | null;
   costPerPeriod: number;
   workloads: WorkloadView[];
+  /** A deleted contract's end, in words ("cancelled by its owner", "out of funds: …"). */
+  endReason?: string;
+  /** Ledger time of its last change (for a deleted one: when it ended). */
+  updatedAt: number;
 }
+
+/** Why a contract ended, as the ledger records it (it knows two reasons: the owner's cancel and
+ *  grace running out; a node that disappears leaves its contracts active). */
+export const END_REASONS: Record<string, string> = {
+  cancelled: "cancelled by its owner",
+  "out of funds": "out of funds: grace ran out before the balance paid a period",
+};
 
 /** A contract whose latest version asks this identity's signature and does not have it yet. */
 export interface PendingSignature {
@@ -64,7 +75,50 @@ export function viewOf(c: Contract): DeploymentView {
   });
   return {
     name: nameOf(c) ?? `contract-${c.id}`, contractId: c.id, nodeId: c.nodeId, state: c.state, version: c.deployment.version,
-    approved: c.approved, approvedVersion: c.approvedVersion, costPerPeriod: c.costPerPeriod, workloads,
+    approved: c.approved, approvedVersion: c.approvedVersion, costPerPeriod: c.costPerPeriod, workloads, updatedAt: c.updatedAt,
+    ...(c.state === "deleted" ? { endReason: END_REASONS[c.deletedReason ?? ""] ?? c.deletedReason ?? "deleted (no reason recorded)" } : {}),
+  };
+}
+
+/** What a signer is asked to sign, field by field: the contract's latest version as the ledger
+ *  holds it (secrets are sealed to the node: only their names show). */
+export interface SigningView {
+  contractId: number;
+  name: string;
+  ownerTwinId: number;
+  nodeId: number;
+  state: Contract["state"];
+  version: number;
+  approved: boolean;
+  approvedVersion: number | null;
+  costPerPeriod: number;
+  signers: Array<{ twinId: number; weight: number; required: boolean; signed: boolean }>;
+  weightRequired: number;
+  workloads: Array<{ name: string; type: string; version: number; fields: Record<string, string> }>;
+}
+
+function fieldText(key: string, v: unknown): string {
+  if (isSealed(v)) return "(sealed)";
+  if ((key === "size" || key === "memory" || key === "rootfsSize") && typeof v === "number") return formatBytes(v);
+  if (key === "secretEnv" && v && typeof v === "object") return Object.keys(v).length ? `${Object.keys(v).join(", ")} (values sealed)` : "(none)";
+  if (key === "env" && v && typeof v === "object") return Object.entries(v).map(([k, x]) => `${k}=${String(x)}`).join(" ") || "(none)";
+  if (key === "mounts" && Array.isArray(v)) return v.map((m: { volume: string; mountpoint: string }) => `${m.volume} at ${m.mountpoint}`).join(", ") || "(none)";
+  if (key === "logs" && v && typeof v === "object") { const l = v as { address: string; namespace: string }; return `0-db ${l.address} namespace ${l.namespace}`; }
+  if (v === "") return "(image default)";
+  return typeof v === "string" ? v : JSON.stringify(v);
+}
+
+export function signingViewOf(c: Contract): SigningView {
+  const signed = new Set(c.signatures.map((s) => s.twinId));
+  return {
+    contractId: c.id, name: nameOf(c) ?? `contract-${c.id}`, ownerTwinId: c.twinId, nodeId: c.nodeId, state: c.state, version: c.deployment.version,
+    approved: c.approved, approvedVersion: c.approvedVersion, costPerPeriod: c.costPerPeriod,
+    signers: c.deployment.signatureRequirement.requests.map((r) => ({ twinId: r.twinId, weight: r.weight, required: r.required, signed: signed.has(r.twinId) })),
+    weightRequired: c.deployment.signatureRequirement.weightRequired,
+    workloads: c.deployment.workloads.map((w) => ({
+      name: w.name, type: w.type, version: w.version,
+      fields: Object.fromEntries(Object.entries(w.data as Record<string, unknown>).map(([k, v]) => [k, fieldText(k, v)])),
+    })),
   };
 }
 

@@ -2,25 +2,10 @@
 // whose address pins its hash; a second build uploads nothing; bad input is a clear error.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync, chmodSync } from "node:fs";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { HubClient, fetchFlist } from "../../src/flist/index.js";
-import { REPO, runBin, tempDir } from "./helpers.js";
-
-/** Starts bin/NAME and resolves with the first stdout line matching `re` (stopped after the test). */
-function daemon(t: { after(fn: () => void | Promise<void>): void }, name: string, args: string[], re: RegExp): Promise<RegExpExecArray> {
-  const p = spawn(process.execPath, [join(REPO, "bin", name), ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  let err = "";
-  p.stderr!.on("data", (d) => { err += d; });
-  t.after(() => new Promise<void>((res) => { if (p.exitCode !== null) return res(); p.once("exit", () => res()); p.kill("SIGKILL"); }));
-  return new Promise((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`${name} not ready: ${err}`)), 15_000);
-    p.once("exit", (c) => { clearTimeout(timer); rej(new Error(`${name} exited ${c}: ${err}`)); });
-    createInterface({ input: p.stdout! }).on("line", (l) => { const m = re.exec(l); if (m) { clearTimeout(timer); res(m); } });
-  });
-}
+import { daemon, runBin, tempDir } from "./helpers.js";
 
 test("kosmos flist build: folder → hub, pinned address, nothing re-uploaded, clear errors", async (t) => {
   const dir = tempDir(t, "kosmos-flist-");

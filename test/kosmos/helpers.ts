@@ -1,6 +1,7 @@
 // Real processes for the kosmos tests: a ledger (test/support.ts's startLedger) and the kosmos CLI.
 import { spawn } from "node:child_process";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { REPO_ROOT as REPO } from "../support.js";
 export { startLedger, tempDir, waitFor, type Ledger } from "../support.js";
 export { REPO };
@@ -24,3 +25,22 @@ export function runBin(bin: string, args: string[], env: NodeJS.ProcessEnv, inpu
   });
 }
 
+
+/** Starts bin/NAME and resolves with the first stdout line matching `re` (killed after the test). */
+export function daemon(t: { after(fn: () => void | Promise<void>): void }, name: string, args: string[], re: RegExp): Promise<RegExpExecArray> {
+  const p = spawn(process.execPath, [join(REPO, "bin", name), ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let err = "";
+  p.stderr!.on("data", (d) => { err += d; });
+  t.after(() => new Promise<void>((res) => { if (p.exitCode !== null) return res(); p.once("exit", () => res()); p.kill("SIGKILL"); }));
+  return new Promise((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`${name} not ready: ${err}`)), 15_000);
+    p.once("exit", (c) => { clearTimeout(timer); rej(new Error(`${name} exited ${c}: ${err}`)); });
+    createInterface({ input: p.stdout! }).on("line", (l) => { const m = re.exec(l); if (m) { clearTimeout(timer); res(m); } });
+  });
+}
+
+/** A real hub (bin/zhub over its own bin/zdb), stopped after the test; resolves with its URL. */
+export async function startHub(t: { after(fn: () => void | Promise<void>): void }, dir: string): Promise<string> {
+  const zdbPort = (await daemon(t, "zdb", ["--listen", "127.0.0.1", "--port", "0", "--data", join(dir, "zd"), "--index", join(dir, "zi")], /port (\d+)/))[1];
+  return JSON.parse((await daemon(t, "zhub", ["--port", "0", "--zdb", `127.0.0.1:${zdbPort}`], /^\{.*\}$/))[0]).url as string;
+}

@@ -157,3 +157,37 @@ test("containers: held until their logs' 0-db has an address, then sealed to the
   const rotated = parseDeploymentText(WITH_CONTAINER, { env: { ...CENV, APP_TOKEN: "tok-456" } });
   assert.equal(buildDeployment({ spec: rotated, twinId: 5, nodeId: 2, privateKey: user.privateKey, sealSecret: sealerFor(node.publicKey), previous: second.deployment, zdbs }).changed, true);
 });
+
+// Issue 10: a mistake is named at its own line, with what was meant and what is required.
+const CONTAINER = `name: app
+containers:
+  - name: web
+    flist: http://hub/flists/me/app
+    cpu: 1
+    memroy: 256MiB
+    rootfsSize: 64MiB
+`;
+
+test("a typo'd key points at its own line, with a did-you-mean, and the missing field is named as required", () => {
+  assert.throws(() => parseDeploymentText(CONTAINER, { file: "f.yaml" }), (e) => {
+    assert.ok(e instanceof ValidationError);
+    const lines = e.message.split("\n");
+    assert.match(lines[0], /^f\.yaml:3:\d+: containers\[0\]\.memory: required, and missing here \(this entry needs name, flist, memory, rootfsSize\)$/);
+    assert.match(lines[1], /^f\.yaml:6:5: containers\[0\]\.memroy: unknown key "memroy" \(did you mean "memory"\?\)$/);
+    return true;
+  });
+  rejects(GOOD + "colour: blue\n", /^f\.yaml:11:1: colour: unknown key "colour"; known keys here: name, description, node, farm, zdbs, volumes, containers, signers$/m);
+  rejects(GOOD.replace("    public: false", "    pubilc: false"), /f\.yaml:7:5: zdbs\[0\]\.pubilc: unknown key "pubilc" \(did you mean "public"\?\)/);
+  rejects(CONTAINER.replace("memroy", "memory").replace("    cpu: 1\n", "    cpu: 1\n    logs: {zdb: x, namspace: y}\n"), /f\.yaml:6:\d+: containers\[0\]\.logs\.namspace: unknown key "namspace" \(did you mean "namespace"\?\)/);
+  rejects("containers: []\nvolumes: [{name: v, size: 1GiB}]\n", /^f\.yaml:1:1: name: required, and missing here \(a deployment file needs name\)/);
+});
+
+test("a YAML syntax error has its line and column", () => {
+  rejects("name: a\nzdbs:\n  - name: db\n    size: [1GiB\n", /^f\.yaml:\d+:\d+: not valid YAML/);
+  assert.throws(() => parseDeploymentText("name: a\nvolumes:\n  - name: v\n   size: 1GiB\n", { file: "f.yaml" }), (e) => {
+    assert.ok(e instanceof ValidationError);
+    assert.match(e.message, /^f\.yaml:4:\d+: not valid YAML/);
+    assert.match(e.hint ?? "", /line:column/);
+    return true;
+  });
+});

@@ -3,7 +3,7 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { ValidationError } from "../../core/index.js";
 import { ConfigStore, passphraseSource } from "../config/index.js";
-import { Kosmos } from "../sdk.js";
+import { Kosmos, KosmosReader } from "../sdk.js";
 import { makeOut, type Out } from "./output.js";
 
 export interface GlobalOptions { ledger?: string; home?: string; json?: boolean; hub?: string }
@@ -39,6 +39,15 @@ export class Context {
     const { keys } = await this.store.identity();
     this.sdk = new Kosmos({ ledgerUrl: this.ledgerUrl(), keys });
     return this.sdk;
+  }
+
+  /** For commands that only read: the public key in the plain settings is enough, so no
+   *  passphrase is asked (a home without it falls back to opening the identity). */
+  async reader(): Promise<KosmosReader> {
+    if (this.sdk) return this.sdk;
+    const publicKey = this.store.settings().publicKey;
+    if (publicKey) return new KosmosReader({ ledgerUrl: this.ledgerUrl(), publicKey });
+    return this.kosmos();
   }
 
   /** After a twin is known, remember it (and the ledger it lives on) in the plain settings. */

@@ -1,6 +1,12 @@
 // How results reach the user: a table or lines for people, one JSON document for scripts.
 import { formatBytes, type Capacity } from "../../core/index.js";
-import type { DeploymentView, WorkloadView } from "../views.js";
+import type { BillingReport } from "../billing.js";
+import { diffLines } from "../diff.js";
+import { durationText, runwayText } from "../money.js";
+import { describeNeed } from "../planner.js";
+import type { Plan } from "../progress.js";
+import { timeText, type TimelineEntry } from "../timeline.js";
+import type { DeploymentView, SigningView, WorkloadView } from "../views.js";
 
 export interface Out {
   json: boolean;
@@ -47,10 +53,62 @@ export function accessLines(w: WorkloadView, password = "<password>"): string[] 
 
 export function deploymentText(v: DeploymentView): string {
   const lines = [
-    `${v.name}: contract ${v.contractId} on node ${v.nodeId}, ${v.state}, version ${v.version}${v.approved ? "" : " (waiting for signatures)"}, ${v.costPerPeriod} per billing period`,
+    `${v.name}: contract ${v.contractId} on node ${v.nodeId}, ${v.state}${v.endReason ? ` (${v.endReason})` : ""}, version ${v.version}${v.approved || v.state === "deleted" ? "" : " (waiting for signatures)"}, ${v.costPerPeriod} per billing period`,
     table(["WORKLOAD", "TYPE", "STATE", "MESSAGE"], v.workloads.map((w) => [w.name, w.type, w.state, w.message])),
   ];
   const access = v.workloads.flatMap((w) => accessLines(w));
   if (access.length) lines.push("", ...access);
   return lines.join("\n");
+}
+
+/** What `kosmos plan` prints (and `kosmos deploy` before it signs). */
+export function planText(p: Plan): string {
+  const lines = [
+    `deployment "${p.name}" ${p.existing ? `(update of contract ${p.existing.id}${p.changed ? "" : ": nothing changes"})` : "(new)"}`,
+    `  node ${p.node.id} in farm ${p.node.farmId} at ${p.node.underlay}`,
+    `  reserves ${describeNeed(p.need)}`,
+    `  costs about ${p.cost.perHour} per hour, ${p.cost.perMonth} per month; ${p.runway.perPeriod} per billing period of ${durationText(p.runway.billingPeriod)}`,
+    `  ${runwayText(p.runway)}${p.runway.enough ? "" : " — NOT ONE PERIOD (--force was given)"}`,
+  ];
+  if (p.waitsForSignatures && p.changed) lines.push("  billed from submission on, also while it waits for the other signatures (the ledger holds its capacity meanwhile)");
+  if (p.diff) lines.push("changes:", ...diffLines(p.diff));
+  if (p.checks.length) lines.push("checked:", ...p.checks.map((c) => `  ok ${c}`));
+  return lines.join("\n");
+}
+
+/** The plan as `--json` gives it: what a script needs, not the whole node and contract records. */
+export function planJson(p: Plan): object {
+  return {
+    name: p.name, node: { id: p.node.id, farmId: p.node.farmId, underlay: p.node.underlay, lastReportAt: p.node.lastReportAt },
+    existing: p.existing ? { contractId: p.existing.id, version: p.existing.deployment.version } : null,
+    changed: p.changed, need: p.need, cost: p.cost, runway: p.runway, diff: p.diff, checks: p.checks, waitsForSignatures: p.waitsForSignatures,
+  };
+}
+
+/** `kosmos show ID` for a signer: every field of every workload of the version they would sign. */
+export function signingText(v: SigningView): string {
+  const lines = [
+    `contract ${v.contractId} "${v.name}" of twin ${v.ownerTwinId} on node ${v.nodeId}, ${v.state}; latest version ${v.version}${v.approved ? " (approved)" : v.approvedVersion !== null ? ` (version ${v.approvedVersion} is the approved one)` : " (not approved yet)"}`,
+    `costs ${v.costPerPeriod} per billing period, paid by twin ${v.ownerTwinId}`,
+    `signers (weight ${v.weightRequired} required): ${v.signers.map((s) => `twin ${s.twinId} weight ${s.weight}${s.required ? " required" : ""} ${s.signed ? "signed" : "not signed"}`).join("; ")}`,
+    "signing approves exactly these workloads:",
+  ];
+  for (const w of v.workloads) {
+    lines.push(`  ${w.name} (${w.type}, version ${w.version})`);
+    for (const [k, x] of Object.entries(w.fields)) lines.push(`    ${k.padEnd(11)} ${x}`);
+  }
+  return lines.join("\n");
+}
+
+export function timelineRow(e: TimelineEntry): string[] {
+  return [timeText(e.time), String(e.height), e.event, e.detail];
+}
+
+export function billingText(r: BillingReport): string {
+  if (!r.charges.length) return `nothing charged yet; balance ${r.balance}`;
+  return [
+    table(["TIME", "CONTRACT", "NAME", "AMOUNT", "FOR"], r.charges.map((c) => [timeText(c.time), String(c.contractId), c.name, String(c.amount),
+      `${c.kind === "period" ? "a billing period" : "time since the last charge, at cancellation"} of ${c.reserves}`])),
+    `total ${r.total}; balance now ${r.balance}`,
+  ].join("\n");
 }

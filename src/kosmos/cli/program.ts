@@ -1,15 +1,17 @@
 // The `kosmos` command line: a thin layer over the SDK (sdk.ts) and the config manager.
 import { createInterface } from "node:readline/promises";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { ConflictError, GridError, UnavailableError, ValidationError, newMnemonic, formatBytes } from "../../core/index.js";
+import { ConflictError, GridError, NotFoundError, UnavailableError, ValidationError, newMnemonic, formatBytes } from "../../core/index.js";
 import { readSecretInput } from "../config/index.js";
 import { LedgerClient } from "../../ledger/client/index.js";
 import { parseDeploymentFile, logPasswordsOf } from "../spec/index.js";
 import { buildAndPublish, readShippedLogs } from "../../flist/index.js";
-import { describeNeed } from "../planner.js";
-import type { DeployProgress, Plan } from "../progress.js";
+import { GENERATED_BEGIN, GENERATED_END, priceRows, priceTableMarkdown } from "../prices.js";
+import { durationText } from "../money.js";
+import { ledgerFacts, nodeLiveness } from "../preflight.js";
+import type { DeployProgress } from "../progress.js";
 import { Context, type GlobalOptions } from "./context.js";
-import { capacityText, deploymentText, table, accessLines } from "./output.js";
+import { accessLines, billingText, capacityText, deploymentText, planJson, planText, signingText, table, timelineRow } from "./output.js";
 import { runCli } from "../../runtime/index.js";
 
 const DEFAULT_FAUCET = 100_000_000;
@@ -20,15 +22,6 @@ function positiveInt(what: string) {
     if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError(`${what} must be a positive whole number`);
     return n;
   };
-}
-
-function planText(p: Plan): string {
-  return [
-    `deployment "${p.name}" ${p.existing ? `(update of contract ${p.existing.id})` : "(new)"}`,
-    `  node ${p.node.id} in farm ${p.node.farmId} at ${p.node.underlay}`,
-    `  reserves ${describeNeed(p.need)}`,
-    `  costs about ${p.cost.perHour} per hour, ${p.cost.perMonth} per month`,
-  ].join("\n");
 }
 
 function progressLine(p: DeployProgress): string {
@@ -143,9 +136,22 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
     .action(async (o: { farm?: number; status?: "up" | "down" }, cmd: Command) => {
       const c = ctx(cmd);
       // Read-only: needs no identity.
-      const nodes = await new LedgerClient(c.ledgerUrl()).nodes({ farmId: o.farm, status: o.status });
-      c.out.result(nodes.map((n) => ({ id: n.id, farmId: n.farmId, status: n.status, free: n.free, capacity: n.capacity, underlay: n.underlay })), () =>
-        nodes.length ? table(["ID", "FARM", "STATUS", "FREE", "UNDERLAY"], nodes.map((n) => [String(n.id), String(n.farmId), n.status, capacityText(n.free), n.underlay])) : "no nodes");
+      const client = new LedgerClient(c.ledgerUrl());
+      const [nodes, facts] = await Promise.all([client.nodes({ farmId: o.farm, status: o.status }), ledgerFacts(client)]);
+      // STATUS is the ledger's (three report intervals); LAST REPORT is what the planner judges by (two).
+      const last = (n: (typeof nodes)[number]) => (n.lastReportAt === null ? "never" : `${durationText(Math.max(0, facts.time - n.lastReportAt))} ago${nodeLiveness(n, facts).up ? "" : " (stale)"}`);
+      c.out.result(nodes.map((n) => ({ id: n.id, farmId: n.farmId, status: n.status, lastReportAt: n.lastReportAt, offered: nodeLiveness(n, facts).up, free: n.free, capacity: n.capacity, underlay: n.underlay })), () =>
+        nodes.length ? table(["ID", "FARM", "STATUS", "LAST REPORT", "FREE", "UNDERLAY"], nodes.map((n) => [String(n.id), String(n.farmId), n.status, last(n), capacityText(n.free), n.underlay])) : "no nodes");
+    });
+
+  program.command("plan").description("what deploying a file would do, checked, without signing anything: node, cost, how long your balance lasts, what changes")
+    .argument("<file>", "the deployment file (YAML; see docs/kosmos.md)")
+    .option("--force", "plan even if your balance does not cover one billing period")
+    .action(async (file: string, o: { force?: boolean }, cmd: Command) => {
+      const c = ctx(cmd);
+      const spec = parseDeploymentFile(file, env);
+      const p = await (await c.kosmos()).plan(spec, { force: !!o.force });
+      c.out.result(planJson(p), () => planText(p) + (p.changed ? "\nnothing was signed; `kosmos deploy` signs and submits it" : ""));
     });
 
   program.command("deploy").description("deploy (or update) what a deployment file describes, and wait until it runs")
@@ -153,7 +159,8 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
     .option("-y, --yes", "do not ask before signing (implied when not at a terminal)")
     .option("--timeout <seconds>", "how long to wait for every workload to be ok", positiveInt("timeout"), 120)
     .option("--no-wait", "return once the contract is on the ledger")
-    .action(async (file: string, o: { yes?: boolean; timeout: number; wait: boolean }, cmd: Command) => {
+    .option("--force", "deploy even if your balance does not cover one billing period")
+    .action(async (file: string, o: { yes?: boolean; timeout: number; wait: boolean; force?: boolean }, cmd: Command) => {
       const c = ctx(cmd);
       const spec = parseDeploymentFile(file, env);
       const k = await c.kosmos();
@@ -163,6 +170,7 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
       const r = await k.deploy(spec, {
         timeoutMs: o.timeout * 1000,
         wait: o.wait,
+        force: !!o.force,
         onProgress: (p) => c.out.note(progressLine(p)),
         confirm: () => confirmPlan(c, !!o.yes),
       });
@@ -217,18 +225,73 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
       c.out.result(rest, () => r.address);
     });
 
-  program.command("ls").description("your deployments").action(async (_o: unknown, cmd: Command) => {
-    const c = ctx(cmd);
-    const list = await (await c.kosmos()).list();
-    c.out.result(list, () => list.length
-      ? table(["NAME", "CONTRACT", "NODE", "STATE", "VERSION", "WORKLOADS"], list.map((d) => [d.name, String(d.contractId), String(d.nodeId), d.state + (d.approved ? "" : " (unsigned)"), String(d.version), d.workloads.map((w) => `${w.name}:${w.state}`).join(" ")]))
-      : "no deployments");
-  });
-  program.command("show").description("one deployment, its workloads and how to reach them").argument("<name>")
+  program.command("ls").description("your deployments (reads only your public key: asks no passphrase)")
+    .option("-a, --all", "also the cancelled and deleted ones, with why they ended")
+    .action(async (o: { all?: boolean }, cmd: Command) => {
+      const c = ctx(cmd);
+      const list = await (await c.reader()).list({ all: !!o.all });
+      const state = (d: (typeof list)[number]) => d.state + (d.state !== "deleted" && !d.approved ? " (unsigned)" : "");
+      c.out.result(list, () => list.length
+        ? table(["NAME", "CONTRACT", "NODE", "STATE", "VERSION", "WORKLOADS", ...(o.all ? ["ENDED"] : [])], list.map((d) => [
+          d.name, String(d.contractId), String(d.nodeId), state(d), String(d.version),
+          d.state === "deleted" ? "-" : d.workloads.map((w) => `${w.name}:${w.state}`).join(" "), ...(o.all ? [d.endReason ?? ""] : []),
+        ]))
+        : o.all ? "no deployments, now or before" : "no deployments");
+    });
+  program.command("show").description("one deployment, its workloads and how to reach them; or, by contract id, exactly what its signers are asked to sign")
+    .argument("<name>", "your deployment's name, or a contract id (yours or one that asks your signature)")
     .action(async (name: string, _o: unknown, cmd: Command) => {
       const c = ctx(cmd);
-      const v = await (await c.kosmos()).get(name);
-      c.out.result(v, () => deploymentText(v));
+      const r = await c.reader();
+      try {
+        const v = await r.get(name);
+        c.out.result(v, () => deploymentText(v));
+      } catch (e) {
+        if (!(e instanceof NotFoundError) || !/^[1-9]\d*$/.test(name)) throw e;
+        const v = await r.toSign(Number(name));
+        c.out.result(v, () => signingText(v));
+      }
+    });
+  program.command("events").description("a deployment's timeline from the ledger: created, signed, approved, each workload's state with the node's reason, billing, grace, deletion and why")
+    .argument("<name>", "your deployment's name (a deleted one too)")
+    .option("-f, --follow", "keep printing new events until the deployment is deleted or you interrupt")
+    .action(async (name: string, o: { follow?: boolean }, cmd: Command) => {
+      const c = ctx(cmd);
+      const ac = new AbortController();
+      const stop = () => ac.abort();
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+      const rows: string[][] = [];
+      const entries: unknown[] = [];
+      try {
+        await (await c.reader()).events(name, {
+          follow: !!o.follow, signal: ac.signal,
+          onEntry: (e) => {
+            if (o.follow) process.stdout.write(c.out.json ? JSON.stringify(e) + "\n" : timelineRow(e).join("  ") + "\n");
+            else if (c.out.json) entries.push(e);
+            else rows.push(timelineRow(e));
+          },
+        });
+      } finally {
+        process.off("SIGINT", stop);
+        process.off("SIGTERM", stop);
+      }
+      if (!o.follow) c.out.result(entries, () => rows.length ? table(["TIME", "BLOCK", "EVENT", "DETAIL"], rows) : "no events");
+    });
+  program.command("billing").description("what you were charged, when, and for what (from the ledger's events)")
+    .argument("[name]", "only this deployment (ended ones too)")
+    .action(async (name: string | undefined, _o: unknown, cmd: Command) => {
+      const c = ctx(cmd);
+      const r = await (await c.reader()).billing(name);
+      c.out.result(r, () => billingText(r));
+    });
+  program.command("prices").description("the price list in your units: per hour and per month of common container sizes and of a GiB of disk")
+    .option("--markdown", "as the table docs/billing.md carries")
+    .action((o: { markdown?: boolean }, cmd: Command) => {
+      const c = ctx(cmd);
+      if (o.markdown) { process.stdout.write(`${GENERATED_BEGIN}\n${priceTableMarkdown()}\n${GENERATED_END}\n`); return; }
+      const rows = priceRows();
+      c.out.result(rows, () => table(["WHAT", "PER HOUR", "PER MONTH"], rows.map((r) => [r.what, String(r.perHour), String(r.perMonth)])));
     });
   program.command("cancel").description("cancel a deployment: the node removes its workloads").argument("<name>")
     .action(async (name: string, _o: unknown, cmd: Command) => {
@@ -239,20 +302,23 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
   program.command("pending").description("multi-signature deployments waiting for your signature (sign them with `kosmos sign ID`)")
     .action(async (_o: unknown, cmd: Command) => {
       const c = ctx(cmd);
-      const list = await (await c.kosmos()).pending();
+      const list = await (await c.reader()).pending();
       c.out.result(list, () => list.length
         ? table(["CONTRACT", "NAME", "OWNER", "NODE", "VERSION", "ASKS", "WORKLOADS"], list.map((p) => [
           String(p.contractId), p.name, `twin ${p.ownerTwinId}`, String(p.nodeId), String(p.version),
           `weight ${p.weight}${p.required ? " (required)" : ""}; ${p.weightSigned} of ${p.weightRequired} signed`,
           p.workloads.map((w) => `${w.name}:${w.type}`).join(" "),
-        ])) + "\nsign one with: kosmos sign CONTRACT"
+        ])) + "\nsee exactly what you would sign: kosmos show CONTRACT; sign it: kosmos sign CONTRACT"
         : "nothing waits for your signature");
     });
   program.command("sign").description("approve a multi-signature deployment as one of its signers").argument("<contract>", "contract id", positiveInt("contract"))
     .action(async (id: number, _o: unknown, cmd: Command) => {
       const c = ctx(cmd);
       const r = await (await c.kosmos()).sign(id);
-      c.out.result(r, () => `signed contract ${r.contractId} version ${r.version}: ${r.approved ? "approved" : "still waiting for other signatures"}`);
+      const state = r.approved ? "approved" : "still waiting for other signatures";
+      c.out.result(r, () => r.alreadySigned
+        ? `you had already signed version ${r.version} of contract ${r.contractId}; nothing sent (${state})`
+        : `signed contract ${r.contractId} version ${r.version}: ${state}`);
     });
   return program;
 }

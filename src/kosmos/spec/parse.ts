@@ -1,8 +1,9 @@
 // Deployment file → DeploymentSpec with every error pointing at its field (path and line:column),
 // and secrets given as `{env: NAME}` resolved from the environment.
 import { readFileSync } from "node:fs";
-import { parseDocument, LineCounter, isNode } from "yaml";
+import { parseDocument, LineCounter, isNode, isMap, isScalar } from "yaml";
 import { ValidationError } from "../../core/index.js";
+import { describeIssue } from "./issues.js";
 import { deploymentSpecSchema, type DeploymentSpec, type ContainerSpec, type SecretRef } from "./schema.js";
 
 export type ResolvedLogs = { zdb: string } | { address: string; namespace: string; password?: string };
@@ -25,18 +26,25 @@ export function parseDeploymentText(text: string, opts: { file?: string; env?: N
   const env = opts.env ?? process.env;
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  const where = (path: readonly PropertyKey[]): string => {
+  /** The offset of the node at `path` (or of its nearest ancestor); with `key`, of that key itself. */
+  const offsetOf = (path: readonly PropertyKey[], key?: string): number | undefined => {
     let node: unknown;
     for (let i = path.length; i >= 0 && !isNode(node); i--) node = doc.getIn(path.slice(0, i) as unknown[], true);
-    const start = isNode(node) && node.range ? node.range[0] : undefined;
-    if (start === undefined) return file;
-    const pos = lines.linePos(start);
+    if (key !== undefined && isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && p.key.value === key);
+      if (pair && isNode(pair.key) && pair.key.range) return pair.key.range[0];
+    }
+    return isNode(node) && node.range ? node.range[0] : undefined;
+  };
+  const at = (offset: number | undefined): string => {
+    if (offset === undefined) return file;
+    const pos = lines.linePos(offset);
     return `${file}:${pos.line}:${pos.col}`;
   };
+  const where = (path: readonly PropertyKey[]): string => at(offsetOf(path));
   if (doc.errors.length) {
     const e = doc.errors[0];
-    const pos = e.linePos?.[0];
-    throw new ValidationError(`${file}${pos ? `:${pos.line}:${pos.col}` : ""}: not valid YAML: ${e.message.split("\n")[0]}`);
+    throw new ValidationError(`${at(e.pos?.[0])}: not valid YAML: ${e.message.split("\n")[0]}`, "line:column is where the YAML parser stopped; the mistake is there or just before");
   }
   const raw = doc.toJS() as unknown;
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
@@ -44,7 +52,13 @@ export function parseDeploymentText(text: string, opts: { file?: string; env?: N
   }
   const parsed = deploymentSpecSchema.safeParse(raw);
   if (!parsed.success) {
-    const msgs = parsed.error.issues.slice(0, 5).map((i) => `${where(i.path)}: ${pathText(i.path)}: ${i.message}`);
+    const valueAt = (path: readonly PropertyKey[]): unknown => path.reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k] : undefined), raw);
+    // In the file's order, so the first message is the first mistake a reader meets.
+    const found = parsed.error.issues.flatMap((i) => describeIssue(deploymentSpecSchema, i, valueAt))
+      .map((l) => ({ ...l, offset: offsetOf(l.path, l.key) ?? -1 }))
+      .sort((a, b) => a.offset - b.offset);
+    const msgs = found.slice(0, 5).map((l) => `${at(l.offset < 0 ? undefined : l.offset)}: ${pathText(l.key ? [...l.path, l.key] : l.path)}: ${l.message}`);
+    if (found.length > 5) msgs.push(`(and ${found.length - 5} more)`);
     throw new ValidationError(msgs.join("\n"), "fix the field named above; see docs/kosmos.md for the file's format");
   }
   const spec = parsed.data;
