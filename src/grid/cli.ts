@@ -59,9 +59,14 @@ export function buildProgram(): Command {
     .option("--example <file>", "the deployment to make", DEFAULT_EXAMPLE)
     .option("--no-netns", "run nodes as plain processes on 127.0.0.1 even as root")
     .option("--timeout <seconds>", "how long to wait for the example to be ok (and its page served)", positiveInt, 90)
+    .option("--billing-period <seconds>", "ledger time between two charges, for a new grid (fixed at the ledger's genesis; a demo at human speed: 60)", positiveInt)
+    .option("--grace-period <seconds>", "ledger time a deployment out of funds stays paused before it is deleted, for a new grid (fixed at genesis)", positiveInt)
     .option("--json", "print one JSON document")
-    .action(async (o: { data: string; nodes?: number; example: string; netns: boolean; timeout: number; json?: boolean }) => {
-      const r = await gridUp({ dir: o.data, nodes: o.nodes, example: o.example, noNetns: !o.netns, note, timeoutMs: o.timeout * 1000 });
+    .action(async (o: { data: string; nodes?: number; example: string; netns: boolean; timeout: number; json?: boolean; billingPeriod?: number; gracePeriod?: number }) => {
+      const r = await gridUp({
+        dir: o.data, nodes: o.nodes, example: o.example, noNetns: !o.netns, note, timeoutMs: o.timeout * 1000,
+        billingPeriod: o.billingPeriod, gracePeriod: o.gracePeriod,
+      });
       if (o.json) {
         const { ledger, hub, nodes, user, deployment } = r;
         process.stdout.write(JSON.stringify({ ledger, hub, nodes, user, deployment }, null, 2) + "\n");

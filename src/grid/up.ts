@@ -28,6 +28,9 @@ export interface UpOptions {
   noNetns?: boolean;
   note: (line: string) => void;
   timeoutMs?: number;
+  /** Ledger-time periods for a demo at human speed (bcdb's --billing-period / --grace-period, seconds). */
+  billingPeriod?: number;
+  gracePeriod?: number;
 }
 
 export interface UpReport {
@@ -69,7 +72,7 @@ export async function gridUp(opts: UpOptions): Promise<UpReport> {
   L.save(state);
   const step: Step = { L, state, note, env: { ...process.env, NODE_NO_WARNINGS: "1" } };
 
-  const ledger = await upLedger(step);
+  const ledger = await upLedger(step, { billingPeriod: opts.billingPeriod, gracePeriod: opts.gracePeriod });
   await upFarm(step, ledger);
   const pids = await upNodes(step, ledger, opts.nodes);
   const demo = await upUser(step, ledger);

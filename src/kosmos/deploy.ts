@@ -77,7 +77,7 @@ export async function planDeployment(ctx: DeployContext, spec: ResolvedSpec, opt
     checks.push(mustBeUp(asked, facts, "choose another node, or leave `node` out and let the planner pick"));
     node = chooseNode([asked], need, { node: spec.node, farm: spec.farm });
   } else {
-    // The ledger's "up" allows three report intervals; only nodes heard from recently are offered.
+    // The ledger and the planner use the same rule (reported within two intervals); checked here too, on the ledger time read now.
     // Every node with room, down ones too, so that "none is up" can say which are there and why not.
     const roomy = await ctx.client.nodes({ farmId: spec.farm, ...need });
     const candidates = roomy.filter((n) => nodeLiveness(n, facts).up);

@@ -126,7 +126,7 @@ export async function main(argv: string[]): Promise<void> {
     .option("--block-interval <ms>", "heartbeat: make a block at least this often", intFlag("--block-interval", 1), 1000)
     .option("--billing-period <seconds>", "billing period in ledger seconds (fixed at genesis)", intFlag("--billing-period", 1), 3600)
     .option("--grace-period <seconds>", "grace before an unfunded contract is deleted (fixed at genesis)", intFlag("--grace-period", 0), 7200)
-    .option("--report-interval <seconds>", "nodes' report interval; a node is down after 3 without a report", intFlag("--report-interval", 1), 10)
+    .option("--report-interval <seconds>", "nodes' report interval; a node is down after 2 without a report", intFlag("--report-interval", 1), 10)
     .option("--snapshot-blocks <n>", "snapshot the state every n blocks", intFlag("--snapshot-blocks", 1), 1000)
     .option("--verify-threads <n>", "threads verifying signatures (0: the main thread; default 1 with 2+ cores)", intFlag("--verify-threads", 0))
     .option("--etcd <url>", "run as one replica of a ledger ordered through etcd (v3 JSON gateway, e.g. http://127.0.0.1:2379)")

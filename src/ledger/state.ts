@@ -79,14 +79,14 @@ export function contractView(c: ContractRec): Contract {
   return structuredClone(rest);
 }
 
-/** A node is down after three report intervals of ledger time without a report. */
+/** A node is up once it has reported, and down after two report intervals of ledger time without a
+ *  report (what the issue promises and what Kosmos's planner checks); registering is not reporting. */
 export function nodeView(n: NodeRec, ledgerTime: number, reportInterval: number): NodeInfo {
-  const last = n.lastReportAt ?? n.registeredAt;
   return {
     id: n.id, farmId: n.farmId, twinId: n.twinId, capacity: { ...n.capacity }, used: { ...n.used }, reserved: { ...n.reserved },
     free: subCapacity(n.capacity, n.reserved), sealKey: n.sealKey, underlay: n.underlay,
     publicConfig: n.publicConfig ? { ...n.publicConfig } : null,
-    status: ledgerTime - last > 3 * reportInterval ? "down" : "up",
+    status: n.lastReportAt !== null && n.lastReportAt !== undefined && ledgerTime - n.lastReportAt <= 2 * reportInterval ? "up" : "down",
     lastReportAt: n.lastReportAt, uptime: n.uptime, registeredAt: n.registeredAt,
   };
 }

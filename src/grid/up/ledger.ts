@@ -4,12 +4,17 @@ import { LedgerClient } from "../../ledger/client/index.js";
 import { runningPid, startDaemon } from "../procs.js";
 import { BIN, loadOrMakeKey, waitFor, type Step } from "./common.js";
 
-export async function upLedger({ L, state, note, env }: Step): Promise<LedgerClient> {
+/** Periods are fixed at the ledger's genesis: they take effect for a new grid only. */
+export interface LedgerPeriods { billingPeriod?: number; gracePeriod?: number }
+
+export async function upLedger({ L, state, note, env }: Step, periods: LedgerPeriods = {}): Promise<LedgerClient> {
   if (runningPid(L.run, "bcdb") === null) {
     note(`starting the ledger on ${state.ledger.url}`);
     await startDaemon({
       name: "bcdb", command: process.execPath, env, logDir: L.logs, runDir: L.run,
-      args: [BIN("bcdb"), "--data", L.ledgerData, "--host", state.ledger.host, "--port", String(state.ledger.port), "--faucet"],
+      args: [BIN("bcdb"), "--data", L.ledgerData, "--host", state.ledger.host, "--port", String(state.ledger.port), "--faucet",
+        ...(periods.billingPeriod ? ["--billing-period", String(periods.billingPeriod)] : []),
+        ...(periods.gracePeriod ? ["--grace-period", String(periods.gracePeriod)] : [])],
     });
   } else note(`ledger already running on ${state.ledger.url}`);
   const ledger = new LedgerClient(state.ledger.url);

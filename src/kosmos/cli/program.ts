@@ -138,7 +138,7 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
       // Read-only: needs no identity.
       const client = new LedgerClient(c.ledgerUrl());
       const [nodes, facts] = await Promise.all([client.nodes({ farmId: o.farm, status: o.status }), ledgerFacts(client)]);
-      // STATUS is the ledger's (three report intervals); LAST REPORT is what the planner judges by (two).
+      // STATUS is the ledger's (reported within two report intervals), the same rule the planner uses.
       const last = (n: (typeof nodes)[number]) => (n.lastReportAt === null ? "never" : `${durationText(Math.max(0, facts.time - n.lastReportAt))} ago${nodeLiveness(n, facts).up ? "" : " (stale)"}`);
       c.out.result(nodes.map((n) => ({ id: n.id, farmId: n.farmId, status: n.status, lastReportAt: n.lastReportAt, offered: nodeLiveness(n, facts).up, free: n.free, capacity: n.capacity, underlay: n.underlay })), () =>
         nodes.length ? table(["ID", "FARM", "STATUS", "LAST REPORT", "FREE", "UNDERLAY"], nodes.map((n) => [String(n.id), String(n.farmId), n.status, last(n), capacityText(n.free), n.underlay])) : "no nodes");
