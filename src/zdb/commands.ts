@@ -1,7 +1,7 @@
 // The command set of 0-db: names, arguments, reply types and error texts follow the real server.
 import { createHash, randomBytes } from "node:crypto";
 import { FLAG_DELETED, MAX_KEY, crc32, decodeLocation, encodeLocation } from "./format.js";
-import type { Namespace } from "./namespace.js";
+import { type Namespace, type NsSettings, seqIdKey } from "./namespace.js";
 import { DEFAULT_NS, Store } from "./store.js";
 import type { FrameParser } from "./resp.js";
 import type { Client, Server } from "./server.js";
@@ -30,7 +30,7 @@ function admin(c: Client): boolean {
 }
 
 function liveSlot(ns: Namespace, key: Buffer): number {
-  const s = ns.table.find(key);
+  const s = ns.findKey(key);
   return s >= 0 && !(ns.table.flags[s] & FLAG_DELETED) ? s : -1;
 }
 
@@ -55,7 +55,8 @@ const auth: Handler = (s, c, a, n) => {
     if (!s.opts.admin) { c.out.error("Authentication disabled"); return; }
     if (a[1].length === 0) { c.out.error("Invalid argument"); return; }
     if (a[1].length > 128) { c.out.error("Password too long"); return; }
-    if (str(a[1]) === s.opts.admin) { c.admin = true; c.out.simple("OK"); } else c.out.error("Access denied");
+    if (str(a[1]) === s.opts.admin) { c.admin = true; s.authSucceeded(c); c.out.simple("OK"); }
+    else { c.out.error("Access denied"); s.authFailed(c); }
     return;
   }
   if (n === 3) {
@@ -70,7 +71,8 @@ const auth: Handler = (s, c, a, n) => {
     if (a[2].length !== 40) { c.out.error("Invalid hash length"); return; }
     const ok = str(a[2]) === hashPassword(c.nonce, s.opts.admin);
     c.nonce = null;
-    if (ok) { c.admin = true; c.out.simple("OK"); } else c.out.error("Access denied");
+    if (ok) { c.admin = true; s.authSucceeded(c); c.out.simple("OK"); }
+    else { c.out.error("Access denied"); s.authFailed(c); }
     return;
   }
   c.out.error("Unexpected arguments");
@@ -131,11 +133,12 @@ function setValue(s: Server, c: Client, kb: Buffer, ks: number, kl: number, valu
   if (!c.writable || s.isReplica) { c.out.error("Namespace is in read-only mode"); return; }
   const space = ns(c);
   const t = space.table;
-  const slot = kl ? t.find(kb, ks, kl) : -1;
+  const slot = kl ? space.findKey(kb, ks, kl) : -1;
   let k: Buffer | null = null;
   if (space.settings.mode === "seq") {
     if (kl && slot < 0) { c.out.error("Invalid key, only update authorized"); return; }
-    if (!kl) { k = Buffer.allocUnsafe(4); k.writeUInt32LE(space.nextId >>> 0, 0); }
+    // A new id, or the id as it is stored (an old 4-byte one is updated in place, not duplicated).
+    k = kl ? Buffer.from(t.key(slot)) : seqIdKey(space.nextId);
   } else if (!kl) { c.out.error("Invalid argument, key needed"); return; }
   const live = slot >= 0 && !(t.flags[slot] & FLAG_DELETED);
   // An unchanged value is not written again. When the stored value is still in memory the bytes
@@ -172,7 +175,7 @@ function getValue(c: Client, kb: Buffer, ks: number, kl: number): void {
   if (kl > MAX_KEY) { c.out.error("Invalid key"); return; }
   const space = ns(c);
   const t = space.table;
-  const slot = t.find(kb, ks, kl);
+  const slot = space.findKey(kb, ks, kl);
   if (slot < 0 || t.flags[slot] & FLAG_DELETED) { c.out.nil(); return; }
   const len = t.vlen[slot];
   const mark = c.out.len;
@@ -232,7 +235,7 @@ const length: Handler = (_s, c, a, n) => {
 const keycur: Handler = (_s, c, a, n) => {
   if (!argsExact(c, n, 2, false, a)) return;
   const space = ns(c);
-  const slot = space.table.find(a[1]);
+  const slot = space.findKey(a[1]);
   if (slot < 0) { c.out.error("Key not found"); return; }
   c.out.bulk(encodeLocation(space.table.file[slot], space.table.idxOff[slot]));
 };
@@ -356,13 +359,40 @@ function nsArg(c: Client, a: Buffer[]): string | null {
   return str(a[1]);
 }
 
+/** NSNEW name [PASSWORD p] [PUBLIC 0|1] [MAXSIZE n] [MODE user|seq] [WORM 0|1]: the namespace is
+ *  born with these settings, so there is no moment where it is public and without a password
+ *  (plain NSNEW name is the real 0-db's: public, no password, configured by NSSET afterwards). */
+function nsOptions(c: Client, a: Buffer[], n: number): Partial<NsSettings> | null {
+  if ((n - 2) % 2 !== 0) { c.out.error("Unexpected arguments"); return null; }
+  const o: Partial<NsSettings> = {};
+  for (let i = 2; i < n; i += 2) {
+    const key = a[i].toString("latin1").toUpperCase(), v = a[i + 1];
+    if (v.length > 63) { c.out.error("Invalid value"); return null; }
+    const value = str(v);
+    switch (key) {
+      case "PASSWORD": o.password = value === "*" || value === "" ? null : value; break;
+      case "PUBLIC": o.public = value[0] === "1"; break;
+      case "WORM": o.worm = value[0] === "1"; break;
+      case "MAXSIZE": case "SIZE": o.maxsize = Math.max(0, Number.parseInt(value, 10) || 0); break;
+      case "MODE":
+        if (value !== "user" && value !== "seq") { c.out.error("Invalid property value (expected: user, seq)"); return null; }
+        o.mode = value; break;
+      default: c.out.error("Invalid property"); return null;
+    }
+  }
+  return o;
+}
+
 const nsnew: Handler = (s, c, a, n) => {
-  if (!admin(c) || !argsExact(c, n, 2, false, a)) return;
+  if (!admin(c)) return;
+  if (n < 2) { c.out.error("Unexpected arguments"); return; }
+  if (a[1].length === 0) { c.out.error("Invalid argument"); return; }
   const name = nsArg(c, a); if (name === null) return;
+  const settings = nsOptions(c, a, n); if (settings === null) return;
   if (!Store.validName(name)) { c.out.error("This name is not allowed"); return; }
   if (s.store.get(name)) { c.out.error("This namespace is not available"); return; }
   if (s.isReplica) { c.out.error("Namespace is in read-only mode"); return; }
-  const space = s.store.create(name);
+  const space = s.store.create(name, settings);
   s.mutatedNs(c, "RNS", space);
   c.out.simple("OK");
 };
@@ -415,10 +445,11 @@ const nsset: Handler = (s, c, a, n) => {
   const space = s.store.get(name);
   if (!space) { c.out.error("Namespace not found"); return; }
   const st = space.settings;
+  let access = false;
   switch (prop) {
     case "maxsize": st.maxsize = Math.max(0, Number.parseInt(value, 10) || 0); break;
-    case "password": st.password = value === "*" ? null : value; break;
-    case "public": st.public = value[0] === "1"; break;
+    case "password": st.password = value === "*" ? null : value; access = true; break;
+    case "public": st.public = value[0] === "1"; access = true; break;
     case "worm": st.worm = value[0] === "1"; break;
     case "lock": break;
     case "mode":
@@ -428,7 +459,19 @@ const nsset: Handler = (s, c, a, n) => {
     default: c.out.error("Invalid property"); return;
   }
   space.saveSettings();
+  // Sessions SELECTed under the old password or privacy are held to the new ones at once.
+  if (access) s.recheckSessions(space);
   s.mutatedNs(c, "RNS", space);
+  c.out.simple("OK");
+};
+
+/** RELOAD ns (admin): the namespace re-read from its files, as the real 0-db's. */
+const reload: Handler = (s, c, a, n) => {
+  if (!admin(c) || !argsExact(c, n, 2, false, a)) return;
+  const name = nsArg(c, a); if (name === null) return;
+  const space = s.store.get(name);
+  if (!space) { c.out.error("Namespace not found"); return; }
+  s.reloadNamespace(space);
   c.out.simple("OK");
 };
 
@@ -441,24 +484,29 @@ const select: Handler = (s, c, a, n) => {
   const password = name === DEFAULT_NS ? (s.opts.protect ? s.opts.admin ?? null : null) : space.settings.password;
   const isPublic = name === DEFAULT_NS ? true : space.settings.public;
   let writable = true;
+  let given: string | null = null;
   if (password) {
     if (n === 2) {
       if (!isPublic) { c.out.error("Namespace protected and private"); return; }
       writable = false;
     } else if (n === 3) {
       if (a[2].length > 255) { c.out.error("Password too long"); return; }
-      if (str(a[2]) !== password) { c.out.error("Access denied"); return; }
+      if (str(a[2]) !== password) { c.out.error("Access denied"); s.authFailed(c); return; }
+      given = password;
     } else {
       if (!eqi(a[2], "SECURE")) { c.out.error("Only SECURE extra method supported"); return; }
       if (!c.nonce) { c.out.error("No CHALLENGE requested, secure authentication not available"); return; }
       if (a[3].length !== 40) { c.out.error("Invalid hash length"); return; }
       const ok = str(a[3]) === hashPassword(c.nonce, password);
       c.nonce = null;
-      if (!ok) { c.out.error("Access denied"); return; }
+      if (!ok) { c.out.error("Access denied"); s.authFailed(c); return; }
+      given = password;
     }
+    s.authSucceeded(c);
   }
   c.ns = space;
   c.writable = writable;
+  c.nsPassword = given;
   c.out.simple("OK");
 };
 
@@ -518,7 +566,7 @@ export const COMMANDS: Command[] = [
   { name: "KSCAN", handler: kscan }, { name: "HISTORY", handler: history },
   { name: "NSNEW", handler: nsnew, write: true }, { name: "NSDEL", handler: nsdel, write: true },
   { name: "NSLIST", handler: nslist }, { name: "NSINFO", handler: nsinfo }, { name: "NSSET", handler: nsset, write: true },
-  { name: "SELECT", handler: select }, { name: "DBSIZE", handler: dbsize }, { name: "FLUSH", handler: flush, write: true },
+  { name: "SELECT", handler: select }, { name: "RELOAD", handler: reload }, { name: "DBSIZE", handler: dbsize }, { name: "FLUSH", handler: flush, write: true },
   { name: "WAIT", handler: wait }, { name: "MIRROR", handler: mirror }, { name: "MASTER", handler: master },
   { name: "ACK", handler: ack },
 ];

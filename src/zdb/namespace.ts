@@ -3,10 +3,12 @@
 // turn by the store; reads of not-yet-written entries are served from that buffer.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { ExhaustedError, toGridError } from "../core/index.js";
 import {
-  DATA_HEADER_SIZE, DATA_MAGIC, FILE_HEADER_SIZE, FLAG_DELETED, INDEX_MAGIC, INDEX_RECORD_SIZE, type EntryMeta, type IndexRecord,
+  DATA_HEADER_SIZE, DATA_MAGIC, FILE_HEADER_SIZE, FLAG_DELETED, INDEX_MAGIC, type EntryMeta, type IndexRecord,
   checkFileHeader, crc32, dataEntrySize, dataFileName, encodeFileHeader, indexFileName, indexRecordSize,
-  readDataEntry, readIndexRecord, writeDataEntry, writeIndexRecord,
+  readDataEntry, readIndexRecord, writeDataEntry, writeIndexRecord, indexRecordEnd, indexDataOff, indexKeyLen,
+  indexValueLen, indexFlags, indexTime, indexValueCrc, indexKeyStart, dataEntrySizeAt, readDataEntryUnchecked,
 } from "./format.js";
 import { KeyTable } from "./keytable.js";
 import { copyBytes } from "./resp.js";
@@ -31,10 +33,27 @@ export interface StorageOptions {
 }
 
 const SETTINGS_FILE = "zdb-namespace";
+/** Sequential-mode ids: 8 bytes little-endian. */
+export const SEQ_ID_SIZE = 8;
+
+export function seqIdKey(id: number): Buffer {
+  const b = Buffer.allocUnsafe(SEQ_ID_SIZE);
+  b.writeBigUInt64LE(BigInt(id), 0);
+  return b;
+}
 const WBUF_SIZE = 256 * 1024;
 const TAIL_SIZE = 2 * 1024 * 1024;
 
 export interface LoadStats { records: number; rebuiltFiles: number; truncatedBytes: number; }
+
+/** Writes len bytes of buf at pos, however many calls it takes (a write may be short). */
+function writeWhole(fd: number, buf: Buffer, len: number, pos: number): void {
+  for (let done = 0; done < len;) {
+    const n = fs.writeSync(fd, buf, done, len - done, pos + done);
+    if (n <= 0) throw new ExhaustedError("short write: no space left on device");
+    done += n;
+  }
+}
 
 export class Namespace {
   readonly table = new KeyTable();
@@ -144,11 +163,9 @@ export class Namespace {
     if (!checkFileHeader(ibuf, INDEX_MAGIC, id)) damaged = ibuf.length > 0;
     else {
       while (ipos < ibuf.length) {
-        if (ipos + INDEX_RECORD_SIZE > ibuf.length) { damaged = true; break; }
-        const end = ipos + INDEX_RECORD_SIZE + ibuf[ipos + 5];
-        if (end > ibuf.length || ibuf.readUInt32LE(ipos + 16) !== covered
-          || crc32(ibuf.subarray(ipos + 4, end)) !== ibuf.readUInt32LE(ipos)) { damaged = true; break; }
-        covered += DATA_HEADER_SIZE + ibuf[ipos + 5] + ibuf.readUInt32LE(ipos + 8);
+        const end = indexRecordEnd(ibuf, ipos);
+        if (end < 0 || indexDataOff(ibuf, ipos) !== covered) { damaged = true; break; }
+        covered += dataEntrySize(indexKeyLen(ibuf, ipos), indexValueLen(ibuf, ipos));
         ipos = end;
         count++;
       }
@@ -164,10 +181,10 @@ export class Namespace {
       fs.ftruncateSync(ifd, ipos);
     }
     for (let p = FILE_HEADER_SIZE, i = 0; i < count; i++) {
-      const klen = ibuf[p + 5];
-      this.applyFields(ibuf, p + INDEX_RECORD_SIZE, klen, id, ibuf.readUInt32LE(p + 16), p, ibuf[p + 4],
-        ibuf.readUInt32LE(p + 8), ibuf.readUInt32LE(p + 12), ibuf.readUInt32LE(p + 20));
-      p += INDEX_RECORD_SIZE + klen;
+      const klen = indexKeyLen(ibuf, p);
+      this.applyFields(ibuf, indexKeyStart(p), klen, id, indexDataOff(ibuf, p), p, indexFlags(ibuf, p),
+        indexValueLen(ibuf, p), indexTime(ibuf, p), indexValueCrc(ibuf, p));
+      p = indexKeyStart(p) + klen;
     }
     this.records += count;
 
@@ -224,7 +241,11 @@ export class Namespace {
     let s = t.find(kb, kstart, klen);
     if (s < 0) {
       s = t.insert(kb, kstart, klen);
-      if (this.settings.mode === "seq" && klen === 4) this.nextId = Math.max(this.nextId, kb.readUInt32LE(kstart) + 1);
+      if (this.settings.mode === "seq") {
+        // Ids are 8 bytes (as 0-db 2.0.7); namespaces written before hold 4-byte ids, still read.
+        if (klen === SEQ_ID_SIZE) this.nextId = Math.max(this.nextId, Number(kb.readBigUInt64LE(kstart)) + 1);
+        else if (klen === 4) this.nextId = Math.max(this.nextId, kb.readUInt32LE(kstart) + 1);
+      }
     } else if (!(t.flags[s] & FLAG_DELETED)) {
       this.entries--; this.dataSize -= t.vlen[s];
     }
@@ -237,6 +258,7 @@ export class Namespace {
 
   /** Appends one version (or a tombstone) of a key; returns the key table slot. */
   append(key: Buffer, value: Buffer, flags: number, ts: number, vcrc = crc32(value)): number {
+    if (this.broken) throw this.broken;
     const size = dataEntrySize(key.length, value.length);
     if (this.dataEnd + size > this.opts.datasize && this.dataEnd > FILE_HEADER_SIZE) this.rotate();
     const t = this.table;
@@ -280,19 +302,46 @@ export class Namespace {
    *  is not fsynced: it can always be rebuilt from the data files. */
   flush(durable: boolean): void {
     if (this.closed) return;
+    if (this.broken) throw this.broken;
+    try {
+      if (this.wlen > 0) writeWhole(this.dataFd, this.wbuf, this.wlen, this.flushedData);
+      if (this.ilen > 0) writeWhole(this.indexFd, this.ibuf, this.ilen, this.flushedIndex);
+      if (durable) fs.fdatasyncSync(this.dataFd);
+    } catch (err) {
+      this.fail(err);
+    }
     if (this.wlen > 0) {
-      fs.writeSync(this.dataFd, this.wbuf, 0, this.wlen, this.flushedData);
       this.keepTail();
       this.flushedData += this.wlen;
       this.wlen = 0;
       if (this.wbuf.length > 4 * WBUF_SIZE) this.wbuf = Buffer.allocUnsafe(WBUF_SIZE);
     }
     if (this.ilen > 0) {
-      fs.writeSync(this.indexFd, this.ibuf, 0, this.ilen, this.flushedIndex);
       this.flushedIndex += this.ilen;
       this.ilen = 0;
     }
-    if (durable) fs.fdatasyncSync(this.dataFd);
+  }
+
+  /** Set once a write failed: the in-memory state is ahead of the files, and the store re-reads
+   *  the namespace from them (Store.reload) before it takes another write. */
+  broken: Error | null = null;
+  onFailed: (ns: Namespace, err: unknown) => void = () => {};
+
+  /** A batch that cannot be written whole is not written at all: both files are cut back to the
+   *  last whole entry, so nothing half-written is ever read back or acknowledged. */
+  private fail(err: unknown): never {
+    try { fs.ftruncateSync(this.dataFd, this.flushedData); } catch { /* the reload re-checks the file */ }
+    try { fs.ftruncateSync(this.indexFd, this.flushedIndex); } catch { /* likewise */ }
+    const g = toGridError(err);
+    this.broken = g.code === "exhausted" ? g : new ExhaustedError(`writing namespace ${this.name}: ${g.message}`, "free some disk space", { cause: err });
+    this.onFailed(this, this.broken);
+    throw this.broken;
+  }
+
+  /** Closes without writing what is pending (after a failed write: it is refused, not retried). */
+  abandon(): void {
+    this.wlen = this.ilen = 0;
+    this.close();
   }
 
   private keepTail(): void {
@@ -312,10 +361,20 @@ export class Namespace {
     fs.closeSync(this.indexFd);
     this.readFds.set(this.fileId, this.dataFd);
     const id = this.fileId + 1;
-    const dfd = fs.openSync(path.join(this.dataDir, dataFileName(id)), "w+");
-    const ifd = fs.openSync(path.join(this.indexDir, indexFileName(id)), "w+");
-    fs.writeSync(dfd, encodeFileHeader(DATA_MAGIC, id, this.opts.now()), 0, FILE_HEADER_SIZE, 0);
-    fs.writeSync(ifd, encodeFileHeader(INDEX_MAGIC, id, this.opts.now()), 0, FILE_HEADER_SIZE, 0);
+    const dpath = path.join(this.dataDir, dataFileName(id)), ipath = path.join(this.indexDir, indexFileName(id));
+    let dfd = -1, ifd = -1;
+    try {
+      dfd = fs.openSync(dpath, "w+");
+      ifd = fs.openSync(ipath, "w+");
+      writeWhole(dfd, encodeFileHeader(DATA_MAGIC, id, this.opts.now()), FILE_HEADER_SIZE, 0);
+      writeWhole(ifd, encodeFileHeader(INDEX_MAGIC, id, this.opts.now()), FILE_HEADER_SIZE, 0);
+    } catch (err) {
+      // No half-made file is left for the reload to trip on; the old file stays the last one.
+      for (const fd of [dfd, ifd]) if (fd >= 0) fs.closeSync(fd);
+      fs.rmSync(dpath, { force: true }); fs.rmSync(ipath, { force: true });
+      this.readFds.delete(this.fileId);
+      this.fail(err);
+    }
     this.fileId = id; this.dataFd = dfd; this.indexFd = ifd;
     this.dataEnd = this.flushedData = FILE_HEADER_SIZE;
     this.indexEnd = this.flushedIndex = FILE_HEADER_SIZE;
@@ -376,17 +435,23 @@ export class Namespace {
   readEntry(file: number, off: number): { key: Buffer; value: Buffer; meta: EntryMeta; ok: boolean } | null {
     const head = this.readBytes(file, off, DATA_HEADER_SIZE);
     if (!head) return null;
-    const klen = head[9], vlen = head.readUInt32LE(10);
-    const whole = this.readBytes(file, off, DATA_HEADER_SIZE + klen + vlen);
+    const whole = this.readBytes(file, off, dataEntrySizeAt(head, 0));
     if (!whole) return null;
     const e = readDataEntry(whole, 0, true);
-    const key = whole.subarray(DATA_HEADER_SIZE, DATA_HEADER_SIZE + klen);
-    const value = whole.subarray(DATA_HEADER_SIZE + klen);
-    const meta: EntryMeta = {
-      flags: head[8], vlen, ts: head.readUInt32LE(14), vcrc: head.readUInt32LE(4),
-      prevFile: head.readUInt32LE(18), prevOff: head.readUInt32LE(22),
-    };
+    const meta = e ?? readDataEntryUnchecked(whole, 0);
+    const key = whole.subarray(DATA_HEADER_SIZE, DATA_HEADER_SIZE + meta.klen);
+    const value = whole.subarray(DATA_HEADER_SIZE + meta.klen);
     return { key, value, meta, ok: e !== null };
+  }
+
+  /** The key table slot of a key a client named. In sequential mode an 8-byte id also finds the
+   *  same id stored in the 4-byte form of namespaces written before ids were 8 bytes, and back. */
+  findKey(kb: Buffer, ks = 0, kl = kb.length): number {
+    const s = this.table.find(kb, ks, kl);
+    if (s >= 0 || this.settings.mode !== "seq") return s;
+    if (kl === SEQ_ID_SIZE && kb.readUInt32LE(ks + 4) === 0) return this.table.find(kb, ks, 4);
+    if (kl === 4) return this.table.find(seqIdKey(kb.readUInt32LE(ks)));
+    return -1;
   }
 
   valuePos(slot: number): number { return this.table.off[slot] + DATA_HEADER_SIZE + this.table.keyLen[slot]; }

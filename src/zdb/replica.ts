@@ -20,6 +20,9 @@ export class ReplicaLink {
     this.socket?.destroy();
   }
 
+  /** Starts over (after a local write failed): the master resends from our record counts. */
+  restart(): void { this.socket?.destroy(); }
+
   private connect(): void {
     if (this.stopped) return;
     const i = this.target.lastIndexOf(":");
@@ -60,7 +63,8 @@ export class ReplicaLink {
       }
       reader.feed(chunk);
       let st: number;
-      while ((st = reader.next()) === 1) {
+      while ((st = reader.next()) > 0) {
+        if (st === 2) continue;
         const a = reader.frame.args;
         if (reader.frame.argc < 5) continue;
         const seq = Number(a[1].toString("latin1"));
