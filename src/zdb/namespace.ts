@@ -484,7 +484,7 @@ export class Namespace {
 
   close(): void {
     if (this.closed) return;
-    try { this.flush(true); } catch (e) { this.opts.log.error({ err: e, ns: this.name }, "flush on close failed"); }
+    if (!this.broken) try { this.flush(true); } catch (e) { this.opts.log.error({ err: e, ns: this.name }, "flush on close failed"); }
     this.closed = true;
     for (const fd of [this.dataFd, this.indexFd, ...this.readFds.values()]) { try { fs.closeSync(fd); } catch { /* already closed */ } }
     this.readFds.clear();
