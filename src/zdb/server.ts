@@ -102,6 +102,14 @@ function userBufferFields(socket: net.Socket): { buffer: symbol; callback: symbo
   return { buffer, callback };
 }
 
+/** Whether sockets this server accepts will take a lent read buffer: the socket fields exist (an
+ *  unconnected socket has them too) and the listening handle's stream type has useUserBuffer. */
+function canLendBuffer(srv: net.Server): boolean {
+  const syms = Object.getOwnPropertySymbols(new net.Socket()).map((x) => x.description);
+  const handle = (srv as unknown as { _handle?: { useUserBuffer?: unknown } })._handle;
+  return syms.includes("kBuffer") && syms.includes("kBufferCb") && typeof handle?.useUserBuffer === "function";
+}
+
 function cmdHash(b: Buffer, start: number, len: number): number {
   let h = len;
   for (let i = start, e = start + len; i < e; i++) {
@@ -172,7 +180,6 @@ export class Server {
     for (const ns of this.store.namespaces.values()) records += ns.loadStats.records;
     this.opts.log.info({ namespaces: this.store.namespaces.size, records, loadMs: Math.round(loadMs) }, "index loaded");
     this.loadMs = loadMs;
-    this.readPath = !this.plain && userBufferFields(new net.Socket()) ? "user-buffer" : "data";
     const limits = { maxConnections: this.opts.maxConnections || connectionBudget(FD_RESERVE), idleMs: this.opts.idleMs ?? 0 };
     const listen = (srv: net.Server, arg: { port: number; host: string } | { path: string }) => new Promise<void>((resolve, reject) => {
       srv.once("error", reject);
@@ -191,6 +198,7 @@ export class Server {
       this.port = (srv.address() as net.AddressInfo).port;
       this.servers.push(srv);
     }
+    this.readPath = !this.plain && this.servers.every(canLendBuffer) ? "user-buffer" : "data";
     if (this.opts.replicate) {
       this.replica = new ReplicaLink(this, this.opts.replicate, this.opts.replicatePassword);
       this.replica.start();
@@ -210,7 +218,7 @@ export class Server {
     socket.on("error", () => { /* reset by peer: the close handler cleans up */ });
     socket.on("close", () => this.drop(c));
     // The socket was accepted paused (pauseOnConnect), so reads start only once a path is chosen.
-    const f = this.plain ? null : userBufferFields(socket);
+    const f = this.readPath === "user-buffer" ? userBufferFields(socket) : null;
     if (f) {
       const s = socket as unknown as Record<symbol, unknown> & { _handle: { useUserBuffer(b: Buffer): void } };
       s[f.buffer] = READ_BUF;
