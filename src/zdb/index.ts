@@ -8,7 +8,7 @@ import { makeLogger, type Logger } from "./log.js";
 import type { Mode } from "./namespace.js";
 import { Server } from "./server.js";
 
-export { hashPassword } from "./commands.js";
+export { hashPassword } from "./commands/index.js";
 export { encodeCommand, decodeReply, RespError, type RespValue } from "./resp.js";
 
 export interface ZdbServerOptions {

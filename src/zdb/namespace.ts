@@ -55,6 +55,9 @@ function writeWhole(fd: number, buf: Buffer, len: number, pos: number): void {
   }
 }
 
+/** The record offsets of one index file (see Namespace.recordOffsets); `end` is where the walk stopped. */
+export interface RecordOffsets { offs: Uint32Array; n: number; end: number; complete: boolean }
+
 export class Namespace {
   readonly table = new KeyTable();
   entries = 0;       // live keys
@@ -473,6 +476,43 @@ export class Namespace {
     return out;
   }
 
+  private offsets = new Map<number, RecordOffsets>();
+
+  /** Where each index record of one file starts. Walked once and kept (older files never change;
+   *  the current one is extended by what was appended since), so SCAN and RSCAN step through a
+   *  file in batches without re-reading and re-decoding it per batch: a full scan is linear. */
+  recordOffsets(file: number): RecordOffsets {
+    let o = this.offsets.get(file);
+    if (o?.complete) return o;
+    if (!o) { o = { offs: new Uint32Array(256), n: 0, end: FILE_HEADER_SIZE, complete: false }; this.offsets.set(file, o); }
+    let size: number;
+    if (file === this.fileId) { this.flush(false); size = this.flushedIndex; }
+    else {
+      try { size = fs.statSync(path.join(this.indexDir, indexFileName(file))).size; } catch { size = 0; }
+      o.complete = true;
+    }
+    while (o.end < size) {
+      const b = this.readIndex(file, o.end, Math.min(size - o.end, 4 * 1024 * 1024));
+      let p = 0;
+      for (let end; p < b.length && (end = indexRecordEnd(b, p)) > 0; p = end) {
+        if (o.n === o.offs.length) { const g = new Uint32Array(o.n * 2); g.set(o.offs); o.offs = g; }
+        o.offs[o.n++] = o.end + p;
+      }
+      if (p === 0) break; // a damaged record: the walk stops there, as start-up's did
+      o.end += p;
+    }
+    return o;
+  }
+
+  /** Bytes [pos, pos+len) of an index file (short at its end). */
+  readIndex(file: number, pos: number, len: number): Buffer {
+    const b = Buffer.allocUnsafe(len);
+    if (file === this.fileId) return b.subarray(0, fs.readSync(this.indexFd, b, 0, len, pos));
+    let fd: number;
+    try { fd = fs.openSync(path.join(this.indexDir, indexFileName(file)), "r"); } catch { return b.subarray(0, 0); }
+    try { return b.subarray(0, fs.readSync(fd, b, 0, len, pos)); } finally { fs.closeSync(fd); }
+  }
+
   firstFileId(): number {
     let min = this.fileId;
     for (const id of this.readFds.keys()) min = Math.min(min, id);
@@ -503,6 +543,7 @@ export class Namespace {
       for (const f of fs.readdirSync(dir)) if (f.startsWith("zdb-data-") || f.startsWith("zdb-index-")) fs.rmSync(path.join(dir, f));
     }
     this.table.clear();
+    this.offsets.clear();
     this.entries = this.dataSize = this.indexSize = this.records = this.nextId = 0;
     this.closed = false;
     this.wlen = this.ilen = 0;

@@ -4,7 +4,7 @@ import * as net from "node:net";
 import { randomInt } from "node:crypto";
 import { InternalError } from "../core/index.js";
 import { connectionBudget, guardServer } from "../runtime/index.js";
-import { COMMANDS, type Command } from "./commands.js";
+import { COMMANDS, type Command } from "./commands/index.js";
 import { DATA_HEADER_SIZE, FLAG_DELETED } from "./format.js";
 import type { Logger } from "./log.js";
 import type { Mode, Namespace } from "./namespace.js";
