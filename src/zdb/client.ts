@@ -25,6 +25,8 @@ export class Client {
   /** Replies wait until the store has written (and with --sync fsynced) this mutation. */
   needSeq = 0;
   waiting: { target: string; timer: NodeJS.Timeout } | null = null;
+  /** The idle timeout suspended while the client WAITs (ms; 0: none). */
+  idleMs = 0;
   mirror: { acked: number } | null = null;
   closeAfterReply = false;
   closed = false;

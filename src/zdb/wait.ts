@@ -9,9 +9,13 @@ export class Waiters {
   constructor(private readonly conns: Connections) {}
 
   add(c: Client, target: string, timeout: number): void {
+    // A client waiting is not idle: --idle-timeout is off meanwhile (its 'timeout' listener stays).
+    const idle = c.socket.timeout ?? 0;
+    if (idle) c.socket.setTimeout(0);
+    c.idleMs = idle;
     const timer = setTimeout(() => {
       if (!c.waiting) return;
-      this.waiting.delete(c); c.waiting = null;
+      this.waiting.delete(c); this.done(c);
       c.out.error("Timeout");
       this.conns.deliver(c);
       this.conns.process(c);
@@ -27,11 +31,16 @@ export class Waiters {
       if (w === by || w.ns !== by.ns || !w.waiting) continue;
       if (w.waiting.target !== "*" && w.waiting.target !== name) continue;
       clearTimeout(w.waiting.timer);
-      this.waiting.delete(w); w.waiting = null;
+      this.waiting.delete(w); this.done(w);
       w.out.simple(name);
       this.conns.deliver(w);
       setImmediate(() => this.conns.process(w));
     }
+  }
+
+  private done(c: Client): void {
+    c.waiting = null;
+    if (c.idleMs && !c.closed) c.socket.setTimeout(c.idleMs);
   }
 
   remove(c: Client): void {

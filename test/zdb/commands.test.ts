@@ -228,3 +228,17 @@ test("unix socket (--socket): the same read and reply path", async (t) => {
   const res = await pipe.exec();
   assert.deepEqual(res!.slice(500).map((x) => x[1]), Array.from({ length: 500 }, (_, i) => `v${i}`));
 });
+
+test("idle timeout: a silent client is closed, a client in WAIT is not", async (t) => {
+  const { client } = await setup(t, { idleMs: 300 });
+  const w = client(), s = client();
+  const waiting = w.call("WAIT", "SET", "2000");
+  await new Promise((r) => setTimeout(r, 800)); // well past the idle timeout
+  await s.call("SET", "a", "1").catch(() => s.call("SET", "a", "1"));
+  assert.equal(await waiting, "SET");
+  const quiet = new Redis({ port: (s.options.port as number), host: "127.0.0.1", maxRetriesPerRequest: 0, retryStrategy: () => null });
+  quiet.on("error", () => {});
+  t.after(() => quiet.disconnect());
+  await quiet.ping();
+  await waitFor("a silent connection to be closed", () => quiet.status === "end" || quiet.status === "close", { timeoutMs: 3000 });
+});
