@@ -149,7 +149,8 @@ export class Namespace {
     const ifd = fs.openSync(ipath, fs.existsSync(ipath) ? "r+" : "w+");
     let dsize = fs.fstatSync(dfd).size;
     const hdr = Buffer.alloc(FILE_HEADER_SIZE);
-    if (dsize < FILE_HEADER_SIZE || (fs.readSync(dfd, hdr, 0, FILE_HEADER_SIZE, 0), !checkFileHeader(hdr, DATA_MAGIC, id))) {
+    if (dsize >= FILE_HEADER_SIZE) fs.readSync(dfd, hdr, 0, FILE_HEADER_SIZE, 0);
+    if (dsize < FILE_HEADER_SIZE || !checkFileHeader(hdr, DATA_MAGIC, id)) {
       if (dsize > 0) this.opts.log.warn({ ns: this.name, file: dpath }, "data file header damaged; starting the file afresh");
       fs.ftruncateSync(dfd, 0);
       fs.writeSync(dfd, encodeFileHeader(DATA_MAGIC, id, this.opts.now()), 0, FILE_HEADER_SIZE, 0);
@@ -494,9 +495,12 @@ export class Namespace {
     while (o.end < size) {
       const b = this.readIndex(file, o.end, Math.min(size - o.end, 4 * 1024 * 1024));
       let p = 0;
-      for (let end; p < b.length && (end = indexRecordEnd(b, p)) > 0; p = end) {
+      while (p < b.length) {
+        const end = indexRecordEnd(b, p);
+        if (end < 0) break;
         if (o.n === o.offs.length) { const g = new Uint32Array(o.n * 2); g.set(o.offs); o.offs = g; }
         o.offs[o.n++] = o.end + p;
+        p = end;
       }
       if (p === 0) break; // a damaged record: the walk stops there, as start-up's did
       o.end += p;

@@ -62,8 +62,8 @@ export class ReplicaLink {
         if (chunk.length === 0) return;
       }
       reader.feed(chunk);
-      let st: number;
-      while ((st = reader.next()) > 0) {
+      let st = reader.next();
+      for (; st > 0; st = reader.next()) {
         if (st === 2) continue;
         const a = reader.frame.args;
         if (reader.frame.argc < 5) continue;

@@ -88,7 +88,7 @@ test("parser: a borrowed read buffer, overwritten after every read, loses nothin
     const n = Math.min(1 + rnd(shared.length), stream.length - p);
     stream.copy(shared, 0, p, p + n); p += n;
     r.feed(shared, true, n);
-    for (let st; (st = r.next()) !== 0;) {
+    for (let st = r.next(); st !== 0; st = r.next()) {
       assert.equal(st, 1);
       const [, key, value] = r.frame.args;
       got.push(`${key.toString("latin1")}:${crc32(value)}:${value.length}`);
@@ -176,7 +176,7 @@ test("parser: a big request of small arguments arriving in small reads costs lin
     const n = Math.min(shared.length, frame.length - p);
     frame.copy(shared, 0, p, p + n);
     r.feed(shared, true, n);
-    for (let st; (st = r.next()) !== 0;) { assert.equal(st, 1); got++; assert.equal(r.frame.argc, 1024); }
+    for (let st = r.next(); st !== 0; st = r.next()) { assert.equal(st, 1); got++; assert.equal(r.frame.argc, 1024); }
     r.release();
   }
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;

@@ -37,7 +37,8 @@ function setValue(s: Server, c: Client, kb: Buffer, ks: number, kl: number, valu
   let vcrc = -1;
   if (live && t.vlen[slot] === value.length) {
     const same = space.sameValue(slot, value);
-    if (same === true || (same === null && t.vcrc[slot] === (vcrc = crc32(value)))) { c.out.nil(); return; }
+    if (same === null) vcrc = crc32(value);
+    if (same === true || (same === null && t.vcrc[slot] === vcrc)) { c.out.nil(); return; }
   }
   if (vcrc < 0) vcrc = crc32(value);
   if (live && space.settings.worm) { c.out.error("Cannot update a key when namespace is in worm mode"); return; }
