@@ -4,9 +4,16 @@ import type * as net from "node:net";
 import type { Namespace } from "./namespace.js";
 import { ReplyWriter, RequestReader } from "./resp.js";
 
-/** One write command's reply in a connection's pending output, so that it can be turned into an
- *  error if the write does not reach the disk. */
-export interface WriteSpan { start: number; end: number; ns: Namespace }
+/** The replies to write commands in a connection's pending output, so that they can be turned
+ *  into errors if their writes do not reach the disk: reply i is out[at[2i], at[2i+1]) and wrote
+ *  into ns[i]. Flat arrays, reused: no object per write on the hot path. */
+export class WriteSpans {
+  at: number[] = [];
+  ns: Namespace[] = [];
+  get length(): number { return this.ns.length; }
+  push(start: number, end: number, ns: Namespace): void { this.at.push(start, end); this.ns.push(ns); }
+  clear(): void { if (this.ns.length) { this.at.length = 0; this.ns.length = 0; } }
+}
 
 /** The reply to a write that could not be made whole on disk. */
 export const NO_SPACE = "No space left on device";
@@ -38,6 +45,6 @@ export class Client {
   nsPassword: string | null = null;
   /** Set by a write command; the dispatcher turns it into a span. */
   wroteNs: Namespace | null = null;
-  spans: WriteSpan[] = [];
+  readonly spans = new WriteSpans();
   constructor(readonly socket: net.Socket, ns: Namespace, writable: boolean) { this.ns = ns; this.writable = writable; }
 }

@@ -1,7 +1,7 @@
 // Socket I/O: accepting, reading requests (through one shared read buffer where Node allows it),
 // sending replies or holding them until their writes are on disk, and backpressure both ways.
 import * as net from "node:net";
-import { Client, NO_SPACE, type WriteSpan } from "./client.js";
+import { Client, NO_SPACE } from "./client.js";
 import type { Namespace } from "./namespace.js";
 import type { Server } from "./server.js";
 import { DEFAULT_NS } from "./store.js";
@@ -114,7 +114,7 @@ export class Connections {
     if (c.out.len === 0 || c.penalty) return;
     if (c.needSeq > 0 && !this.server.releasable(c.needSeq)) { this.held.add(c); return; }
     c.needSeq = 0;
-    c.spans.length = 0;
+    c.spans.clear();
     if (c.closed) { c.out.len = 0; return; }
     // The reply goes out straight from the connection's buffer; it is reused unless the socket
     // could not send it at once and still holds it.
@@ -140,19 +140,21 @@ export class Connections {
   }
 
   private refuseSpans(c: Client, ns: Namespace): void {
-    if (!c.spans.some((sp) => sp.ns === ns)) return;
+    const sp = c.spans;
+    if (!sp.ns.includes(ns)) return;
     const old = c.out.take();
     const err = Buffer.from(`-${NO_SPACE}\r\n`);
-    const kept: WriteSpan[] = [];
-    let at = 0;
-    for (const sp of c.spans) {
-      c.out.rawBytes(old.subarray(at, sp.start));
-      if (sp.ns === ns) c.out.rawBytes(err);
-      else { const start = c.out.len; c.out.rawBytes(old.subarray(sp.start, sp.end)); kept.push({ start, end: c.out.len, ns: sp.ns }); }
-      at = sp.end;
+    const at = sp.at.slice(), spaces = sp.ns.slice();
+    sp.clear();
+    let pos = 0;
+    for (let i = 0; i < spaces.length; i++) {
+      const start = at[2 * i], end = at[2 * i + 1];
+      c.out.rawBytes(old.subarray(pos, start));
+      if (spaces[i] === ns) c.out.rawBytes(err);
+      else { const s = c.out.len; c.out.rawBytes(old.subarray(start, end)); sp.push(s, c.out.len, spaces[i]); }
+      pos = end;
     }
-    c.out.rawBytes(old.subarray(at));
-    c.spans = kept;
+    c.out.rawBytes(old.subarray(pos));
     this.server.stats.failed++;
   }
 

@@ -66,7 +66,7 @@ export class Dispatcher {
       else { s.opts.log.error({ err, cmd: cmd.name }, "command failed"); c.out.error("Internal Error"); }
     }
     // A write's reply is remembered until it is delivered: a failed flush turns it into an error.
-    if (c.wroteNs) { c.spans.push({ start: mark, end: c.out.len, ns: c.wroteNs }); c.wroteNs = null; }
+    if (c.wroteNs) { c.spans.push(mark, c.out.len, c.wroteNs); c.wroteNs = null; }
     if (cmd.name !== "WAIT") s.waiters.notify(c, cmd.name);
   }
 }
