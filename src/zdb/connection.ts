@@ -95,7 +95,11 @@ export class Connections {
       this.server.dispatcher.execute(c, r.frame);
     }
     this.deliver(c);
-    if (c.blocked) c.socket.pause();
+    if (!c.blocked) return;
+    c.socket.pause();
+    // The socket may have taken all of it at once: then no 'drain' will come, so the client goes
+    // on after the other clients' turn instead (a write that did not go through gets 'drain').
+    if (c.socket.writableLength <= OUT_HIGH_WATER / 2) setImmediate(() => this.drained(c));
   }
 
   private drained(c: Client): void {
