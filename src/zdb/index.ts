@@ -77,33 +77,33 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 async function run(argv: string[]): Promise<void> {
-  const intArg = intFlag;
   const program = new Command()
     .name("zdb")
     .description("0-db: an always-append key-value store speaking the Redis protocol, with namespaces")
     .option("--listen <addr>", "listen address", "0.0.0.0")
-    .option("--port <port>", "listen port (0 = any free port)", intArg("--port"), 9900)
+    .option("--port <port>", "listen port (0 = any free port)", intFlag("--port"), 9900)
     .option("--socket <path>", "listen on a unix socket (TCP too only if --port is given)")
     .option("--data <dir>", "data files directory", "./zdb-data")
     .option("--index <dir>", "index files directory", "./zdb-index")
     .option("--mode <mode>", "index mode: user (key-value) or seq (sequential ids)", "user")
-    .option("--datasize <bytes>", "data file size before rotation", intArg("--datasize"), DEFAULT_DATASIZE)
+    .option("--datasize <bytes>", "data file size before rotation", intFlag("--datasize"), DEFAULT_DATASIZE)
     .option("--sync", "acknowledge a write only once it is on disk (group commit per event-loop turn)", false)
-    .option("--synctime <seconds>", "fsync the data files every N seconds", intArg("--synctime"), 0)
+    .option("--synctime <seconds>", "fsync the data files every N seconds", intFlag("--synctime"), 0)
     .option("--admin <password>", "admin password (visible in ps to every user; prefer the ZDB_ADMIN environment variable)")
     .option("--protect", "default namespace read-only unless SELECTed with the admin password", false)
-    .option("--maxsize <bytes>", "size limit of the default namespace", intArg("--maxsize"), 0)
+    .option("--maxsize <bytes>", "size limit of the default namespace", intFlag("--maxsize"), 0)
     .option("--replicate <host:port>", "follow this master's append stream and serve reads (replica)")
     .option("--replicate-password <password>", "the master's admin password (visible in ps to every user; prefer the ZDB_REPLICATE_PASSWORD environment variable)")
-    .option("--sync-replicas <n>", "acknowledge writes only once n replicas hold them", intArg("--sync-replicas"), 0)
-    .option("--max-connections <n>", "concurrent client connections (default: the open-file limit less 512)", intArg("--max-connections", 1))
-    .option("--idle-timeout <seconds>", "close a connection silent this long (0 = never, as the real 0-db)", intArg("--idle-timeout"), 0)
+    .option("--sync-replicas <n>", "acknowledge writes only once n replicas hold them", intFlag("--sync-replicas"), 0)
+    .option("--max-connections <n>", "concurrent client connections (default: the open-file limit less 512)", intFlag("--max-connections", 1))
+    .option("--idle-timeout <seconds>", "close a connection silent this long (0 = never, as the real 0-db)", intFlag("--idle-timeout"), 0)
     .option("-v, --verbose", "debug logging", false)
     .option("--background", "detach and run in the background", false)
     .option("--logfile <path>", "write logs to this file instead of stderr")
     .addHelpText("after", "\nEnvironment:\n  ZDB_ADMIN               the admin password, as --admin but not visible in ps (--admin wins when both are given)\n" +
       "  ZDB_REPLICATE_PASSWORD  the master's admin password, as --replicate-password but not visible in ps\n" +
-      "                          (--replicate-password wins when both are given)\n")
+      "                          (--replicate-password wins when both are given)\n" +
+      "  ZDB_PLAIN_READS=1       read sockets through ordinary 'data' events (the fallback read path)\n")
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   program.parse(argv, { from: "user" });

@@ -1,16 +1,17 @@
 // One namespace on disk: its data files (append-only, one checksum per entry), the index files
 // beside them, and the in-memory key table. Appends are buffered and written once per event-loop
-// turn by the store; reads of not-yet-written entries are served from that buffer.
+// turn by the store; reads of not-yet-written entries are served from that buffer. Start-up of
+// each file (what to trust, rebuild or cut) is recovery.ts.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ExhaustedError, toGridError } from "../core/index.js";
 import {
   DATA_HEADER_SIZE, DATA_MAGIC, FILE_HEADER_SIZE, FLAG_DELETED, INDEX_MAGIC, type EntryMeta, type IndexRecord,
-  checkFileHeader, crc32, dataEntrySize, dataFileName, encodeFileHeader, indexFileName, indexRecordSize,
-  readDataEntry, readIndexRecord, writeDataEntry, writeIndexRecord, indexRecordEnd, indexDataOff, indexKeyLen,
-  indexValueLen, indexFlags, indexTime, indexValueCrc, indexKeyStart, dataEntrySizeAt, readDataEntryUnchecked,
+  crc32, dataEntrySize, dataFileName, encodeFileHeader, indexFileName, indexRecordSize, readDataEntry,
+  readIndexRecord, writeDataEntry, writeIndexRecord, indexRecordEnd, dataEntrySizeAt, readDataEntryUnchecked,
 } from "./format.js";
 import { KeyTable } from "./keytable.js";
+import { recoverFile } from "./recovery.js";
 import { copyBytes } from "./resp.js";
 import type { Logger } from "./log.js";
 
@@ -143,103 +144,30 @@ export class Namespace {
   }
 
   private loadFile(id: number, last: boolean): void {
-    const dpath = path.join(this.dataDir, dataFileName(id));
-    const ipath = path.join(this.indexDir, indexFileName(id));
-    const dfd = fs.openSync(dpath, fs.existsSync(dpath) ? "r+" : "w+");
-    const ifd = fs.openSync(ipath, fs.existsSync(ipath) ? "r+" : "w+");
-    let dsize = fs.fstatSync(dfd).size;
-    const hdr = Buffer.alloc(FILE_HEADER_SIZE);
-    if (dsize >= FILE_HEADER_SIZE) fs.readSync(dfd, hdr, 0, FILE_HEADER_SIZE, 0);
-    if (dsize < FILE_HEADER_SIZE || !checkFileHeader(hdr, DATA_MAGIC, id)) {
-      if (dsize > 0) this.opts.log.warn({ ns: this.name, file: dpath }, "data file header damaged; starting the file afresh");
-      fs.ftruncateSync(dfd, 0);
-      fs.writeSync(dfd, encodeFileHeader(DATA_MAGIC, id, this.opts.now()), 0, FILE_HEADER_SIZE, 0);
-      dsize = FILE_HEADER_SIZE;
-    }
-
-    // Trust the index only as far as it is intact and agrees with the data file; rebuild the rest from data.
-    const ibuf = fs.readFileSync(ipath);
-    let ipos = FILE_HEADER_SIZE;
-    let covered = FILE_HEADER_SIZE;
-    let count = 0;
-    let damaged = false;
-    // Pass 1 validates without allocating per record; pass 2 applies only what is known good.
-    if (!checkFileHeader(ibuf, INDEX_MAGIC, id)) damaged = ibuf.length > 0;
-    else {
-      while (ipos < ibuf.length) {
-        const end = indexRecordEnd(ibuf, ipos);
-        if (end < 0 || indexDataOff(ibuf, ipos) !== covered) { damaged = true; break; }
-        covered += dataEntrySize(indexKeyLen(ibuf, ipos), indexValueLen(ibuf, ipos));
-        ipos = end;
-        count++;
-      }
-    }
-    if (covered > dsize) damaged = true;
-    if (damaged || ibuf.length < FILE_HEADER_SIZE) {
-      if (damaged) this.opts.log.warn({ ns: this.name, file: ipath }, "index file damaged or ahead of data; rebuilding it from the data file");
-      if (damaged || dsize > FILE_HEADER_SIZE) this.loadStats.rebuiltFiles++;
-      count = 0; covered = FILE_HEADER_SIZE; ipos = FILE_HEADER_SIZE;
-      fs.ftruncateSync(ifd, 0);
-      fs.writeSync(ifd, encodeFileHeader(INDEX_MAGIC, id, this.opts.now()), 0, FILE_HEADER_SIZE, 0);
-    } else if (ipos < ibuf.length) {
-      fs.ftruncateSync(ifd, ipos);
-    }
-    for (let p = FILE_HEADER_SIZE, i = 0; i < count; i++) {
-      const klen = indexKeyLen(ibuf, p);
-      this.applyFields(ibuf, indexKeyStart(p), klen, id, indexDataOff(ibuf, p), p, indexFlags(ibuf, p),
-        indexValueLen(ibuf, p), indexTime(ibuf, p), indexValueCrc(ibuf, p));
-      p = indexKeyStart(p) + klen;
-    }
-    this.records += count;
-
-    // Entries in the data file past what the index covers: a crash between the two writes, or a
-    // missing index. Re-index them; the first short or bad-checksum entry is a torn write and is cut off.
-    if (covered < dsize) {
-      const tail = Buffer.allocUnsafe(dsize - covered);
-      fs.readSync(dfd, tail, 0, tail.length, covered);
-      let p = 0;
-      const out: Buffer[] = [];
-      let outLen = 0;
-      while (p < tail.length) {
-        const e = readDataEntry(tail, p, true);
-        if (!e) break;
-        const rec = Buffer.allocUnsafe(indexRecordSize(e.klen));
-        writeIndexRecord(rec, 0, e.key, covered + p, e);
-        out.push(rec);
-        this.apply(e.key, id, covered + p, ipos + outLen, e);
-        outLen += rec.length;
-        this.records++;
-        p += e.size;
-      }
-      if (p < tail.length) {
-        this.opts.log.warn({ ns: this.name, file: dpath, at: covered + p, bytes: tail.length - p },
-          last ? "torn entry at the end of the data file; cut off" : "damaged entry inside a data file; rest of the file dropped");
-        fs.ftruncateSync(dfd, covered + p);
-        this.loadStats.truncatedBytes += tail.length - p;
-        dsize = covered + p;
-      }
-      if (outLen) fs.writeSync(ifd, Buffer.concat(out, outLen), 0, outLen, ipos);
-      ipos += outLen;
-    }
-    this.indexSize += ipos;
+    const f = recoverFile({ name: this.name, dataDir: this.dataDir, indexDir: this.indexDir, now: this.opts.now, log: this.opts.log }, id, last, this);
+    this.records += f.records;
+    if (f.rebuilt) this.loadStats.rebuiltFiles++;
+    this.loadStats.truncatedBytes += f.truncatedBytes;
+    this.indexSize += f.indexEnd;
     this.loadStats.records = this.records;
-
     if (last) {
       this.fileId = id;
-      this.dataFd = dfd; this.indexFd = ifd;
-      this.dataEnd = this.flushedData = dsize;
-      this.indexEnd = this.flushedIndex = ipos;
+      this.dataFd = f.dataFd; this.indexFd = f.indexFd;
+      this.dataEnd = this.flushedData = f.dataEnd;
+      this.indexEnd = this.flushedIndex = f.indexEnd;
     } else {
-      fs.closeSync(ifd);
-      this.readFds.set(id, dfd);
+      fs.closeSync(f.indexFd);
+      this.readFds.set(id, f.dataFd);
     }
   }
 
-  private apply(key: Buffer, file: number, off: number, idxOff: number, m: EntryMeta): void {
+  /** Puts one version of a key into the table (from the index, recovery, or a new append). */
+  apply(key: Buffer, file: number, off: number, idxOff: number, m: EntryMeta): void {
     this.applyFields(key, 0, key.length, file, off, idxOff, m.flags, m.vlen, m.ts, m.vcrc);
   }
 
-  private applyFields(kb: Buffer, kstart: number, klen: number, file: number, off: number, idxOff: number,
+  /** As apply(), with the key at kb[kstart, kstart+klen) (start-up reads it in the index buffer). */
+  applyFields(kb: Buffer, kstart: number, klen: number, file: number, off: number, idxOff: number,
     flags: number, vlen: number, ts: number, vcrc: number): void {
     const t = this.table;
     let s = t.find(kb, kstart, klen);
