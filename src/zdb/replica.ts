@@ -1,6 +1,12 @@
 // The replica side: follows a master's append stream (MIRROR) and acknowledges what it has written.
 import * as net from "node:net";
-import { decodeReply, encodeCommand, RequestReader, RespError } from "./resp.js";
+import { MAX_ARGS, decodeReply, encodeCommand, RequestReader, RespError } from "./resp.js";
+
+function pairs(flat: string[]): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i], flat[i + 1]]);
+  return out;
+}
 import type { Server } from "./server.js";
 
 export class ReplicaLink {
@@ -39,7 +45,8 @@ export class ReplicaLink {
       const have: string[] = [];
       for (const ns of this.server.store.namespaces.values()) have.push(ns.name, String(ns.records));
       if (this.password) sock.write(encodeCommand(["AUTH", this.password]));
-      sock.write(encodeCommand(["MIRROR", ...have]));
+      const counts = have.length < MAX_ARGS - 1 ? have : [JSON.stringify(Object.fromEntries(pairs(have)))];
+      sock.write(encodeCommand(["MIRROR", ...counts]));
       this.acked = 0; this.lastSeq = 0;
       log.info({ master: this.target }, "replica connected to master");
     });

@@ -16,7 +16,13 @@ const wait: Handler = (s, c, a, n) => {
 const mirror: Handler = (s, c, a, n) => {
   if (!admin(c)) return;
   const have = new Map<string, number>();
-  for (let i = 1; i + 1 < n; i += 2) have.set(str(a[i]), Number(str(a[i + 1])) || 0);
+  // `MIRROR ns count …`, or one JSON object {ns: count} when the pairs would pass the 1,024
+  // arguments a request may have (a replica with more than 511 namespaces).
+  if (n === 2 && a[1][0] === 0x7b) {
+    let counts: Record<string, unknown>;
+    try { counts = JSON.parse(str(a[1])) as Record<string, unknown>; } catch { c.out.error("Invalid arguments"); return; }
+    for (const [ns, k] of Object.entries(counts)) have.set(ns, Number(k) || 0);
+  } else for (let i = 1; i + 1 < n; i += 2) have.set(str(a[i]), Number(str(a[i + 1])) || 0);
   c.out.simple("Starting mirroring");
   s.startMirror(c, have);
 };
