@@ -88,8 +88,9 @@ export class Connections {
         c.out.error(r.error);
         stats.failed++;
         c.closeAfterReply = true;
+        // The replies before it (perhaps held for their writes) go out first; deliver ends the
+        // connection once it has sent them.
         this.deliver(c);
-        c.socket.end();
         return;
       }
       this.server.dispatcher.execute(c, r.frame);
