@@ -7,13 +7,15 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { startZdbProc, tempDir } from "./helpers.js";
+import { startZdbProc, tempDir, waitFor } from "./helpers.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 test("the server logs once which read path it uses; ZDB_PLAIN_READS=1 picks the fallback", async (t) => {
   const fast = await startZdbProc(t, tempDir(t, "zdb-plain-"), []);
   const plain = await startZdbProc(t, tempDir(t, "zdb-plain-"), [], { ZDB_PLAIN_READS: "1" });
+  // The log line goes to stderr, which may arrive after the port on stdout.
+  await waitFor("both servers' ready lines", () => /readPath/.test(fast.stderr()) && /readPath/.test(plain.stderr()));
   assert.match(fast.stderr(), /"readPath":"user-buffer"/);
   assert.match(plain.stderr(), /"readPath":"data"/);
   assert.equal(fast.stderr().match(/readPath/g)?.length, 1);
