@@ -6,6 +6,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import { UnavailableError } from "../src/core/index.js";
 import { freePort } from "../test/support.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -22,7 +23,7 @@ async function waitPort(port: number): Promise<void> {
   for (;;) {
     const ok = await new Promise<boolean>((r) => { const s = net.connect(port, "127.0.0.1", () => { s.destroy(); r(true); }); s.on("error", () => r(false)); });
     if (ok) return;
-    if (Date.now() > deadline) throw new Error(`port ${port} never opened`);
+    if (Date.now() > deadline) throw new UnavailableError(`port ${port} never opened`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

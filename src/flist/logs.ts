@@ -1,11 +1,12 @@
 // Reading a container's logs back from the 0-db namespace the node streams them into (sequential
-// mode: keys are 4-byte little-endian ids from 0; each value is {"time","line"}). For `kosmos logs`.
+// mode: keys are 8-byte little-endian ids from 0, as 0-db 2.0.7's — our 0-db also finds entries an
+// older node stored under 4-byte ids by their 8-byte form; each value is {"time","line"}). For `kosmos logs`.
 import { Redis } from "ioredis";
 
 export interface LogTargetAddress { address: string; namespace: string; password?: string }
 export interface ShippedLine { id: number; time: string; line: string }
 
-function idKey(i: number): Buffer { const b = Buffer.alloc(4); b.writeUInt32LE(i >>> 0, 0); return b; }
+function idKey(i: number): Buffer { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(i), 0); return b; }
 
 /**
  * Calls `onLine` for every entry from id `from` (default 0); with `follow`, keeps polling for new

@@ -9,9 +9,26 @@ import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
 import { UnavailableError, describeError } from "../core/index.js";
 import { ensureDir, readJson, removeFile, writeFileAtomic } from "../runtime/index.js";
+import { Redis, ReplyError } from "ioredis";
 import { loadOrCreatePassword } from "./identity.js";
-import { RespClient } from "./resp.js";
 import { pidAlive } from "../runtime/index.js";
+
+/** Whether an error is 0-db's own answer (an error reply), not a failure to reach it. */
+export function isZdbReply(err: unknown): err is Error {
+  return err instanceof (ReplyError as new () => Error);
+}
+
+/** A connection to the node's 0-db (ioredis): no offline queue and no reconnects of its own, so a
+ *  command on a dead server fails at once and ZdbServer decides when to open a new one. */
+async function openZdb(host: string, port: number, timeoutMs = 5000): Promise<Redis> {
+  const r = new Redis({
+    host, port, lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0,
+    enableOfflineQueue: false, enableReadyCheck: false, retryStrategy: () => null,
+  });
+  r.on("error", () => { /* surfaced by the command that fails */ });
+  try { await r.connect(); } catch (err) { r.disconnect(); throw err; }
+  return r;
+}
 
 export interface ZdbServerOptions {
   listen: string;
@@ -63,7 +80,7 @@ export class ZdbServer {
   private stopping = false;
   private restarts = 0;
   private password = "";
-  private adminConn?: Promise<RespClient>;
+  private adminConn?: Promise<Redis>;
   private ready?: Promise<void>;
   private readonly dir: string;
   private readonly pidFile: string;
@@ -120,8 +137,8 @@ export class ZdbServer {
     const up = await waitFor(async () => {
       if (exited) return true;
       try {
-        const c = await RespClient.open(o.listen, o.port, 1000);
-        try { await c.call("PING"); return true; } finally { c.close(); }
+        const c = await openZdb(o.listen, o.port, 1000);
+        try { await c.ping(); return true; } finally { c.disconnect(); }
       } catch { return false; }
     }, 15_000, 50);
     if (exited || !up) {
@@ -132,11 +149,12 @@ export class ZdbServer {
   }
 
   /** An authenticated admin connection (reconnects when the server restarted). */
-  async admin(): Promise<RespClient> {
+  async admin(): Promise<Redis> {
     if (this.ready) await this.ready.catch(() => {});
     if (!this.adminConn) {
       const p = (async () => {
-        const c = await RespClient.open(this.opts.listen, this.opts.port);
+        const c = await openZdb(this.opts.listen, this.opts.port);
+        c.once("close", () => { if (this.adminConn === p) this.adminConn = undefined; });
         await c.call("AUTH", this.password);
         return c;
       })();
@@ -146,14 +164,17 @@ export class ZdbServer {
     return this.adminConn;
   }
 
-  /** Run one admin command, reconnecting once if the connection went away. */
-  async call(...args: Array<string | number>): Promise<unknown> {
+  /** Run one admin command, reconnecting once if the connection went away. An error reply of
+   *  0-db rejects as is (see isZdbReply). */
+  async call(cmd: string, ...args: Array<string | number>): Promise<unknown> {
     try {
-      return await (await this.admin()).call(...args);
+      return await (await this.admin()).call(cmd, ...args);
     } catch (err) {
-      if (err instanceof Error && err.constructor.name === "RespError") throw err;
+      if (isZdbReply(err)) throw err;
+      const stale = this.adminConn;
       this.adminConn = undefined;
-      return (await this.admin()).call(...args);
+      if (stale) (await stale.catch(() => undefined))?.disconnect();
+      return (await this.admin()).call(cmd, ...args);
     }
   }
 
@@ -161,7 +182,7 @@ export class ZdbServer {
     this.stopping = true;
     const conn = this.adminConn;
     this.adminConn = undefined;
-    if (conn) (await conn.catch(() => undefined))?.close();
+    if (conn) (await conn.catch(() => undefined))?.disconnect();
     const child = this.child;
     if (child && child.exitCode === null && child.signalCode === null) {
       const done = new Promise((r) => child.once("exit", r));

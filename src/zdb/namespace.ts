@@ -1,14 +1,17 @@
 // One namespace on disk: its data files (append-only, one checksum per entry), the index files
 // beside them, and the in-memory key table. Appends are buffered and written once per event-loop
-// turn by the store; reads of not-yet-written entries are served from that buffer.
+// turn by the store; reads of not-yet-written entries are served from that buffer. Start-up of
+// each file (what to trust, rebuild or cut) is recovery.ts.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { ExhaustedError, toGridError } from "../core/index.js";
 import {
-  DATA_HEADER_SIZE, DATA_MAGIC, FILE_HEADER_SIZE, FLAG_DELETED, INDEX_MAGIC, INDEX_RECORD_SIZE, type EntryMeta, type IndexRecord,
-  checkFileHeader, crc32, dataEntrySize, dataFileName, encodeFileHeader, indexFileName, indexRecordSize,
-  readDataEntry, readIndexRecord, writeDataEntry, writeIndexRecord,
+  DATA_HEADER_SIZE, DATA_MAGIC, FILE_HEADER_SIZE, FLAG_DELETED, INDEX_MAGIC, type EntryMeta, type IndexRecord,
+  crc32, dataEntrySize, dataFileName, encodeFileHeader, indexFileName, indexRecordSize, readDataEntry,
+  readIndexRecord, writeDataEntry, writeIndexRecord, indexRecordEnd, dataEntrySizeAt, readDataEntryUnchecked,
 } from "./format.js";
 import { KeyTable } from "./keytable.js";
+import { recoverFile } from "./recovery.js";
 import { copyBytes } from "./resp.js";
 import type { Logger } from "./log.js";
 
@@ -31,10 +34,30 @@ export interface StorageOptions {
 }
 
 const SETTINGS_FILE = "zdb-namespace";
+/** Sequential-mode ids: 8 bytes little-endian. */
+export const SEQ_ID_SIZE = 8;
+
+export function seqIdKey(id: number): Buffer {
+  const b = Buffer.allocUnsafe(SEQ_ID_SIZE);
+  b.writeBigUInt64LE(BigInt(id), 0);
+  return b;
+}
 const WBUF_SIZE = 256 * 1024;
 const TAIL_SIZE = 2 * 1024 * 1024;
 
 export interface LoadStats { records: number; rebuiltFiles: number; truncatedBytes: number; }
+
+/** Writes len bytes of buf at pos, however many calls it takes (a write may be short). */
+function writeWhole(fd: number, buf: Buffer, len: number, pos: number): void {
+  for (let done = 0; done < len;) {
+    const n = fs.writeSync(fd, buf, done, len - done, pos + done);
+    if (n <= 0) throw new ExhaustedError("short write: no space left on device");
+    done += n;
+  }
+}
+
+/** The record offsets of one index file (see Namespace.recordOffsets); `end` is where the walk stopped. */
+export interface RecordOffsets { offs: Uint32Array; n: number; end: number; complete: boolean }
 
 export class Namespace {
   readonly table = new KeyTable();
@@ -121,110 +144,40 @@ export class Namespace {
   }
 
   private loadFile(id: number, last: boolean): void {
-    const dpath = path.join(this.dataDir, dataFileName(id));
-    const ipath = path.join(this.indexDir, indexFileName(id));
-    const dfd = fs.openSync(dpath, fs.existsSync(dpath) ? "r+" : "w+");
-    const ifd = fs.openSync(ipath, fs.existsSync(ipath) ? "r+" : "w+");
-    let dsize = fs.fstatSync(dfd).size;
-    const hdr = Buffer.alloc(FILE_HEADER_SIZE);
-    if (dsize < FILE_HEADER_SIZE || (fs.readSync(dfd, hdr, 0, FILE_HEADER_SIZE, 0), !checkFileHeader(hdr, DATA_MAGIC, id))) {
-      if (dsize > 0) this.opts.log.warn({ ns: this.name, file: dpath }, "data file header damaged; starting the file afresh");
-      fs.ftruncateSync(dfd, 0);
-      fs.writeSync(dfd, encodeFileHeader(DATA_MAGIC, id, this.opts.now()), 0, FILE_HEADER_SIZE, 0);
-      dsize = FILE_HEADER_SIZE;
-    }
-
-    // Trust the index only as far as it is intact and agrees with the data file; rebuild the rest from data.
-    const ibuf = fs.readFileSync(ipath);
-    let ipos = FILE_HEADER_SIZE;
-    let covered = FILE_HEADER_SIZE;
-    let count = 0;
-    let damaged = false;
-    // Pass 1 validates without allocating per record; pass 2 applies only what is known good.
-    if (!checkFileHeader(ibuf, INDEX_MAGIC, id)) damaged = ibuf.length > 0;
-    else {
-      while (ipos < ibuf.length) {
-        if (ipos + INDEX_RECORD_SIZE > ibuf.length) { damaged = true; break; }
-        const end = ipos + INDEX_RECORD_SIZE + ibuf[ipos + 5];
-        if (end > ibuf.length || ibuf.readUInt32LE(ipos + 16) !== covered
-          || crc32(ibuf.subarray(ipos + 4, end)) !== ibuf.readUInt32LE(ipos)) { damaged = true; break; }
-        covered += DATA_HEADER_SIZE + ibuf[ipos + 5] + ibuf.readUInt32LE(ipos + 8);
-        ipos = end;
-        count++;
-      }
-    }
-    if (covered > dsize) damaged = true;
-    if (damaged || ibuf.length < FILE_HEADER_SIZE) {
-      if (damaged) this.opts.log.warn({ ns: this.name, file: ipath }, "index file damaged or ahead of data; rebuilding it from the data file");
-      if (damaged || dsize > FILE_HEADER_SIZE) this.loadStats.rebuiltFiles++;
-      count = 0; covered = FILE_HEADER_SIZE; ipos = FILE_HEADER_SIZE;
-      fs.ftruncateSync(ifd, 0);
-      fs.writeSync(ifd, encodeFileHeader(INDEX_MAGIC, id, this.opts.now()), 0, FILE_HEADER_SIZE, 0);
-    } else if (ipos < ibuf.length) {
-      fs.ftruncateSync(ifd, ipos);
-    }
-    for (let p = FILE_HEADER_SIZE, i = 0; i < count; i++) {
-      const klen = ibuf[p + 5];
-      this.applyFields(ibuf, p + INDEX_RECORD_SIZE, klen, id, ibuf.readUInt32LE(p + 16), p, ibuf[p + 4],
-        ibuf.readUInt32LE(p + 8), ibuf.readUInt32LE(p + 12), ibuf.readUInt32LE(p + 20));
-      p += INDEX_RECORD_SIZE + klen;
-    }
-    this.records += count;
-
-    // Entries in the data file past what the index covers: a crash between the two writes, or a
-    // missing index. Re-index them; the first short or bad-checksum entry is a torn write and is cut off.
-    if (covered < dsize) {
-      const tail = Buffer.allocUnsafe(dsize - covered);
-      fs.readSync(dfd, tail, 0, tail.length, covered);
-      let p = 0;
-      const out: Buffer[] = [];
-      let outLen = 0;
-      while (p < tail.length) {
-        const e = readDataEntry(tail, p, true);
-        if (!e) break;
-        const rec = Buffer.allocUnsafe(indexRecordSize(e.klen));
-        writeIndexRecord(rec, 0, e.key, covered + p, e);
-        out.push(rec);
-        this.apply(e.key, id, covered + p, ipos + outLen, e);
-        outLen += rec.length;
-        this.records++;
-        p += e.size;
-      }
-      if (p < tail.length) {
-        this.opts.log.warn({ ns: this.name, file: dpath, at: covered + p, bytes: tail.length - p },
-          last ? "torn entry at the end of the data file; cut off" : "damaged entry inside a data file; rest of the file dropped");
-        fs.ftruncateSync(dfd, covered + p);
-        this.loadStats.truncatedBytes += tail.length - p;
-        dsize = covered + p;
-      }
-      if (outLen) fs.writeSync(ifd, Buffer.concat(out, outLen), 0, outLen, ipos);
-      ipos += outLen;
-    }
-    this.indexSize += ipos;
+    const f = recoverFile({ name: this.name, dataDir: this.dataDir, indexDir: this.indexDir, now: this.opts.now, log: this.opts.log }, id, last, this);
+    this.records += f.records;
+    if (f.rebuilt) this.loadStats.rebuiltFiles++;
+    this.loadStats.truncatedBytes += f.truncatedBytes;
+    this.indexSize += f.indexEnd;
     this.loadStats.records = this.records;
-
     if (last) {
       this.fileId = id;
-      this.dataFd = dfd; this.indexFd = ifd;
-      this.dataEnd = this.flushedData = dsize;
-      this.indexEnd = this.flushedIndex = ipos;
+      this.dataFd = f.dataFd; this.indexFd = f.indexFd;
+      this.dataEnd = this.flushedData = f.dataEnd;
+      this.indexEnd = this.flushedIndex = f.indexEnd;
     } else {
-      fs.closeSync(ifd);
-      this.readFds.set(id, dfd);
+      fs.closeSync(f.indexFd);
+      this.readFds.set(id, f.dataFd);
     }
   }
 
-  private apply(key: Buffer, file: number, off: number, idxOff: number, m: EntryMeta): void {
+  /** Puts one version of a key into the table (from the index, recovery, or a new append). */
+  apply(key: Buffer, file: number, off: number, idxOff: number, m: EntryMeta): void {
     this.applyFields(key, 0, key.length, file, off, idxOff, m.flags, m.vlen, m.ts, m.vcrc);
   }
 
-  private applyFields(kb: Buffer, kstart: number, klen: number, file: number, off: number, idxOff: number,
+  /** As apply(), with the key at kb[kstart, kstart+klen) (start-up reads it in the index buffer). */
+  applyFields(kb: Buffer, kstart: number, klen: number, file: number, off: number, idxOff: number,
     flags: number, vlen: number, ts: number, vcrc: number): void {
     const t = this.table;
     let s = t.find(kb, kstart, klen);
     if (s < 0) {
       s = t.insert(kb, kstart, klen);
-      if (this.settings.mode === "seq" && klen === 4) this.nextId = Math.max(this.nextId, kb.readUInt32LE(kstart) + 1);
+      if (this.settings.mode === "seq") {
+        // Ids are 8 bytes (as 0-db 2.0.7); namespaces written before hold 4-byte ids, still read.
+        if (klen === SEQ_ID_SIZE) this.nextId = Math.max(this.nextId, Number(kb.readBigUInt64LE(kstart)) + 1);
+        else if (klen === 4) this.nextId = Math.max(this.nextId, kb.readUInt32LE(kstart) + 1);
+      }
     } else if (!(t.flags[s] & FLAG_DELETED)) {
       this.entries--; this.dataSize -= t.vlen[s];
     }
@@ -237,6 +190,7 @@ export class Namespace {
 
   /** Appends one version (or a tombstone) of a key; returns the key table slot. */
   append(key: Buffer, value: Buffer, flags: number, ts: number, vcrc = crc32(value)): number {
+    if (this.broken) throw this.broken;
     const size = dataEntrySize(key.length, value.length);
     if (this.dataEnd + size > this.opts.datasize && this.dataEnd > FILE_HEADER_SIZE) this.rotate();
     const t = this.table;
@@ -280,19 +234,46 @@ export class Namespace {
    *  is not fsynced: it can always be rebuilt from the data files. */
   flush(durable: boolean): void {
     if (this.closed) return;
+    if (this.broken) throw this.broken;
+    try {
+      if (this.wlen > 0) writeWhole(this.dataFd, this.wbuf, this.wlen, this.flushedData);
+      if (this.ilen > 0) writeWhole(this.indexFd, this.ibuf, this.ilen, this.flushedIndex);
+      if (durable) fs.fdatasyncSync(this.dataFd);
+    } catch (err) {
+      this.fail(err);
+    }
     if (this.wlen > 0) {
-      fs.writeSync(this.dataFd, this.wbuf, 0, this.wlen, this.flushedData);
       this.keepTail();
       this.flushedData += this.wlen;
       this.wlen = 0;
       if (this.wbuf.length > 4 * WBUF_SIZE) this.wbuf = Buffer.allocUnsafe(WBUF_SIZE);
     }
     if (this.ilen > 0) {
-      fs.writeSync(this.indexFd, this.ibuf, 0, this.ilen, this.flushedIndex);
       this.flushedIndex += this.ilen;
       this.ilen = 0;
     }
-    if (durable) fs.fdatasyncSync(this.dataFd);
+  }
+
+  /** Set once a write failed: the in-memory state is ahead of the files, and the store re-reads
+   *  the namespace from them (Store.reload) before it takes another write. */
+  broken: Error | null = null;
+  onFailed: (ns: Namespace, err: unknown) => void = () => {};
+
+  /** A batch that cannot be written whole is not written at all: both files are cut back to the
+   *  last whole entry, so nothing half-written is ever read back or acknowledged. */
+  private fail(err: unknown): never {
+    try { fs.ftruncateSync(this.dataFd, this.flushedData); } catch { /* the reload re-checks the file */ }
+    try { fs.ftruncateSync(this.indexFd, this.flushedIndex); } catch { /* likewise */ }
+    const g = toGridError(err);
+    this.broken = g.code === "exhausted" ? g : new ExhaustedError(`writing namespace ${this.name}: ${g.message}`, "free some disk space", { cause: err });
+    this.onFailed(this, this.broken);
+    throw this.broken;
+  }
+
+  /** Closes without writing what is pending (after a failed write: it is refused, not retried). */
+  abandon(): void {
+    this.wlen = this.ilen = 0;
+    this.close();
   }
 
   private keepTail(): void {
@@ -312,10 +293,20 @@ export class Namespace {
     fs.closeSync(this.indexFd);
     this.readFds.set(this.fileId, this.dataFd);
     const id = this.fileId + 1;
-    const dfd = fs.openSync(path.join(this.dataDir, dataFileName(id)), "w+");
-    const ifd = fs.openSync(path.join(this.indexDir, indexFileName(id)), "w+");
-    fs.writeSync(dfd, encodeFileHeader(DATA_MAGIC, id, this.opts.now()), 0, FILE_HEADER_SIZE, 0);
-    fs.writeSync(ifd, encodeFileHeader(INDEX_MAGIC, id, this.opts.now()), 0, FILE_HEADER_SIZE, 0);
+    const dpath = path.join(this.dataDir, dataFileName(id)), ipath = path.join(this.indexDir, indexFileName(id));
+    let dfd = -1, ifd = -1;
+    try {
+      dfd = fs.openSync(dpath, "w+");
+      ifd = fs.openSync(ipath, "w+");
+      writeWhole(dfd, encodeFileHeader(DATA_MAGIC, id, this.opts.now()), FILE_HEADER_SIZE, 0);
+      writeWhole(ifd, encodeFileHeader(INDEX_MAGIC, id, this.opts.now()), FILE_HEADER_SIZE, 0);
+    } catch (err) {
+      // No half-made file is left for the reload to trip on; the old file stays the last one.
+      for (const fd of [dfd, ifd]) if (fd >= 0) fs.closeSync(fd);
+      fs.rmSync(dpath, { force: true }); fs.rmSync(ipath, { force: true });
+      this.readFds.delete(this.fileId);
+      this.fail(err);
+    }
     this.fileId = id; this.dataFd = dfd; this.indexFd = ifd;
     this.dataEnd = this.flushedData = FILE_HEADER_SIZE;
     this.indexEnd = this.flushedIndex = FILE_HEADER_SIZE;
@@ -376,17 +367,23 @@ export class Namespace {
   readEntry(file: number, off: number): { key: Buffer; value: Buffer; meta: EntryMeta; ok: boolean } | null {
     const head = this.readBytes(file, off, DATA_HEADER_SIZE);
     if (!head) return null;
-    const klen = head[9], vlen = head.readUInt32LE(10);
-    const whole = this.readBytes(file, off, DATA_HEADER_SIZE + klen + vlen);
+    const whole = this.readBytes(file, off, dataEntrySizeAt(head, 0));
     if (!whole) return null;
     const e = readDataEntry(whole, 0, true);
-    const key = whole.subarray(DATA_HEADER_SIZE, DATA_HEADER_SIZE + klen);
-    const value = whole.subarray(DATA_HEADER_SIZE + klen);
-    const meta: EntryMeta = {
-      flags: head[8], vlen, ts: head.readUInt32LE(14), vcrc: head.readUInt32LE(4),
-      prevFile: head.readUInt32LE(18), prevOff: head.readUInt32LE(22),
-    };
+    const meta = e ?? readDataEntryUnchecked(whole, 0);
+    const key = whole.subarray(DATA_HEADER_SIZE, DATA_HEADER_SIZE + meta.klen);
+    const value = whole.subarray(DATA_HEADER_SIZE + meta.klen);
     return { key, value, meta, ok: e !== null };
+  }
+
+  /** The key table slot of a key a client named. In sequential mode an 8-byte id also finds the
+   *  same id stored in the 4-byte form of namespaces written before ids were 8 bytes, and back. */
+  findKey(kb: Buffer, ks = 0, kl = kb.length): number {
+    const s = this.table.find(kb, ks, kl);
+    if (s >= 0 || this.settings.mode !== "seq") return s;
+    if (kl === SEQ_ID_SIZE && kb.readUInt32LE(ks + 4) === 0) return this.table.find(kb, ks, 4);
+    if (kl === 4) return this.table.find(seqIdKey(kb.readUInt32LE(ks)));
+    return -1;
   }
 
   valuePos(slot: number): number { return this.table.off[slot] + DATA_HEADER_SIZE + this.table.keyLen[slot]; }
@@ -408,6 +405,46 @@ export class Namespace {
     return out;
   }
 
+  private offsets = new Map<number, RecordOffsets>();
+
+  /** Where each index record of one file starts. Walked once and kept (older files never change;
+   *  the current one is extended by what was appended since), so SCAN and RSCAN step through a
+   *  file in batches without re-reading and re-decoding it per batch: a full scan is linear. */
+  recordOffsets(file: number): RecordOffsets {
+    let o = this.offsets.get(file);
+    if (o?.complete) return o;
+    if (!o) { o = { offs: new Uint32Array(256), n: 0, end: FILE_HEADER_SIZE, complete: false }; this.offsets.set(file, o); }
+    let size: number;
+    if (file === this.fileId) { this.flush(false); size = this.flushedIndex; }
+    else {
+      try { size = fs.statSync(path.join(this.indexDir, indexFileName(file))).size; } catch { size = 0; }
+      o.complete = true;
+    }
+    while (o.end < size) {
+      const b = this.readIndex(file, o.end, Math.min(size - o.end, 4 * 1024 * 1024));
+      let p = 0;
+      while (p < b.length) {
+        const end = indexRecordEnd(b, p);
+        if (end < 0) break;
+        if (o.n === o.offs.length) { const g = new Uint32Array(o.n * 2); g.set(o.offs); o.offs = g; }
+        o.offs[o.n++] = o.end + p;
+        p = end;
+      }
+      if (p === 0) break; // a damaged record: the walk stops there, as start-up's did
+      o.end += p;
+    }
+    return o;
+  }
+
+  /** Bytes [pos, pos+len) of an index file (short at its end). */
+  readIndex(file: number, pos: number, len: number): Buffer {
+    const b = Buffer.allocUnsafe(len);
+    if (file === this.fileId) return b.subarray(0, fs.readSync(this.indexFd, b, 0, len, pos));
+    let fd: number;
+    try { fd = fs.openSync(path.join(this.indexDir, indexFileName(file)), "r"); } catch { return b.subarray(0, 0); }
+    try { return b.subarray(0, fs.readSync(fd, b, 0, len, pos)); } finally { fs.closeSync(fd); }
+  }
+
   firstFileId(): number {
     let min = this.fileId;
     for (const id of this.readFds.keys()) min = Math.min(min, id);
@@ -419,7 +456,7 @@ export class Namespace {
 
   close(): void {
     if (this.closed) return;
-    try { this.flush(true); } catch (e) { this.opts.log.error({ err: e, ns: this.name }, "flush on close failed"); }
+    if (!this.broken) try { this.flush(true); } catch (e) { this.opts.log.error({ err: e, ns: this.name }, "flush on close failed"); }
     this.closed = true;
     for (const fd of [this.dataFd, this.indexFd, ...this.readFds.values()]) { try { fs.closeSync(fd); } catch { /* already closed */ } }
     this.readFds.clear();
@@ -438,6 +475,7 @@ export class Namespace {
       for (const f of fs.readdirSync(dir)) if (f.startsWith("zdb-data-") || f.startsWith("zdb-index-")) fs.rmSync(path.join(dir, f));
     }
     this.table.clear();
+    this.offsets.clear();
     this.entries = this.dataSize = this.indexSize = this.records = this.nextId = 0;
     this.closed = false;
     this.wlen = this.ilen = 0;

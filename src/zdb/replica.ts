@@ -1,6 +1,12 @@
 // The replica side: follows a master's append stream (MIRROR) and acknowledges what it has written.
 import * as net from "node:net";
-import { decodeReply, encodeCommand, RequestReader, RespError } from "./resp.js";
+import { MAX_ARGS, decodeReply, encodeCommand, RequestReader, RespError } from "./resp.js";
+
+function pairs(flat: string[]): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i], flat[i + 1]]);
+  return out;
+}
 import type { Server } from "./server.js";
 
 export class ReplicaLink {
@@ -20,6 +26,9 @@ export class ReplicaLink {
     this.socket?.destroy();
   }
 
+  /** Starts over (after a local write failed): the master resends from our record counts. */
+  restart(): void { this.socket?.destroy(); }
+
   private connect(): void {
     if (this.stopped) return;
     const i = this.target.lastIndexOf(":");
@@ -36,7 +45,8 @@ export class ReplicaLink {
       const have: string[] = [];
       for (const ns of this.server.store.namespaces.values()) have.push(ns.name, String(ns.records));
       if (this.password) sock.write(encodeCommand(["AUTH", this.password]));
-      sock.write(encodeCommand(["MIRROR", ...have]));
+      const counts = have.length < MAX_ARGS - 1 ? have : [JSON.stringify(Object.fromEntries(pairs(have)))];
+      sock.write(encodeCommand(["MIRROR", ...counts]));
       this.acked = 0; this.lastSeq = 0;
       log.info({ master: this.target }, "replica connected to master");
     });
@@ -59,8 +69,9 @@ export class ReplicaLink {
         if (chunk.length === 0) return;
       }
       reader.feed(chunk);
-      let st: number;
-      while ((st = reader.next()) === 1) {
+      let st = reader.next();
+      for (; st > 0; st = reader.next()) {
+        if (st === 2) continue;
         const a = reader.frame.args;
         if (reader.frame.argc < 5) continue;
         const seq = Number(a[1].toString("latin1"));

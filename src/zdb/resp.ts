@@ -1,11 +1,18 @@
 // RESP framing, pure: no sockets here so the parser can be unit-tested and fuzzed on bytes alone.
+import { ValidationError } from "../core/index.js";
 
-export const MAX_BULK = 32 * 1024 * 1024; // anything larger cannot be a legitimate 0-db request
-export const MAX_ARGS = 1024 * 1024;
+// What one request may cost, so that one client cannot make the server hold gigabytes for it.
+// The real 0-db's largest value is 8 MiB: one argument may be a little more (an oversized value
+// still arrives framed and gets "-Payload too large" instead of a dropped connection), and a whole
+// request may hold one such argument plus its key and command.
+export const MAX_ARGS = 1024;                     // as the real 0-db: more is "-Too many arguments"
+export const MAX_BULK = 9 * 1024 * 1024;          // one argument
+export const MAX_REQUEST = MAX_BULK + 64 * 1024;  // all arguments of one request, with their headers
 const MAX_INLINE = 64 * 1024;
 
 export const PARSE_INCOMPLETE = -1;
-export const PARSE_ERROR = -2;
+export const PARSE_ERROR = -2;       // the stream cannot be followed any more: reply, then close
+export const PARSE_ERROR_SOFT = -3;  // a whole but invalid request: reply, go on at `skip`
 
 const CR = 13, LF = 10;
 const EMPTY = Buffer.alloc(0);
@@ -22,6 +29,8 @@ export class FrameParser {
   argc = 0;
   need = 0;
   error = "";
+  /** After PARSE_ERROR_SOFT: where the next request starts. */
+  skip = 0;
   private views: Buffer[] = [];
   private viewsBuilt = false;
 
@@ -65,8 +74,10 @@ export class FrameParser {
     if (p + 1 >= end) { this.need = p + 2 - start; return PARSE_INCOMPLETE; }
     if (buf[p + 1] !== LF || digits === 0) return this.fail("Protocol error: invalid multibulk length");
     p += 2;
-    if (neg || n === 0) return p; // empty request: skipped, like Redis does
-    if (n > MAX_ARGS) return this.fail("Protocol error: invalid multibulk length");
+    // An empty request is an error (the real 0-db's "Missing arguments"), not silently skipped;
+    // it is whole, so the connection can go on. Too many arguments is known before they arrive.
+    if (neg || n === 0) { this.error = "Missing arguments"; this.argc = 0; this.need = 0; this.skip = p; return PARSE_ERROR_SOFT; }
+    if (n > MAX_ARGS) return this.fail("Too many arguments");
     for (let i = 0; i < n; i++) {
       if (p >= end) { this.need = p - start + 4; return PARSE_INCOMPLETE; }
       if (buf[p] !== 36 /* '$' */) return this.fail(`Protocol error: expected '$', got '${String.fromCharCode(buf[p])}'`);
@@ -82,6 +93,7 @@ export class FrameParser {
       if (buf[p + 1] !== LF || digits === 0) return this.fail("Protocol error: invalid bulk length");
       if (len > MAX_BULK) return this.fail("Protocol error: invalid bulk length");
       p += 2;
+      if (p + len + 2 - start > MAX_REQUEST) return this.fail("Protocol error: request too large");
       if (p + len + 2 > end) { this.need = p + len + 2 - start; return PARSE_INCOMPLETE; }
       if (buf[p + len] !== CR || buf[p + len + 1] !== LF) return this.fail("Protocol error: bulk not terminated by CRLF");
       if (i >= this.starts.length) this.room(i + 1);
@@ -113,6 +125,7 @@ export class FrameParser {
       this.starts[n] = s; this.ends[n] = i;
       n++;
     }
+    if (n === 0) { this.error = "Missing arguments"; this.need = 0; this.skip = nl + 1; return PARSE_ERROR_SOFT; }
     this.argc = n;
     this.need = 0;
     return nl + 1;
@@ -121,28 +134,52 @@ export class FrameParser {
   private fail(msg: string): number { this.error = msg; return PARSE_ERROR; }
 }
 
-/** Accumulates socket chunks and yields complete requests without re-copying big values per chunk. */
+const KEEP_OWN = 1024 * 1024; // an input buffer grown past this is given back once empty
+
+/** Accumulates socket chunks and yields complete requests. A chunk is parsed where it lies when
+ *  nothing is pending; otherwise bytes go into one owned buffer that grows by doubling (so a big
+ *  request costs a bounded number of copies, not one copy of everything so far per read), and a
+ *  frame is not re-parsed until at least the bytes it announced have arrived. */
 export class RequestReader {
   readonly frame = new FrameParser();
-  private buf: Buffer = EMPTY;
+  private buf: Buffer = EMPTY;  // where pos..end lie: a borrowed or 'data' chunk, or `own`
   private pos = 0;
   private end = 0;
-  private pending: Buffer[] = [];
-  private pendingLen = 0;
+  private own: Buffer = EMPTY;
   private need = 0;
   private borrowed = false; // buf is the caller's (a shared read buffer), valid only until release()
 
   /** Adds received bytes. With `borrowed`, the chunk is only lent until release(): requests parsed
    *  from it are views into it, and whatever is left unparsed is copied out by release(). */
   feed(chunk: Buffer, borrowed = false, len = chunk.length): void {
-    if (this.pos >= this.end && this.pending.length === 0) {
+    if (this.pos >= this.end) {
       this.buf = chunk; this.pos = 0; this.end = len; this.need = 0;
       this.borrowed = borrowed;
       return;
     }
-    const own = borrowed ? Buffer.from(chunk.subarray(0, len)) : len === chunk.length ? chunk : chunk.subarray(0, len);
-    this.pending.push(own);
-    this.pendingLen += own.length;
+    this.append(chunk, len);
+  }
+
+  /** Bytes received and not yet parsed (what this connection costs in input memory). */
+  get buffered(): number { return this.end - this.pos; }
+
+  private append(chunk: Buffer, len: number): void {
+    const rest = this.end - this.pos;
+    if (this.buf !== this.own || this.pos + rest + len > this.own.length) {
+      if (rest + len > this.own.length || (this.buf !== this.own && this.own.length === 0)) {
+        const nb = Buffer.allocUnsafe(Math.max(this.own.length * 2, rest + len, 16 * 1024));
+        this.buf.copy(nb, 0, this.pos, this.end);
+        this.own = nb;
+      } else if (this.buf === this.own) {
+        this.own.copyWithin(0, this.pos, this.end);
+      } else {
+        this.buf.copy(this.own, 0, this.pos, this.end);
+      }
+      this.buf = this.own; this.pos = 0; this.end = rest;
+      this.borrowed = false;
+    }
+    chunk.copy(this.own, this.end, 0, len);
+    this.end += len;
   }
 
   /** Gives back a borrowed chunk: keeps a copy of its unparsed bytes only (usually none). */
@@ -150,37 +187,34 @@ export class RequestReader {
     if (!this.borrowed) return;
     this.borrowed = false;
     if (this.pos >= this.end) { this.buf = EMPTY; this.pos = this.end = 0; return; }
-    this.buf = Buffer.from(this.buf.subarray(this.pos, this.end));
-    this.pos = 0; this.end = this.buf.length;
+    const lent = this.buf, from = this.pos, to = this.end;
+    this.buf = EMPTY; this.pos = this.end = 0;
+    this.append(lent.subarray(from, to), to - from);
   }
 
-  /** Returns 1 when a request is in frame.args, 0 when more bytes are needed, -1 on a protocol error. */
+  /** 1 when a request is in frame, 2 when an invalid but whole request was skipped (answer
+   *  `error`, go on), 0 when more bytes are needed, -1 on a protocol error (answer, then close). */
   next(): number {
     for (;;) {
-      if (this.pendingLen > 0) {
-        if (this.end - this.pos + this.pendingLen < this.need) return 0;
-        this.compact();
-      } else if (this.end - this.pos < (this.need || 1)) return 0;
+      if (this.end - this.pos < (this.need || 1)) {
+        if (this.pos >= this.end) this.idle();
+        return 0;
+      }
       const r = this.frame.parse(this.buf, this.pos, this.end);
       if (r === PARSE_ERROR) return -1;
+      if (r === PARSE_ERROR_SOFT) { this.pos = this.frame.skip; this.need = 0; return 2; }
       if (r === PARSE_INCOMPLETE) { this.need = this.frame.need; return 0; }
       this.pos = r;
       this.need = 0;
-      if (this.frame.argc > 0) return 1;
+      return 1;
     }
   }
 
   get error(): string { return this.frame.error; }
 
-  private compact(): void {
-    const rest = this.end - this.pos;
-    const out = Buffer.allocUnsafe(rest + this.pendingLen);
-    this.buf.copy(out, 0, this.pos, this.end);
-    let o = rest;
-    for (const c of this.pending) { c.copy(out, o); o += c.length; }
-    this.pending = []; this.pendingLen = 0;
-    this.buf = out; this.pos = 0; this.end = out.length;
-    this.borrowed = false;
+  private idle(): void {
+    this.pos = this.end = 0;
+    if (this.buf === this.own && this.own.length > KEEP_OWN) { this.own = EMPTY; this.buf = EMPTY; }
   }
 }
 
@@ -315,6 +349,6 @@ export function decodeReply(buf: Buffer, pos = 0): [RespValue, number] | null {
       }
       return [out, p];
     }
-    default: throw new Error(`bad reply type byte ${t}`);
+    default: throw new ValidationError(`bad reply type byte ${t}`);
   }
 }

@@ -2,6 +2,7 @@
 // written (and, with --sync, fsynced) once, then held replies are released.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { NotFoundError } from "../core/index.js";
 import { Namespace, type Mode, type NsSettings, type StorageOptions } from "./namespace.js";
 
 export const DEFAULT_NS = "default";
@@ -18,6 +19,9 @@ export class Store {
   writeSeq = 0;    // one per mutation, the unit of acknowledgement and of replication
   durableSeq = 0;  // mutations that are written (and fsynced when --sync)
   afterFlush: () => void = () => {};
+  /** A namespace's pending writes could not be written (its files are cut back to the last whole entry). */
+  onWriteFailed: (ns: Namespace, err: unknown) => void = () => {};
+  private failed = new Map<Namespace, unknown>();
   private dirty = new Set<Namespace>();
   private scheduled = false;
   private syncTimer: NodeJS.Timeout | null = null;
@@ -43,16 +47,25 @@ export class Store {
 
   private attach(ns: Namespace): Namespace {
     ns.onDirty = (n) => this.markDirty(n);
+    ns.onFailed = (n, err) => { this.failed.set(n, err); this.schedule(); };
     this.namespaces.set(ns.name, ns);
     return ns;
   }
 
   get(name: string): Namespace | undefined { return this.namespaces.get(name); }
 
-  create(name: string): Namespace {
-    const ns = this.attach(Namespace.open(this.opts, name, this.defaults(name)));
-    ns.saveSettings();
-    return ns;
+  /** A new namespace, born with its final settings: they are on disk before it is reachable. */
+  create(name: string, settings: Partial<NsSettings> = {}): Namespace {
+    return this.attach(Namespace.open(this.opts, name, { ...this.defaults(name), ...settings }));
+  }
+
+  /** Drops a namespace's in-memory state and pending writes and reads it again from its files. */
+  reload(name: string): Namespace {
+    const old = this.namespaces.get(name);
+    if (!old) throw new NotFoundError(`namespace ${name} not found`);
+    this.dirty.delete(old); this.unsynced.delete(old); this.failed.delete(old);
+    if (old.broken) old.abandon(); else old.close();
+    return this.attach(Namespace.open(this.opts, name, old.settings));
   }
 
   remove(name: string): void {
@@ -78,11 +91,15 @@ export class Store {
   flushAll(): void {
     this.scheduled = false;
     for (const ns of this.dirty) {
-      ns.flush(this.opts.sync);
+      try { ns.flush(this.opts.sync); } catch (err) { this.failed.set(ns, err); continue; }
       if (!this.opts.sync && this.opts.synctime > 0) this.unsynced.add(ns);
     }
     this.dirty.clear();
     this.durableSeq = this.writeSeq;
+    if (this.failed.size) {
+      const failed = [...this.failed]; this.failed.clear();
+      for (const [ns, err] of failed) this.onWriteFailed(ns, err);
+    }
     this.afterFlush();
   }
 

@@ -60,3 +60,12 @@ test("bad input gets error replies and the server keeps serving others", async (
 
   assert.equal(await bystander.get("alive"), "yes", "other clients were served throughout");
 });
+
+test("a protocol error after writes: their replies still come, then the connection closes", async (t) => {
+  const dir = tempDir(t, "zdb-test-");
+  const srv = await startZdbServer({ data: path.join(dir, "d"), index: path.join(dir, "i"), logger });
+  t.after(() => srv.close());
+  const r = await rawExchange(srv.port, Buffer.concat([encodeCommand(["SET", "w1", "a"]), encodeCommand(["SET", "w2", "b"]), Buffer.from("*1\r\n:bad\r\n")]));
+  assert.equal(r.data.toString().replace(/-Protocol error.*\r\n$/, "-ERR\r\n"), "$2\r\nw1\r\n$2\r\nw2\r\n-ERR\r\n");
+  assert.ok(r.closed);
+});

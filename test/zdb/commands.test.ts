@@ -145,21 +145,22 @@ test("namespaces: NSNEW/NSSET/NSINFO/NSLIST/SELECT/NSDEL/FLUSH, admin and passwo
   await assert.rejects(u.call("NSDEL", "ns1"), /Permission denied/);
   await assert.rejects(a.call("NSDEL", "default"), /Cannot remove default namespace/);
   assert.equal(await a.call("NSDEL", "ns1"), "OK");
-  await assert.rejects(u.call("GET", "k"), /not available anymore/);
+  // A session in a deleted namespace is disconnected: it cannot write anywhere without knowing.
+  await assert.rejects(u.call("GET", "k"));
   await assert.rejects(a.call("SELECT", "ns1"), /Namespace not found/);
 });
 
-test("seq mode: SET with an empty key returns a little-endian 4-byte id", async (t) => {
+test("seq mode: SET with an empty key returns a little-endian 8-byte id (as 0-db 2.0.7)", async (t) => {
   const { client } = await setup(t, { mode: "seq" });
   const r = client();
   const id0 = await r.callBuffer("SET", "", "first") as Buffer;
   const id1 = await r.callBuffer("SET", "", "second") as Buffer;
-  assert.deepEqual([...id0], [0, 0, 0, 0]);
-  assert.deepEqual([...id1], [1, 0, 0, 0]);
+  assert.deepEqual([...id0], [0, 0, 0, 0, 0, 0, 0, 0]);
+  assert.deepEqual([...id1], [1, 0, 0, 0, 0, 0, 0, 0]);
   assert.equal(await r.get(id1 as unknown as string), "second");
   assert.ok((await r.callBuffer("SET", id0, "updated") as Buffer).equals(id0));
   assert.equal((await r.getBuffer(id0))!.toString(), "updated");
-  await assert.rejects(r.call("SET", Buffer.from([9, 9, 9, 9]), "x"), /Invalid key, only update authorized/);
+  await assert.rejects(r.call("SET", Buffer.from([9, 9, 9, 9, 0, 0, 0, 0]), "x"), /Invalid key, only update authorized/);
 });
 
 test("NSSET mode switches a fresh namespace to seq", async (t) => {
@@ -170,7 +171,7 @@ test("NSSET mode switches a fresh namespace to seq", async (t) => {
   assert.equal(await r.call("NSSET", "q", "mode", "seq"), "OK");
   await r.call("SELECT", "q");
   const id = await r.callBuffer("SET", "", "v") as Buffer;
-  assert.equal(id.length, 4);
+  assert.equal(id.length, 8);
   await assert.rejects(r.call("NSSET", "q", "mode", "user"), /Cannot change mode of used namespace/);
   assert.match(await r.call("NSINFO", "q") as string, /mode: sequential/);
 });
@@ -226,4 +227,18 @@ test("unix socket (--socket): the same read and reply path", async (t) => {
   for (let i = 0; i < 500; i++) pipe.get(`k${i}`);
   const res = await pipe.exec();
   assert.deepEqual(res!.slice(500).map((x) => x[1]), Array.from({ length: 500 }, (_, i) => `v${i}`));
+});
+
+test("idle timeout: a silent client is closed, a client in WAIT is not", async (t) => {
+  const { client } = await setup(t, { idleMs: 300 });
+  const w = client(), s = client();
+  const waiting = w.call("WAIT", "SET", "2000");
+  await new Promise((r) => setTimeout(r, 800)); // well past the idle timeout
+  await s.call("SET", "a", "1").catch(() => s.call("SET", "a", "1"));
+  assert.equal(await waiting, "SET");
+  const quiet = new Redis({ port: (s.options.port as number), host: "127.0.0.1", maxRetriesPerRequest: 0, retryStrategy: () => null });
+  quiet.on("error", () => {});
+  t.after(() => quiet.disconnect());
+  await quiet.ping();
+  await waitFor("a silent connection to be closed", () => quiet.status === "end" || quiet.status === "close", { timeoutMs: 3000 });
 });

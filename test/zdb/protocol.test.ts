@@ -1,6 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { FrameParser, RequestReader, ReplyWriter, decodeReply, encodeCommand, RespError, PARSE_ERROR, PARSE_INCOMPLETE } from "../../src/zdb/resp.js";
+import {
+  FrameParser, RequestReader, ReplyWriter, decodeReply, encodeCommand, RespError, PARSE_ERROR, PARSE_ERROR_SOFT, PARSE_INCOMPLETE,
+  MAX_BULK, MAX_REQUEST,
+} from "../../src/zdb/resp.js";
 import {
   DATA_HEADER_SIZE, FLAG_DELETED, crc32, dataEntrySize, indexRecordSize, readDataEntry, readIndexRecord,
   writeDataEntry, writeIndexRecord, encodeLocation, decodeLocation,
@@ -85,7 +88,7 @@ test("parser: a borrowed read buffer, overwritten after every read, loses nothin
     const n = Math.min(1 + rnd(shared.length), stream.length - p);
     stream.copy(shared, 0, p, p + n); p += n;
     r.feed(shared, true, n);
-    for (let st; (st = r.next()) !== 0;) {
+    for (let st = r.next(); st !== 0; st = r.next()) {
       assert.equal(st, 1);
       const [, key, value] = r.frame.args;
       got.push(`${key.toString("latin1")}:${crc32(value)}:${value.length}`);
@@ -158,4 +161,38 @@ test("keytable: insert, find, grow", () => {
   for (let i = 0; i < 5000; i++) { const s = t.find(Buffer.from(`key-${i}`)); assert.ok(s >= 0); assert.equal(t.vlen[s], i); }
   assert.equal(t.find(Buffer.from("nope")), -1);
   assert.equal(t.key(t.find(Buffer.from("key-42"))).toString(), "key-42");
+});
+
+test("parser: a big request of small arguments arriving in small reads costs linear copying", () => {
+  // 1024 arguments of 8 KiB fed 4 KiB at a time: re-copying everything buffered on every read
+  // (the old reader) moves ~8 GB here; growing one buffer by doubling moves a few tens of MB.
+  const arg = Buffer.alloc(8 * 1024, 0x61);
+  const frame = encodeCommand(Array.from({ length: 1024 }, (_, i) => (i === 0 ? Buffer.from("SET") : arg)));
+  const r = new RequestReader();
+  const shared = Buffer.alloc(4096);
+  const t0 = process.hrtime.bigint();
+  let got = 0;
+  for (let p = 0; p < frame.length; p += shared.length) {
+    const n = Math.min(shared.length, frame.length - p);
+    frame.copy(shared, 0, p, p + n);
+    r.feed(shared, true, n);
+    for (let st = r.next(); st !== 0; st = r.next()) { assert.equal(st, 1); got++; assert.equal(r.frame.argc, 1024); }
+    r.release();
+  }
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  assert.equal(got, 1);
+  assert.ok(ms < 1500, `took ${ms} ms`);
+});
+
+test("parser: request limits — 1024 arguments, *0 and an empty line answered, oversize refused", () => {
+  const p = new FrameParser();
+  const parse = (s: string | Buffer) => { const b = Buffer.from(s); return p.parse(b, 0, b.length); };
+  assert.equal(parse("*0\r\n"), PARSE_ERROR_SOFT); assert.equal(p.error, "Missing arguments"); assert.equal(p.skip, 4);
+  assert.equal(parse("\r\n"), PARSE_ERROR_SOFT);
+  assert.equal(parse("*1025\r\n"), PARSE_ERROR); assert.equal(p.error, "Too many arguments");
+  assert.equal(parse("*1024\r\n"), PARSE_INCOMPLETE);
+  assert.equal(parse(`*2\r\n$3\r\nSET\r\n$${MAX_BULK + 1}\r\n`), PARSE_ERROR);
+  assert.equal(parse(`*3\r\n$3\r\nSET\r\n$${MAX_BULK}\r\n`), PARSE_INCOMPLETE, "one max-size argument is fine");
+  const head = `*3\r\n$3\r\nSET\r\n$${MAX_BULK}\r\n${"x".repeat(MAX_BULK)}\r\n$${MAX_REQUEST - MAX_BULK}\r\n`;
+  assert.equal(parse(head), PARSE_ERROR); assert.match(p.error, /request too large/);
 });

@@ -77,3 +77,33 @@ test("--replicate-password wins over ZDB_REPLICATE_PASSWORD", async (t) => {
   t.after(() => r.disconnect());
   await waitFor("namespace to replicate", async () => (await r.call("NSLIST") as string[]).includes("flagwins"));
 });
+
+test("a replica with more namespaces than one request's 1,024 arguments can list resumes from its counts", async (t) => {
+  const dir = tempDir(t, "zdb-test-");
+  const master = await startZdbProc(t, path.join(dir, "m"), ["--admin", "adm"]);
+  const m = new Redis({ port: master.port, host: "127.0.0.1", maxRetriesPerRequest: 0, retryStrategy: () => null });
+  m.on("error", () => {});
+  t.after(() => m.disconnect());
+  await m.call("AUTH", "adm");
+  const p = m.pipeline();
+  for (let i = 0; i < 520; i++) p.call("NSNEW", `n${i}`); // 521 × 2 counts > 1,024 arguments
+  await p.exec();
+  await m.call("SELECT", "n519");
+  await m.call("SET", "a", "1");
+  const rdir = path.join(dir, "r");
+  const first = await startZdbProc(t, rdir, ["--replicate", `127.0.0.1:${master.port}`], { ZDB_REPLICATE_PASSWORD: "adm" });
+  const r1 = new Redis({ port: first.port, host: "127.0.0.1", maxRetriesPerRequest: 0 });
+  await waitFor("the namespaces to replicate", async () => (await r1.call("NSLIST") as string[]).length === 521);
+  r1.disconnect();
+  await first.stop();
+  await m.call("SET", "b", "2");
+  // Restarted, it sends its counts for 521 namespaces (as one JSON argument) and gets only what it lacks.
+  const again = await startZdbProc(t, rdir, ["--replicate", `127.0.0.1:${master.port}`], { ZDB_REPLICATE_PASSWORD: "adm" });
+  const r2 = new Redis({ port: again.port, host: "127.0.0.1", maxRetriesPerRequest: 0, retryStrategy: () => null });
+  r2.on("error", () => {});
+  t.after(() => r2.disconnect());
+  await r2.call("SELECT", "n519");
+  await waitFor("the new key on the replica", async () => (await r2.get("b")) === "2");
+  assert.equal(await r2.call("DBSIZE"), 2);
+  assert.doesNotMatch(again.stderr(), /master refused/);
+});

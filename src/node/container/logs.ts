@@ -1,8 +1,10 @@
 // A container's output: one append-only file its stdout and stderr go to directly (so it keeps
 // logging while the node restarts), bounded by copy-and-truncate rotation, and optionally shipped
-// line by line into a 0-db namespace in sequential mode (SET with an empty key, one entry per line).
+// line by line into a 0-db namespace in sequential mode (SET with an empty key, one entry per line;
+// the server picks the id, 8 bytes little-endian, so nothing here builds or parses one).
 import { copyFile, open, stat, truncate } from "node:fs/promises";
 import { Redis } from "ioredis";
+import { UnavailableError } from "../../core/index.js";
 
 export const LOG_MAX_BYTES = 1024 * 1024;
 
@@ -58,7 +60,7 @@ export class LogShipper {
       for (const line of lines) p.set("", JSON.stringify({ time, line } satisfies LogLine));
       const r = await p.exec();
       const failed = r?.find(([e]) => e);
-      if (failed) throw new Error(`shipping logs: ${failed[0]!.message}`);
+      if (failed) throw new UnavailableError(`shipping logs: ${failed[0]!.message}`, "the lines stay in the file and are sent again", { cause: failed[0] });
       this.shipped += lines.length;
     }
     this.offset += buf.length;

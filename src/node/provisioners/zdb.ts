@@ -5,9 +5,8 @@ import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import { unseal, describeError, ValidationError, type WorkloadOf } from "../../core/index.js";
-import { ZdbServer, stopOrphanZdb, zdbPidFile } from "../zdb-server.js";
-import { RespError } from "../resp.js";
+import { unseal, describeError, InternalError, NotFoundError, ValidationError, type WorkloadOf } from "../../core/index.js";
+import { ZdbServer, isZdbReply, stopOrphanZdb, zdbPidFile } from "../zdb-server.js";
 import type { Provisioner, WorkloadContext } from "./types.js";
 
 export interface ZdbOptions {
@@ -56,7 +55,7 @@ export class ZdbProvisioner implements Provisioner<"zdb"> {
   }
 
   private async zdb(): Promise<ZdbServer> {
-    if (!this.server) throw new Error("the zdb provisioner was not initialised");
+    if (!this.server) throw new InternalError("the zdb provisioner was not initialised");
     return this.server;
   }
 
@@ -66,7 +65,7 @@ export class ZdbProvisioner implements Provisioner<"zdb"> {
     try {
       return parseNsinfo(String(await s.call("NSINFO", ns)));
     } catch (err) {
-      if (err instanceof RespError && /not found/i.test(err.message)) return undefined;
+      if (isZdbReply(err) && /not found/i.test(err.message)) return undefined;
       throw err;
     }
   }
@@ -75,12 +74,16 @@ export class ZdbProvisioner implements Provisioner<"zdb"> {
     return (await this.info(ns)) !== undefined;
   }
 
+  /** An existing namespace (update, resume): each NSSET of the password or public flag re-checks
+   *  the sessions in it (0-db disconnects those that no longer qualify). Privacy is tightened
+   *  before the password changes, and loosened only after, so no step is weaker than both ends. */
   private async configure(ctx: WorkloadContext, w: Zdb, password: string): Promise<void> {
     const s = await this.zdb();
     const ns = ctx.workloadId;
+    if (!w.data.public) await s.call("NSSET", ns, "public", 0);
     await s.call("NSSET", ns, "password", password);
     await s.call("NSSET", ns, "maxsize", w.data.size);
-    await s.call("NSSET", ns, "public", w.data.public ? 1 : 0);
+    if (w.data.public) await s.call("NSSET", ns, "public", 1);
     // 0-db refuses to change the mode of a namespace that holds data, so only set it when it differs.
     const mode = (await this.info(ns))?.get("mode");
     if (mode !== (w.data.mode === "seq" ? "sequential" : "userkey")) await s.call("NSSET", ns, "mode", w.data.mode);
@@ -96,10 +99,14 @@ export class ZdbProvisioner implements Provisioner<"zdb"> {
     const s = await this.zdb();
     if (!(await this.exists(ctx.workloadId))) {
       try {
-        await s.call("NSNEW", ctx.workloadId);
+        // Born with its final password, privacy, size and mode: there is no moment where the
+        // namespace (its name is predictable) is public and without a password.
+        await s.call("NSNEW", ctx.workloadId, "PASSWORD", password, "PUBLIC", w.data.public ? 1 : 0,
+          "MAXSIZE", w.data.size, "MODE", w.data.mode);
+        return this.result(ctx);
       } catch (err) {
-        // Made by a previous attempt whose reply was lost: adopt it.
-        if (!(err instanceof RespError) || !(await this.exists(ctx.workloadId))) throw err;
+        // Made by a previous attempt whose reply was lost: adopt it (and configure it below).
+        if (!isZdbReply(err) || !(await this.exists(ctx.workloadId))) throw err;
       }
     }
     await this.configure(ctx, w, password);
@@ -113,9 +120,11 @@ export class ZdbProvisioner implements Provisioner<"zdb"> {
 
   async pause(ctx: WorkloadContext, _w?: Zdb): Promise<void> {
     const s = await this.zdb();
-    if (!(await this.exists(ctx.workloadId))) throw new Error(`namespace ${ctx.workloadId} is missing`);
-    await s.call("NSSET", ctx.workloadId, "password", randomBytes(24).toString("hex"));
+    if (!(await this.exists(ctx.workloadId))) throw new NotFoundError(`namespace ${ctx.workloadId} is missing`);
+    // Private first (sessions without the password are cut), then a password nobody knows (the
+    // sessions that had the user's are cut too): nobody stays in during the grace period.
     await s.call("NSSET", ctx.workloadId, "public", 0);
+    await s.call("NSSET", ctx.workloadId, "password", randomBytes(24).toString("hex"));
   }
 
   async resume(ctx: WorkloadContext, w: Zdb): Promise<Record<string, unknown>> {
