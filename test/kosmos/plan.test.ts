@@ -39,11 +39,12 @@ test("kosmos plan: flist, entrypoint, node liveness, room and money checked befo
   assert.notEqual(a.id, bNode.id);
   const report = () => a.signer.send("node.report", { nodeId: a.id, uptime: 1, used: { cru: 0, mru: 0, sru: 0, hru: 0 } });
   await report();
-  assert.equal((await ledger.node(bNode.id)).status, "up", "the ledger calls a node up from its registration on");
+  assert.equal((await ledger.node(bNode.id)).status, "down", "registering is not reporting: the ledger calls a node up only once it has reported");
+  assert.equal((await ledger.node(a.id)).status, "up");
   const listed = await runBin("kosmos", ["nodes", "--json"], { KOSMOS_LEDGER: b.url, KOSMOS_HOME: join(dir, "nobody") });
   assert.equal(listed.code, 0, listed.stderr);
   assert.deepEqual(listed.json().map((n: { id: number; offered: boolean }) => [n.id, n.offered]), [[a.id, true], [bNode.id, false]]);
-  assert.match((await runBin("kosmos", ["nodes"], { KOSMOS_LEDGER: b.url, KOSMOS_HOME: join(dir, "nobody") })).stdout, new RegExp(`^${bNode.id}\\s+\\d+\\s+up\\s+never\\s`, "m"));
+  assert.match((await runBin("kosmos", ["nodes"], { KOSMOS_LEDGER: b.url, KOSMOS_HOME: join(dir, "nobody") })).stdout, new RegExp(`^${bNode.id}\\s+\\d+\\s+down\\s+never\\s`, "m"));
 
   const alice = { KOSMOS_HOME: join(dir, "alice"), KOSMOS_PASSPHRASE: "alice pass", KOSMOS_LEDGER: b.url, KOSMOS_HUB: hub };
   const bob = { KOSMOS_HOME: join(dir, "bob"), KOSMOS_PASSPHRASE: "bob pass", KOSMOS_LEDGER: b.url };
@@ -106,7 +107,8 @@ test("kosmos plan: flist, entrypoint, node liveness, room and money checked befo
   await refuse(envA, ["deploy", spec({ flist: flist.replace(/\/app#.*/, "/nope") })], 5, /container web: flist .*\/nope not found on the hub/, /kosmos flist build/);
   await refuse(envA, ["plan", spec({ flist: flist.replace(/#.*/, `#${"ab".repeat(32)}`) })], 2, /not the pinned/);
   await refuse(envA, ["deploy", spec({ node: bNode.id })], 9, new RegExp(`node ${bNode.id} has never reported since it registered`), /choose another node/);
-  await refuse(envA, ["deploy", spec({ node: a.id, memory: "100GiB" })], 9, new RegExp(`node ${a.id} cannot take this deployment: it needs 100 GiB of memory`));
+  // 100 GiB of memory and the default writable root, which is reserved as memory too.
+  await refuse(envA, ["deploy", spec({ node: a.id, memory: "100GiB" })], 9, new RegExp(`node ${a.id} cannot take this deployment: it needs 100\\.\\d GiB of memory`));
   // Money: carol's 1000 does not pay one period (about 2500 an hour); --force insists.
   const poor = await refuse({ ...carol, TOKEN: "x" }, ["deploy", spec()], 8, /your balance 1000 does not cover one billing period \(1 h\): it costs \d+/, /--force/);
   assert.equal(poor.stdout, "");
@@ -175,7 +177,7 @@ test("kosmos plan: flist, entrypoint, node liveness, room and money checked befo
   assert.match(stale.stderr, new RegExp(`node ${a.id} last reported \\d+ s ago \\(nodes report every ${REPORT_INTERVAL} s\\): it is down`));
   const fresh = await runBin("kosmos", ["plan", spec({ name: "other" })], envA);
   assert.equal(fresh.code, 9, fresh.stderr);
-  assert.match(fresh.stderr, new RegExp(`no node with room for 1 CPU, 64 MiB memory, 64 MiB SSD is up: node ${a.id} last reported \\d+ s ago .*; node ${bNode.id} has never reported since it registered`));
+  assert.match(fresh.stderr, new RegExp(`no node with room for 1 CPU, 128 MiB memory is up: node ${a.id} last reported \\d+ s ago .*; node ${bNode.id} has never reported since it registered`));
 
   // Cancelled (more than a second after creation, within the hour's billing period): the time since
   // creation is charged pro rata, and `ls --all` / `billing` tell it.
@@ -184,9 +186,9 @@ test("kosmos plan: flist, entrypoint, node liveness, room and money checked befo
   assert.match(ended.stdout, new RegExp(`^web\\s+${contractId}\\s+${a.id}\\s+deleted\\s+0\\s+-\\s+cancelled by its owner$`, "m"));
   const bill = (await runBin("kosmos", ["billing", "web", "--json"], { ...alice, KOSMOS_PASSPHRASE: "not alice's" })).json();
   assert.equal(bill.charges.length, 1, JSON.stringify(bill));
-  assert.deepEqual([bill.charges[0].contractId, bill.charges[0].kind, bill.charges[0].reserves], [contractId, "cancellation", "1 CPU, 64 MiB memory, 64 MiB SSD"]);
+  assert.deepEqual([bill.charges[0].contractId, bill.charges[0].kind, bill.charges[0].reserves], [contractId, "cancellation", "1 CPU, 128 MiB memory"]);
   assert.ok(bill.charges[0].amount > 0);
   assert.equal(bill.balance, (await ledger.twin(aliceTwin)).balance);
   const billHuman = await runBin("kosmos", ["billing"], { ...alice, KOSMOS_PASSPHRASE: "not alice's" });
-  assert.match(billHuman.stdout, new RegExp(`web\\s+${bill.charges[0].amount}\\s+time since the last charge, at cancellation of 1 CPU, 64 MiB memory, 64 MiB SSD`));
+  assert.match(billHuman.stdout, new RegExp(`web\\s+${bill.charges[0].amount}\\s+time since the last charge, at cancellation of 1 CPU, 128 MiB memory`));
 });

@@ -3,7 +3,7 @@
 // Without root a plain folder stands in, and the node says so in its log.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { mkdir, open, rename, rm, stat, readFile, realpath } from "node:fs/promises";
+import { mkdir, open, rename, rm, stat, readFile, realpath, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { ConflictError, DamagedError, ValidationError, type WorkloadOf } from "../../core/index.js";
 import type { Logger } from "pino";
@@ -39,6 +39,14 @@ export async function cleanupVolumes(dataDir: string, opts: { purge?: boolean } 
   const points = parseMountinfo(await readFile("/proc/self/mountinfo", "utf8")).filter((p) => p.startsWith(real + "/"));
   for (const m of [...new Set(points)].sort((a, b) => b.length - a.length)) {
     await run("umount", [m]).catch(() => run("umount", ["-l", m])).then(() => out.mounts.push(m), (e: Error) => out.errors.push(`unmount ${m}: ${e.message}`));
+  }
+  // A loop device's autoclear runs after the unmount returns (and not at all after a lazy one that
+  // is still busy): detach what is left of each image and wait until the kernel lets it go.
+  const images = (await readdir(real).catch(() => [] as string[])).filter((f) => f.endsWith(".img")).map((f) => join(real, f));
+  for (const image of images) {
+    for (const dev of await loopsOf(image)) await run("losetup", ["-d", dev]).catch(() => {});
+    const left = await waitDetached(image);
+    if (left.length) out.errors.push(`loop device(s) ${left.join(", ")} still hold ${image}`);
   }
   if (opts.purge && !out.errors.length) await rm(dir, { recursive: true, force: true });
   return out;
