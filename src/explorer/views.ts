@@ -89,7 +89,10 @@ export function queryNodes(rows: Iterable<NodeRow>, q: NodeQuery): Page<NodeRow>
 
 /** A page of `items` taken newest (highest id) first without sorting them all. */
 export function pageNewestFirst<T extends { id: number }>(items: T[], offset: number, limit: number): Page<T> {
-  const sorted = items.length > 1 && items[0].id < items[items.length - 1].id ? items : [...items].sort((a, b) => a.id - b.id);
+  // The mirror's maps keep insertion order, which is id order but for a late re-insert: check, O(n).
+  let ordered = true;
+  for (let i = 1; i < items.length && ordered; i++) ordered = items[i - 1].id < items[i].id;
+  const sorted = ordered ? items : [...items].sort((a, b) => a.id - b.id);
   const end = sorted.length - offset;
   const page = sorted.slice(Math.max(0, end - limit), Math.max(0, end)).reverse();
   return { total: items.length, offset, limit, items: page };
