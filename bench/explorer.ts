@@ -1,0 +1,187 @@
+// Explorer benchmark (`node dist/bench/explorer.js [--nodes 1000] [--contracts 10000] [--explorers 50] [--seconds 10]`).
+//  1. A real bcdb filled through its client with N nodes (one owner twin each) and M contracts.
+//  2. bin/explorer started against it: time until its mirror is loaded and /api answers.
+//  3. First paint of the overview in Debian's chromium (cold context each run): first-contentful-paint
+//     and the time until the overview's figures are drawn; median of 5.
+//  4. The nodes table: a filtered, sorted page served by the explorer (p50/p99 over 200 requests),
+//     its size against the ledger's whole GET /nodes.
+//  5. The ledger's inclusion rate (signed transfers from 64 signers, submit-and-wait) without any
+//     explorer, then with the explorer and E simulated browsers (each holds /api/live open and reads
+//     the overview and a nodes page every 2 s, as an open page does), then without again.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
+import { join } from "node:path";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { chromium } from "playwright-core";
+import { GiB, generateKeyPair, generateSealKeyPair, signDeployment, type Deployment } from "../src/core/index.js";
+import type { LedgerClient, Signer } from "../src/ledger/client/index.js";
+import { REPO_ROOT, startLedger } from "../test/support.js";
+
+const args = process.argv.slice(2);
+const arg = (name: string, def: number) => { const i = args.indexOf(name); return i >= 0 ? Number(args[i + 1]) : def; };
+const NODES = arg("--nodes", 1000), CONTRACTS = arg("--contracts", 10_000), EXPLORERS = arg("--explorers", 50), SECONDS = arg("--seconds", 10);
+
+async function pool<T>(n: number, concurrency: number, fn: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = new Array(n);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(concurrency, n) }, async () => { while (next < n) { const i = next++; out[i] = await fn(i); } }));
+  return out;
+}
+
+const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
+const ms = (x: number) => `${x.toFixed(1)} ms`;
+
+async function fill(client: LedgerClient): Promise<void> {
+  const t0 = performance.now();
+  const farmer = client.signer(generateKeyPair());
+  await farmer.ensureTwin();
+  const fr = await farmer.send("farm.create", { name: "bench-farm" });
+  const farmId = (fr.events!.find((e) => e.type === "farm.created") as { farmId: number }).farmId;
+  const nodeIds = await pool(NODES, 64, async (i) => {
+    const owner = client.signer(generateKeyPair());
+    await owner.ensureTwin();
+    const r = await owner.send("node.register", {
+      farmId, capacity: { cru: 16, mru: 64 * GiB, sru: 4000 * GiB, hru: 8000 * GiB }, sealKey: generateSealKeyPair().publicKey, underlay: `10.${i >> 8}.${i & 255}.1`,
+      ...(i % 10 === 0 ? { publicConfig: { domain: `gw${i}.example.org` } } : {}),
+    });
+    return (r.events!.find((e) => e.type === "node.registered") as { nodeId: number }).nodeId;
+  });
+  process.stderr.write(`  ${NODES} nodes in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  const USERS = 100;
+  const users = await pool(USERS, 32, async () => {
+    const keys = generateKeyPair();
+    const signer = client.signer(keys);
+    const twinId = await signer.ensureTwin();
+    await client.faucet(twinId, 10 ** 12);
+    return { signer, twinId, privateKey: keys.privateKey };
+  });
+  await pool(USERS, USERS, async (u) => {
+    const { signer, twinId, privateKey } = users[u] as { signer: Signer; twinId: number; privateKey: string };
+    for (let k = u; k < CONTRACTS; k += USERS) {
+      const d: Deployment = {
+        version: 0, twinId, nodeId: nodeIds[k % NODES], metadata: "", description: "",
+        signatureRequirement: { requests: [{ twinId, weight: 1, required: true }], weightRequired: 1 },
+        workloads: [{ name: "vol", type: "volume", version: 0, description: "", data: { size: 10 * GiB } }],
+      };
+      await signer.send("contract.create", { deployment: d, deploymentSignature: signDeployment(d, privateKey) });
+    }
+  });
+  process.stderr.write(`  filled: ${NODES} nodes, ${CONTRACTS} contracts in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+}
+
+async function startExplorerProc(ledger: string): Promise<{ url: string; proc: ChildProcess; readyMs: number; stop(): Promise<void> }> {
+  const t0 = performance.now();
+  const proc = spawn(process.execPath, [join(REPO_ROOT, "bin", "explorer"), "--ledger", ledger, "--port", "0", "--log-level", "warn"], { stdio: ["ignore", "pipe", "inherit"] });
+  const line = await new Promise<string>((res) => createInterface({ input: proc.stdout! }).once("line", res));
+  const url = (JSON.parse(line) as { url: string }).url;
+  for (;;) { const r = await fetch(`${url}api/overview`).catch(() => undefined); if (r?.ok) break; await new Promise((r) => setTimeout(r, 20)); }
+  const readyMs = performance.now() - t0;
+  return { url, proc, readyMs, stop: async () => { const e = new Promise((r) => proc.once("exit", r)); proc.kill("SIGTERM"); await e; } };
+}
+
+/** Included transfers per second from `signers` submit-and-wait loops over `seconds`. */
+async function inclusionRate(signers: Signer[], to: number, seconds: number): Promise<{ rate: number; p50: number; p99: number }> {
+  const end = performance.now() + seconds * 1000;
+  const lat: number[] = [];
+  await Promise.all(signers.map(async (s) => {
+    while (performance.now() < end) {
+      const t = performance.now();
+      await s.send("transfer", { to, amount: 1 });
+      lat.push(performance.now() - t);
+    }
+  }));
+  return { rate: lat.length / seconds, p50: pct(lat, 0.5), p99: pct(lat, 0.99) };
+}
+
+/** E simulated open pages: each holds the live stream and reads what an open page reads. */
+function simulatedBrowsers(url: string, n: number): { stop(): void; requests(): number; updates(): number } {
+  const ac = new AbortController();
+  let requests = 0, updates = 0;
+  for (let i = 0; i < n; i++) {
+    void (async () => {
+      const res = await fetch(`${url}api/live`, { signal: ac.signal });
+      const reader = res.body!.getReader();
+      for (;;) { const { done, value } = await reader.read(); if (done) break; updates += (Buffer.from(value).toString().match(/^event: update$/gm) ?? []).length; }
+    })().catch(() => undefined);
+    void (async () => {
+      while (!ac.signal.aborted) {
+        await Promise.all([fetch(`${url}api/overview`, { signal: ac.signal }).then((r) => r.arrayBuffer()), fetch(`${url}api/nodes?status=up&sort=freeMru&desc=1&limit=25&offset=${(i * 25) % 500}`, { signal: ac.signal }).then((r) => r.arrayBuffer())]);
+        requests += 2;
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    })().catch(() => undefined);
+  }
+  return { stop: () => ac.abort(), requests: () => requests, updates: () => updates };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "bench-explorer-"));
+  const ledger = await startLedger(join(dir, "ledger"), { args: ["--faucet", "--block-interval", "200"] });
+  try {
+    process.stderr.write(`filling the ledger (${NODES} nodes, ${CONTRACTS} contracts)…\n`);
+    await fill(ledger.client);
+    const ledgerNodesBytes = (await (await fetch(`${ledger.url}/nodes`)).arrayBuffer()).byteLength;
+    const ledgerContractsBytes = (await (await fetch(`${ledger.url}/contracts`)).arrayBuffer()).byteLength;
+
+    // 2. Explorer start.
+    const ex = await startExplorerProc(ledger.url);
+    console.log(`explorer ready (mirror of ${NODES} nodes, ${CONTRACTS} contracts loaded): ${ms(ex.readyMs)}`);
+
+    // 3. First paint.
+    const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: ["--no-sandbox"] });
+    const fcp: number[] = [], drawn: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const ctx = await browser.newContext();
+      const page = await ctx.newPage();
+      const t0 = performance.now();
+      await page.goto(ex.url);
+      await page.waitForFunction(() => /\d+ \/ \d+/.test(document.getElementById("nodes-up")?.textContent ?? ""));
+      drawn.push(performance.now() - t0);
+      fcp.push(await page.evaluate(() => performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? -1));
+      await ctx.close();
+    }
+    await browser.close();
+    console.log(`overview first-contentful-paint: median ${ms(pct(fcp, 0.5))}; figures drawn: median ${ms(pct(drawn, 0.5))}, max ${ms(Math.max(...drawn))}`);
+
+    // 4. The nodes table, paged and filtered by the explorer.
+    const lat: number[] = [];
+    let pageBytes = 0;
+    for (let i = 0; i < 200; i++) {
+      const t = performance.now();
+      const r = await fetch(`${ex.url}api/nodes?status=up&minCru=4&gateway=${i % 2 ? "yes" : "no"}&sort=freeMru&desc=1&limit=25&offset=${(i % 4) * 25}`);
+      pageBytes = (await r.arrayBuffer()).byteLength;
+      lat.push(performance.now() - t);
+    }
+    console.log(`nodes table page (filter+sort+page of ${NODES} on the explorer): p50 ${ms(pct(lat, 0.5))}, p99 ${ms(pct(lat, 0.99))}; ${pageBytes} bytes vs the ledger's whole GET /nodes ${ledgerNodesBytes} bytes (GET /contracts: ${ledgerContractsBytes} bytes)`);
+    await ex.stop();
+
+    // 5. Inclusion rate without / with the explorer and E open pages / without.
+    const signers = await pool(64, 16, async () => { const s = ledger.client.signer(generateKeyPair()); const id = await s.ensureTwin(); await ledger.client.faucet(id, 10 ** 9); return s; });
+    const sink = await ledger.client.signer(generateKeyPair()).ensureTwin();
+    await inclusionRate(signers, sink, 3); // warm-up: the first seconds run colder code on both sides
+    // Alternating rounds, so the machine's drift (2 shared cores) falls on both sides alike.
+    const without: number[] = [], withEx: number[] = [];
+    const fmt = (r: { rate: number; p50: number; p99: number }) => `${r.rate.toFixed(0)} tx/s (p50 ${ms(r.p50)}, p99 ${ms(r.p99)})`;
+    let served = 0, updates = 0;
+    for (let round = 0; round < 3; round++) {
+      const a = await inclusionRate(signers, sink, SECONDS);
+      without.push(a.rate);
+      const ex2 = await startExplorerProc(ledger.url);
+      const sim = simulatedBrowsers(ex2.url, EXPLORERS);
+      await new Promise((r) => setTimeout(r, 1000)); // the pages open
+      const b = await inclusionRate(signers, sink, SECONDS);
+      withEx.push(b.rate);
+      sim.stop(); served += sim.requests(); updates += sim.updates();
+      await ex2.stop();
+      console.log(`round ${round + 1}: inclusion without explorer ${fmt(a)}; with the explorer and ${EXPLORERS} open pages ${fmt(b)}`);
+    }
+    const med = (xs: number[]) => pct(xs, 0.5);
+    console.log(`inclusion rate, median of 3: without ${med(without).toFixed(0)} tx/s, with ${med(withEx).toFixed(0)} tx/s: ratio ${(med(withEx) / med(without)).toFixed(2)} (${served} page requests and ${updates} live updates served meanwhile)`);
+  } finally {
+    await ledger.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
