@@ -1,4 +1,4 @@
-// Explorer benchmark (`node dist/bench/explorer.js [--nodes 1000] [--contracts 10000] [--explorers 50] [--seconds 10]`).
+// Explorer benchmark (`node dist/bench/explorer.js [--nodes 1000] [--contracts 10000] [--explorers 50] [--seconds 8] [--rounds 5]`).
 //  1. A real bcdb filled through its client with N nodes (one owner twin each) and M contracts.
 //  2. bin/explorer started against it: time until its mirror is loaded and /api answers.
 //  3. First paint of the overview in Debian's chromium (cold context each run): first-contentful-paint
@@ -20,7 +20,7 @@ import { REPO_ROOT, startLedger } from "../test/support.js";
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: number) => { const i = args.indexOf(name); return i >= 0 ? Number(args[i + 1]) : def; };
-const NODES = arg("--nodes", 1000), CONTRACTS = arg("--contracts", 10_000), EXPLORERS = arg("--explorers", 50), SECONDS = arg("--seconds", 10);
+const NODES = arg("--nodes", 1000), CONTRACTS = arg("--contracts", 10_000), EXPLORERS = arg("--explorers", 50), SECONDS = arg("--seconds", 8), ROUNDS = arg("--rounds", 5);
 
 async function pool<T>(n: number, concurrency: number, fn: (i: number) => Promise<T>): Promise<T[]> {
   const out: T[] = new Array(n);
@@ -94,7 +94,23 @@ async function inclusionRate(signers: Signer[], to: number, seconds: number): Pr
   return { rate: lat.length / seconds, p50: pct(lat, 0.5), p99: pct(lat, 0.99) };
 }
 
-/** E simulated open pages: each holds the live stream and reads what an open page reads. */
+/** E simulated open pages in a child process (so they do not slow this process's load generator):
+ *  each holds the live stream, and reads the overview and a nodes page every 2 s — more than an open
+ *  page does (it redraws the overview from the stream and re-reads a table only when it changed). */
+function simulatedBrowsersProc(url: string, n: number): { stop(): Promise<{ requests: number; updates: number }> } {
+  const proc = spawn(process.execPath, [new URL(import.meta.url).pathname, "--simulate", url, String(n)], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  proc.stdout!.on("data", (d: Buffer) => { out += d.toString(); });
+  return {
+    async stop() {
+      const e = new Promise((r) => proc.once("exit", r));
+      proc.kill("SIGTERM");
+      await e;
+      return JSON.parse(out.trim().split("\n").pop() || '{"requests":0,"updates":0}') as { requests: number; updates: number };
+    },
+  };
+}
+
 function simulatedBrowsers(url: string, n: number): { stop(): void; requests(): number; updates(): number } {
   const ac = new AbortController();
   let requests = 0, updates = 0;
@@ -149,7 +165,7 @@ async function main(): Promise<void> {
     let pageBytes = 0;
     for (let i = 0; i < 200; i++) {
       const t = performance.now();
-      const r = await fetch(`${ex.url}api/nodes?status=up&minCru=4&gateway=${i % 2 ? "yes" : "no"}&sort=freeMru&desc=1&limit=25&offset=${(i % 4) * 25}`);
+      const r = await fetch(`${ex.url}api/nodes?minCru=4&minSru=${100 * GiB}&gateway=${i % 2 ? "yes" : "no"}&sort=freeMru&desc=1&limit=25&offset=${(i % 4) * 25}`);
       pageBytes = (await r.arrayBuffer()).byteLength;
       lat.push(performance.now() - t);
     }
@@ -164,24 +180,27 @@ async function main(): Promise<void> {
     const without: number[] = [], withEx: number[] = [];
     const fmt = (r: { rate: number; p50: number; p99: number }) => `${r.rate.toFixed(0)} tx/s (p50 ${ms(r.p50)}, p99 ${ms(r.p99)})`;
     let served = 0, updates = 0;
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; round < ROUNDS; round++) {
       const a = await inclusionRate(signers, sink, SECONDS);
       without.push(a.rate);
       const ex2 = await startExplorerProc(ledger.url);
-      const sim = simulatedBrowsers(ex2.url, EXPLORERS);
+      const sim = simulatedBrowsersProc(ex2.url, EXPLORERS);
       await new Promise((r) => setTimeout(r, 1000)); // the pages open
       const b = await inclusionRate(signers, sink, SECONDS);
       withEx.push(b.rate);
-      sim.stop(); served += sim.requests(); updates += sim.updates();
+      const simmed = await sim.stop(); served += simmed.requests; updates += simmed.updates;
       await ex2.stop();
       console.log(`round ${round + 1}: inclusion without explorer ${fmt(a)}; with the explorer and ${EXPLORERS} open pages ${fmt(b)}`);
     }
     const med = (xs: number[]) => pct(xs, 0.5);
-    console.log(`inclusion rate, median of 3: without ${med(without).toFixed(0)} tx/s, with ${med(withEx).toFixed(0)} tx/s: ratio ${(med(withEx) / med(without)).toFixed(2)} (${served} page requests and ${updates} live updates served meanwhile)`);
+    console.log(`inclusion rate, median of ${ROUNDS}: without ${med(without).toFixed(0)} tx/s, with ${med(withEx).toFixed(0)} tx/s: ratio ${(med(withEx) / med(without)).toFixed(2)} (${served} page requests and ${updates} live updates served meanwhile)`);
   } finally {
     await ledger.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-await main();
+if (args[0] === "--simulate") {
+  const sim = simulatedBrowsers(args[1], Number(args[2]));
+  process.on("SIGTERM", () => { sim.stop(); process.stdout.write(`${JSON.stringify({ requests: sim.requests(), updates: sim.updates() })}\n`); process.exit(0); });
+} else await main();

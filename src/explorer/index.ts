@@ -3,10 +3,10 @@
 // only, holds no key and sends no transaction.
 import { Command } from "commander";
 import pino from "pino";
-import { intFlag, raiseOpenFileLimit, runCli } from "../runtime/index.js";
+import { intFlag, raiseOpenFileLimit, runCli, type ListenerLimits } from "../runtime/index.js";
 import { bundleApp } from "./bundle.js";
 import { Mirror } from "./mirror.js";
-import { createExplorerServer } from "./server.js";
+import { createExplorerServer, defaultLimits } from "./server.js";
 
 export type * from "./api.js";
 export { redactSealed, queryNodes, parseSearch } from "./views.js";
@@ -20,9 +20,11 @@ export interface ExplorerOptions {
   logger?: pino.Logger;
   /** Resolve only once the ledger's state is loaded (default true); false serves 503 until then. */
   waitForLedger?: boolean;
+  /** The listener's limits (default: defaultLimits() in server.ts); tests shorten the deadlines. */
+  limits?: Partial<ListenerLimits>;
 }
 
-export interface RunningExplorer { url: string; mirror: Mirror; live(): number; close(): Promise<void> }
+export interface RunningExplorer { url: string; mirror: Mirror; live(): number; refused(): number; close(): Promise<void> }
 
 export async function startExplorer(o: ExplorerOptions): Promise<RunningExplorer> {
   const log = o.logger ?? pino({ level: "silent" });
@@ -30,7 +32,7 @@ export async function startExplorer(o: ExplorerOptions): Promise<RunningExplorer
   const mirror = new Mirror(o.ledger, log);
   const loaded = mirror.start();
   if (o.waitForLedger !== false) await loaded;
-  const { server, live, close } = createExplorerServer(mirror, app, log);
+  const { server, live, refused, close } = createExplorerServer(mirror, app, log, { ...defaultLimits(), ...o.limits });
   const host = o.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -40,7 +42,7 @@ export async function startExplorer(o: ExplorerOptions): Promise<RunningExplorer
   const port = typeof addr === "object" && addr ? addr.port : o.port;
   return {
     url: `http://${host.includes(":") ? `[${host}]` : host}:${port}/`,
-    mirror, live,
+    mirror, live, refused,
     async close() { mirror.close(); await close(); },
   };
 }

@@ -17,6 +17,11 @@ const VERSIONS_KEPT = 20;
 const BILLING_KEPT = 50;
 const CHANGES_KEPT = 600;
 const TX_WINDOW = 30;
+/** Live updates go out at most this often: under load the ledger makes many blocks a second, and a
+ *  page redrawn more often than this shows nothing more; the changes are merged meanwhile. */
+export const LIVE_INTERVAL_MS = 250;
+/** The overview and the node rows are recomputed at most this often while blocks keep coming. */
+const VIEW_TTL_MS = 200;
 
 export interface MirrorLog { warn(o: object, m?: string): void; info(o: object, m?: string): void }
 
@@ -37,7 +42,10 @@ export class Mirror {
   readonly billing = new Map<number, { contractId: number; amount: number; height: number; time: number }[]>();
   private readonly txRing: { height: number; time: number; txs: number }[] = [];
   private readonly changes: Change[] = [];
-  private overviewCache: Overview | undefined;
+  private overviewCache: { at: number; height: number; v: Overview } | undefined;
+  private rowsCache: { at: number; height: number; v: NodeRow[] } | undefined;
+  private emitTimer: NodeJS.Timeout | undefined;
+  private emitted = { height: -1, at: 0 };
   private sub: Subscription | undefined;
   private dirty = { contracts: new Set<number>(), nodes: new Set<number>(), farms: false };
   private blockTxs = new Set<number>();
@@ -78,7 +86,7 @@ export class Mirror {
     this.log.info({ height: st.height, nodes: nodes.length, contracts: contracts.length }, "explorer mirror loaded");
   }
 
-  close(): void { this.closed = true; this.sub?.close(); this.listeners.clear(); }
+  close(): void { this.closed = true; this.sub?.close(); this.listeners.clear(); if (this.emitTimer) clearTimeout(this.emitTimer); }
 
   /** Called after each block is taken in; returns the unsubscribe function. */
   onUpdate(fn: (u: LiveUpdate) => void): () => void { this.listeners.add(fn); return () => this.listeners.delete(fn); }
@@ -141,14 +149,27 @@ export class Mirror {
       if (s !== n.status) { n.status = s; this.current.nodes.add(n.id); }
     }
     this.height = height; this.time = time; this.hash = hash;
-    this.overviewCache = undefined;
     const done = this.current;
     this.changes.push(done);
     if (this.changes.length > CHANGES_KEPT) this.changes.shift();
     this.current = { height: height + 1, contracts: new Set(), nodes: new Set(), farms: false, twins: new Set() };
-    if (this.listeners.size === 0) return;
-    const u = this.updateSince(height - 1);
-    for (const fn of this.listeners) fn(u);
+    this.scheduleEmit();
+  }
+
+  /** One live update for everything since the last one, at most every LIVE_INTERVAL_MS. */
+  private scheduleEmit(): void {
+    if (this.emitTimer || this.closed) return;
+    if (this.emitted.height < 0) this.emitted.height = this.height - 1;
+    const wait = Math.max(0, this.emitted.at + LIVE_INTERVAL_MS - Date.now());
+    this.emitTimer = setTimeout(() => {
+      this.emitTimer = undefined;
+      this.emitted.at = Date.now();
+      const since = this.emitted.height;
+      this.emitted.height = this.height;
+      if (this.listeners.size === 0 || since >= this.height) return;
+      const u = this.updateSince(since);
+      for (const fn of this.listeners) fn(u);
+    }, wait);
   }
 
   /** Fetch again what the last events changed, within the budget. */
@@ -204,7 +225,14 @@ export class Mirror {
     return nodeRow(n, { contracts, workloads });
   }
 
-  *nodeRows(): Iterable<NodeRow> { for (const n of this.nodes.values()) yield this.nodeRow(n); }
+  /** Every node's row (recomputed at most every VIEW_TTL_MS while blocks come; shared, do not mutate). */
+  nodeRows(): NodeRow[] {
+    const c = this.rowsCache;
+    if (c && (c.height === this.height || Date.now() - c.at < VIEW_TTL_MS)) return c.v;
+    const v = [...this.nodes.values()].map((n) => this.nodeRow(n));
+    this.rowsCache = { at: Date.now(), height: this.height, v };
+    return v;
+  }
 
   farmRow(f: FarmInfo): FarmRow {
     let nodes = 0, up = 0, cost = 0;
@@ -216,8 +244,10 @@ export class Mirror {
     return { id: f.id, name: f.name, twinId: f.twinId, nodes, up, tokensPerHour: perHour(cost, this.billingPeriod) };
   }
 
-  overview(): Overview {
-    if (this.overviewCache) return this.overviewCache;
+  /** The overview; `fresh` forces it to the last block (live updates), else it may be VIEW_TTL_MS old. */
+  overview(fresh = false): Overview {
+    const cached = this.overviewCache;
+    if (cached && (cached.height === this.height || (!fresh && Date.now() - cached.at < VIEW_TTL_MS))) return cached.v;
     let up = 0, active = 0, grace = 0, cost = 0;
     for (const n of this.nodes.values()) if (n.status === "up") up++;
     for (const c of this.contracts.values()) {
@@ -231,14 +261,15 @@ export class Mirror {
     const first = this.txRing[0], last = this.txRing[this.txRing.length - 1];
     const span = first && last ? last.time - first.time : 0;
     const txs = this.txRing.slice(1).reduce((s, b) => s + b.txs, 0);
-    this.overviewCache = {
+    const v: Overview = {
       height: this.height, hash: this.hash, time: this.time,
       nodes: { up, total: this.nodes.size }, farms: this.farms.size, twins: this.twins,
       capacity: { total: sumCap([...this.nodes.values()].map((n) => n.capacity)), reserved: sumCap([...this.nodes.values()].map((n) => n.reserved)) },
       contracts: { active, grace, total: this.contracts.size },
       tokensPerHour: perHour(cost, this.billingPeriod), txPerSecond: span > 0 ? txs / span : 0, latestContracts: latest,
     };
-    return this.overviewCache;
+    this.overviewCache = { at: Date.now(), height: this.height, v };
+    return v;
   }
 
   /** What changed after `height` (the browser's Last-Event-ID), as one live message. */
@@ -256,6 +287,6 @@ export class Mirror {
         farms ||= ch.farms;
       }
     }
-    return { height: this.height, overview: this.overview(), changed: { all, contracts: [...contracts].slice(0, 500), nodes: [...nodes].slice(0, 500), farms, twins: [...twins].slice(0, 500) } };
+    return { height: this.height, overview: this.overview(true), changed: { all, contracts: [...contracts].slice(0, 500), nodes: [...nodes].slice(0, 500), farms, twins: [...twins].slice(0, 500) } };
   }
 }

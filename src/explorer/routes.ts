@@ -109,6 +109,7 @@ export function apiRoutes(m: Mirror): Record<string, Route> {
     },
 
     search: async (_parts, q) => {
+      if ((q.get("q") ?? "").length > 200) throw new ValidationError("a search is at most 200 characters", "an id, a height, a hash or a public key");
       const term = parseSearch(q.get("q") ?? "");
       const hits: SearchHit[] = [];
       if (term.kind === "number") {

@@ -3,7 +3,7 @@
 // last height it saw) and is told everything that changed since, so nothing is missed.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { GridError, NotFoundError, ValidationError, httpStatusOf, toGridError, UnavailableError } from "../core/index.js";
-import { guardServer, HTTP_CHECK_INTERVAL_MS, connectionBudget, type ListenerLog } from "../runtime/index.js";
+import { guardServer, HTTP_CHECK_INTERVAL_MS, connectionBudget, type ListenerLimits, type ListenerLog } from "../runtime/index.js";
 import type { LiveUpdate } from "./api.js";
 import { asset, type Asset } from "./bundle.js";
 import type { Mirror } from "./mirror.js";
@@ -18,9 +18,14 @@ const HEARTBEAT_MS = 15_000;
 
 const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-export interface ExplorerServer { server: Server; live(): number; close(): Promise<void> }
+export interface ExplorerServer { server: Server; live(): number; refused(): number; close(): Promise<void> }
 
-export function createExplorerServer(mirror: Mirror, app: Asset, log: ListenerLog): ExplorerServer {
+/** The listener's limits: every live page holds one connection, heart-beaten well within idleMs. */
+export function defaultLimits(): ListenerLimits {
+  return { maxConnections: Math.min(MAX_LIVE + 200, connectionBudget(256)), idleMs: 2 * HEARTBEAT_MS + 5000, headersMs: 10_000, requestMs: 30_000 };
+}
+
+export function createExplorerServer(mirror: Mirror, app: Asset, log: ListenerLog, limits: ListenerLimits = defaultLimits()): ExplorerServer {
   const files: Record<string, Asset> = {
     "/": asset(INDEX_HTML, "text/html; charset=utf-8"),
     "/index.html": asset(INDEX_HTML, "text/html; charset=utf-8"),
@@ -33,7 +38,7 @@ export function createExplorerServer(mirror: Mirror, app: Asset, log: ListenerLo
   const server = createServer({ connectionsCheckingInterval: HTTP_CHECK_INTERVAL_MS }, (req, res) => {
     handle(req, res).catch((e) => sendError(res, e));
   });
-  guardServer(server, { maxConnections: Math.min(MAX_LIVE + 200, connectionBudget(256)), idleMs: 2 * HEARTBEAT_MS + 5000, headersMs: 10_000, requestMs: 30_000 }, log);
+  const guard = guardServer(server, limits, log);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method !== "GET" && req.method !== "HEAD") throw new ValidationError(`method ${req.method} is not allowed: the explorer is read-only`);
@@ -47,7 +52,10 @@ export function createExplorerServer(mirror: Mirror, app: Asset, log: ListenerLo
       res.end(req.method === "HEAD" ? undefined : file.body);
       return;
     }
-    const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+    let parts: string[];
+    try { parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent); } catch (e) {
+      throw new ValidationError(`the path ${url.pathname.slice(0, 200)} is not valid percent-encoding`, undefined, { cause: e });
+    }
     if (parts[0] !== "api") throw new NotFoundError(`no page ${url.pathname}`, "pages live under #/ in the URL");
     if (!mirror.ready) throw new UnavailableError("the explorer is still loading the ledger's state", "retry in a moment");
     if (parts[1] === "live" && parts.length === 2) return openLive(req, res, url.searchParams);
@@ -86,6 +94,7 @@ export function createExplorerServer(mirror: Mirror, app: Asset, log: ListenerLo
   return {
     server,
     live: () => live.size,
+    refused: () => guard.refused(),
     async close() {
       unsubscribe();
       for (const res of live) res.destroy();
