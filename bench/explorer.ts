@@ -11,7 +11,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { join } from "node:path";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { chromium } from "playwright-core";
 import { GiB, generateKeyPair, generateSealKeyPair, signDeployment, type Deployment } from "../src/core/index.js";
@@ -20,7 +20,7 @@ import { REPO_ROOT, startLedger } from "../test/support.js";
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: number) => { const i = args.indexOf(name); return i >= 0 ? Number(args[i + 1]) : def; };
-const NODES = arg("--nodes", 1000), CONTRACTS = arg("--contracts", 10_000), EXPLORERS = arg("--explorers", 50), SECONDS = arg("--seconds", 8), ROUNDS = arg("--rounds", 5);
+const NODES = arg("--nodes", 1000), CONTRACTS = arg("--contracts", 10_000), EXPLORERS = arg("--explorers", 50), SECONDS = arg("--seconds", 8), ROUNDS = arg("--rounds", 5), POLL_MS = arg("--poll-ms", 0);
 
 async function pool<T>(n: number, concurrency: number, fn: (i: number) => Promise<T>): Promise<T[]> {
   const out: T[] = new Array(n);
@@ -97,11 +97,12 @@ async function inclusionRate(signers: Signer[], to: number, seconds: number): Pr
 /** E simulated open pages in a child process (so they do not slow this process's load generator):
  *  each holds the live stream, and reads the overview and a nodes page every 2 s — more than an open
  *  page does (it redraws the overview from the stream and re-reads a table only when it changed). */
-function simulatedBrowsersProc(url: string, n: number): { stop(): Promise<{ requests: number; updates: number }> } {
-  const proc = spawn(process.execPath, [new URL(import.meta.url).pathname, "--simulate", url, String(n)], { stdio: ["ignore", "pipe", "inherit"] });
+function simulatedBrowsersProc(url: string, n: number): { pid: number; stop(): Promise<{ requests: number; updates: number }> } {
+  const proc = spawn(process.execPath, [new URL(import.meta.url).pathname, "--simulate", url, String(n), String(POLL_MS)], { stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   proc.stdout!.on("data", (d: Buffer) => { out += d.toString(); });
   return {
+    pid: proc.pid!,
     async stop() {
       const e = new Promise((r) => proc.once("exit", r));
       proc.kill("SIGTERM");
@@ -111,24 +112,44 @@ function simulatedBrowsersProc(url: string, n: number): { stop(): Promise<{ requ
   };
 }
 
-function simulatedBrowsers(url: string, n: number): { stop(): void; requests(): number; updates(): number } {
+function simulatedBrowsers(url: string, n: number, pollMs: number): { stop(): void; requests(): number; updates(): number } {
   const ac = new AbortController();
   let requests = 0, updates = 0;
+  const read = async (path: string) => { await (await fetch(`${url}api/${path}`, { signal: ac.signal })).arrayBuffer(); requests++; };
   for (let i = 0; i < n; i++) {
+    // One page in five shows the nodes table (re-read when nodes or contracts changed), the others
+    // the overview (drawn from the stream itself), as the browser code does.
+    const table = i % 5 === 0;
+    const nodesPage = `nodes?sort=freeMru&desc=1&limit=25&offset=${(i * 25) % 500}`;
     void (async () => {
+      await read(table ? nodesPage : "overview");
       const res = await fetch(`${url}api/live`, { signal: ac.signal });
       const reader = res.body!.getReader();
-      for (;;) { const { done, value } = await reader.read(); if (done) break; updates += (Buffer.from(value).toString().match(/^event: update$/gm) ?? []).length; }
-    })().catch(() => undefined);
-    void (async () => {
-      while (!ac.signal.aborted) {
-        await Promise.all([fetch(`${url}api/overview`, { signal: ac.signal }).then((r) => r.arrayBuffer()), fetch(`${url}api/nodes?status=up&sort=freeMru&desc=1&limit=25&offset=${(i * 25) % 500}`, { signal: ac.signal }).then((r) => r.arrayBuffer())]);
-        requests += 2;
-        await new Promise((r) => setTimeout(r, 2000));
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        const text = Buffer.from(value).toString();
+        updates += (text.match(/^event: update$/gm) ?? []).length;
+        if (table && /"nodes":\[\d|"contracts":\[\d|"all":true/.test(text)) await read(nodesPage);
       }
     })().catch(() => undefined);
+    if (pollMs > 0) {
+      void (async () => {
+        while (!ac.signal.aborted) {
+          await Promise.all([read("overview"), read(nodesPage)]);
+          await new Promise((r) => setTimeout(r, pollMs));
+        }
+      })().catch(() => undefined);
+    }
   }
   return { stop: () => ac.abort(), requests: () => requests, updates: () => updates };
+}
+
+/** CPU seconds (user + system) a process has used so far. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100;
 }
 
 async function main(): Promise<void> {
@@ -177,7 +198,7 @@ async function main(): Promise<void> {
     const sink = await ledger.client.signer(generateKeyPair()).ensureTwin();
     await inclusionRate(signers, sink, 3); // warm-up: the first seconds run colder code on both sides
     // Alternating rounds, so the machine's drift (2 shared cores) falls on both sides alike.
-    const without: number[] = [], withEx: number[] = [];
+    const without: number[] = [], withEx: number[] = [], cpuNotes: string[] = [];
     const fmt = (r: { rate: number; p50: number; p99: number }) => `${r.rate.toFixed(0)} tx/s (p50 ${ms(r.p50)}, p99 ${ms(r.p99)})`;
     let served = 0, updates = 0;
     for (let round = 0; round < ROUNDS; round++) {
@@ -186,13 +207,18 @@ async function main(): Promise<void> {
       const ex2 = await startExplorerProc(ledger.url);
       const sim = simulatedBrowsersProc(ex2.url, EXPLORERS);
       await new Promise((r) => setTimeout(r, 1000)); // the pages open
+      const cpu0 = [cpuSeconds(ex2.proc.pid!), cpuSeconds(sim.pid), cpuSeconds(ledger.proc.pid!)];
       const b = await inclusionRate(signers, sink, SECONDS);
+      const cpu = [cpuSeconds(ex2.proc.pid!) - cpu0[0], cpuSeconds(sim.pid) - cpu0[1], cpuSeconds(ledger.proc.pid!) - cpu0[2]].map((c) => `${Math.round((100 * c) / SECONDS)}%`);
+      cpuNotes.push(`explorer ${cpu[0]}, the ${EXPLORERS} pages ${cpu[1]}, the ledger ${cpu[2]}`);
       withEx.push(b.rate);
       const simmed = await sim.stop(); served += simmed.requests; updates += simmed.updates;
       await ex2.stop();
-      console.log(`round ${round + 1}: inclusion without explorer ${fmt(a)}; with the explorer and ${EXPLORERS} open pages ${fmt(b)}`);
+      console.log(`round ${round + 1}: inclusion without explorer ${fmt(a)}; with the explorer and ${EXPLORERS} open pages ${fmt(b)}; CPU of one core meanwhile: ${cpuNotes.at(-1)}`);
     }
     const med = (xs: number[]) => pct(xs, 0.5);
+    const ratios = without.map((w, i) => withEx[i] / w);
+    console.log(`per-round ratios: ${ratios.map((r) => r.toFixed(2)).join(", ")}; median ${pct(ratios, 0.5).toFixed(2)}`);
     console.log(`inclusion rate, median of ${ROUNDS}: without ${med(without).toFixed(0)} tx/s, with ${med(withEx).toFixed(0)} tx/s: ratio ${(med(withEx) / med(without)).toFixed(2)} (${served} page requests and ${updates} live updates served meanwhile)`);
   } finally {
     await ledger.stop();
@@ -201,6 +227,6 @@ async function main(): Promise<void> {
 }
 
 if (args[0] === "--simulate") {
-  const sim = simulatedBrowsers(args[1], Number(args[2]));
+  const sim = simulatedBrowsers(args[1], Number(args[2]), Number(args[3]));
   process.on("SIGTERM", () => { sim.stop(); process.stdout.write(`${JSON.stringify({ requests: sim.requests(), updates: sim.updates() })}\n`); process.exit(0); });
 } else await main();
