@@ -9,7 +9,6 @@ import { Mirror } from "./mirror.js";
 import { createExplorerServer, defaultLimits } from "./server.js";
 
 export type * from "./api.js";
-export { redactSealed, queryNodes, parseSearch } from "./views.js";
 
 export interface ExplorerOptions {
   /** The ledger's URL (http://host:port). */

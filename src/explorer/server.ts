@@ -41,7 +41,11 @@ export function createExplorerServer(mirror: Mirror, app: Asset, log: ListenerLo
   const guard = guardServer(server, limits, log);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (req.method !== "GET" && req.method !== "HEAD") throw new ValidationError(`method ${req.method} is not allowed: the explorer is read-only`);
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.setHeader("allow", "GET, HEAD");
+      send(res, 405, { error: new ValidationError(`method ${req.method} is not allowed: the explorer is read-only`).toJSON() });
+      return;
+    }
     const url = new URL(req.url ?? "/", "http://x");
     const file = files[url.pathname];
     if (file) {
@@ -113,6 +117,5 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 function sendError(res: ServerResponse, e: unknown): void {
   if (res.headersSent) { res.destroy(); return; }
   const g = e instanceof GridError ? e : toGridError(e);
-  const status = g instanceof ValidationError && /method/.test(g.message) ? 405 : httpStatusOf(g);
-  send(res, status, { error: g.toJSON() });
+  send(res, httpStatusOf(g), { error: g.toJSON() });
 }

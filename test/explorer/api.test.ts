@@ -43,6 +43,7 @@ test("explorer API: bounded pages, read-only, sealed secrets, hash links, search
   const grid = await seed(ledger.client, 3);
   const ex = await startExplorer({ ledger: ledger.url });
   t.after(() => ex.close());
+  // biome-ignore lint/suspicious/noExplicitAny: the test reads JSON bodies loosely and asserts their fields
   const get = async (path: string) => { const r = await fetch(`${ex.url}api/${path}`); return { status: r.status, body: await r.json() as any }; };
 
   // Pages are bounded; filters are done by the explorer.
@@ -88,7 +89,7 @@ test("explorer API: bounded pages, read-only, sealed secrets, hash links, search
   // Live: an update per block; a new contract is announced; a browser that comes back with
   // Last-Event-ID learns what changed while it was away; one too far behind is told to reload all.
   const start = ex.mirror.height;
-  const made = createContract(ledger.client, grid.user, grid.nodes[1]);
+  const made = createContract(grid.user, grid.nodes[1]);
   const seen = await readLive(`${ex.url}api/live`, String(start), (u) => u.changed.contracts.length > 0);
   const id = await made;
   assert.ok(seen.at(-1)!.changed.contracts.includes(id));

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { copyFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { REPO_ROOT, startLedger, tempDir, waitFor } from "../support.js";
+import { REPO_ROOT, startLedger, tempDir } from "../support.js";
 import { startExplorer } from "../../src/explorer/index.js";
 import { createContract, seed } from "./seed.js";
 
@@ -76,7 +76,9 @@ test("the explorer in a browser: overview, live contracts, node down, search, ev
 
   // 2. A contract made while the page is open appears without a reload.
   await page.evaluate(() => { (window as unknown as { marker: number }).marker = 42; });
-  const id2 = await createContract(ledger.client, grid.user, live);
+  // Its description is markup anyone could write on the ledger: it must show as text.
+  const XSS = `<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>`;
+  const id2 = await createContract(grid.user, live, XSS);
   const included = Date.now();
   await page.waitForSelector(`#latest-contracts a[href="#/contracts/${id2}"]`, { timeout: 5_000 });
   const appearedMs = Date.now() - included;
@@ -103,6 +105,9 @@ test("the explorer in a browser: overview, live contracts, node down, search, ev
   await page.click(`#search-results a[href="#/contracts/${id2}"]`);
   await page.waitForFunction((id) => document.querySelector("h1")?.textContent === `Contract ${id}`, id2, { timeout: 5_000 });
   const body = await page.textContent("main");
+  assert.ok(body!.includes(XSS), "ledger text shows as text");
+  assert.equal(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned), undefined, "no script ran from ledger data");
+  assert.equal(await page.$$eval("main img, main script", (els) => els.length), 0);
   assert.ok(body!.includes("sealed,"), "the zdb password shows as sealed");
   const ciphertext = ((await ledger.client.contract(id2)).deployment.workloads[1].data as { password: { sealed: string } }).password.sealed;
   assert.ok(!body!.includes(ciphertext.slice(0, 24)), "the sealed box itself is not shown either");

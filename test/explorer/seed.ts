@@ -29,9 +29,9 @@ export async function registerNode(client: LedgerClient, farmId: number, i: numb
   return { id, signer: owner.signer, sealKey };
 }
 
-export function deployment(twinId: number, nodeId: number, sealKey: string): Deployment {
+export function deployment(twinId: number, nodeId: number, sealKey: string, description = "explorer test"): Deployment {
   return {
-    version: 0, twinId, nodeId, metadata: "", description: "explorer test",
+    version: 0, twinId, nodeId, metadata: "", description,
     signatureRequirement: { requests: [{ twinId, weight: 1, required: true }], weightRequired: 1 },
     workloads: [
       { name: "vol", type: "volume", version: 0, description: "", data: { size: 10 * GiB } },
@@ -40,8 +40,8 @@ export function deployment(twinId: number, nodeId: number, sealKey: string): Dep
   };
 }
 
-export async function createContract(client: LedgerClient, user: Seeded["user"], node: { id: number; sealKey: string }): Promise<number> {
-  const d = deployment(user.twinId, node.id, node.sealKey);
+export async function createContract(user: Seeded["user"], node: { id: number; sealKey: string }, description?: string): Promise<number> {
+  const d = deployment(user.twinId, node.id, node.sealKey, description);
   const r = await user.signer.send("contract.create", { deployment: d, deploymentSignature: signDeployment(d, user.privateKey) });
   return (r.events!.find((e) => e.type === "contract.created") as { contractId: number }).contractId;
 }
@@ -54,6 +54,6 @@ export async function seed(client: LedgerClient, nodeCount = 2): Promise<Seeded>
   const nodes = [];
   for (let i = 0; i < nodeCount; i++) nodes.push(await registerNode(client, farmId, i + 2, i === nodeCount - 1));
   const user = await fundedTwin(client);
-  const contractIds = [await createContract(client, user, nodes[0])];
+  const contractIds = [await createContract(user, nodes[0])];
   return { farmId, nodes, user, contractIds };
 }
