@@ -6,6 +6,7 @@ import { LedgerClient, type ChainEvent, type Contract, type FarmInfo, type Ledge
 import { NotFoundError, UnavailableError } from "../core/index.js";
 import type { ContractRow, FarmRow, LiveUpdate, NodeRow, Overview } from "./api.js";
 import { contractRow, nodeRow, nodeStatus, perHour, sumCap } from "./views.js";
+import { Lru } from "./cache.js";
 
 /** Objects fetched again per block at most; the rest wait for the next block. */
 const FETCH_BUDGET = 200;
@@ -37,6 +38,8 @@ export class Mirror {
   /** Contract ids per node, and per twin (kept with the contracts). */
   private readonly byNode = new Map<number, Set<number>>();
   private readonly byTwin = new Map<number, Set<number>>();
+  /** Block hash → height for the blocks seen (and read), so a hash can be searched. */
+  readonly hashes = new Lru<string, number>(100_000);
   readonly reports = new Map<number, number[]>();
   readonly versions = new Map<number, { version: number; height: number; time: number; event: string }[]>();
   readonly billing = new Map<number, { contractId: number; amount: number; height: number; time: number }[]>();
@@ -80,6 +83,7 @@ export class Mirror {
     for (const n of nodes) this.nodes.set(n.id, n);
     for (const c of contracts) this.putContract(c);
     this.height = st.height; this.hash = st.hash; this.time = st.time; this.twins = st.twins;
+    this.hashes.set(st.hash, st.height);
     this.current.height = st.height + 1;
     // From the height the lists were read at: an event already reflected in them is fetched again, harmlessly.
     this.sub = this.client.subscribe({ from: st.height + 1 }, (e) => this.onEvent(e));
@@ -149,6 +153,7 @@ export class Mirror {
       if (s !== n.status) { n.status = s; this.current.nodes.add(n.id); }
     }
     this.height = height; this.time = time; this.hash = hash;
+    this.hashes.set(hash, height);
     const done = this.current;
     this.changes.push(done);
     if (this.changes.length > CHANGES_KEPT) this.changes.shift();

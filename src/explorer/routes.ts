@@ -12,7 +12,7 @@ export type Route = (parts: string[], q: URLSearchParams) => Promise<unknown> | 
 
 export function apiRoutes(m: Mirror): Record<string, Route> {
   const blocks = new Lru<number, Block>(2000);
-  const hashes = new Lru<string, number>(100_000);
+  const hashes = m.hashes;
   const contracts = new Lru<number, Contract>(1000, 1000);
   const twins = new Lru<number, Awaited<ReturnType<typeof m.client.twin>>>(1000, 1000);
 
@@ -27,7 +27,6 @@ export function apiRoutes(m: Mirror): Record<string, Route> {
     return b;
   });
   const hashOf = (tx: unknown) => { try { return txHash(tx as object); } catch { return null; } };
-  m.onUpdate((u) => { hashes.set(u.overview.hash, u.height); });
 
   return {
     overview: () => m.overview(),

@@ -81,6 +81,12 @@ test("explorer API: bounded pages, read-only, sealed secrets, hash links, search
   const top = blocks.items[0];
   assert.equal((await get(`blocks/${top.hash}`)).body.height, top.height);
   assert.deepEqual((await get(`search?q=${top.hash}`)).body.hits.map((h: { href: string }) => h.href), [`#/blocks/${top.height}`]);
+  // Every block the mirror followed can be found by hash, also those no live update named (merged).
+  const mh = ex.mirror.height;
+  for (let h = Math.max(1, mh - 6); h <= mh; h++) {
+    const b = await ledger.client.block(h);
+    assert.deepEqual((await get(`search?q=${b.hash}`)).body.hits.map((x: { href: string }) => x.href), [`#/blocks/${h}`], `block ${h} by hash`);
+  }
   const userKey = (await ledger.client.twin(grid.user.twinId)).publicKey;
   assert.deepEqual((await get(`search?q=${userKey}`)).body.hits.map((h: { href: string }) => h.href), [`#/twins/${grid.user.twinId}`]);
   assert.ok((await get(`search?q=${grid.contractIds[0]}`)).body.hits.some((h: { href: string }) => h.href === `#/contracts/${grid.contractIds[0]}`));
