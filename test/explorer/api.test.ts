@@ -43,6 +43,7 @@ test("explorer API: bounded pages, read-only, sealed secrets, hash links, search
   const grid = await seed(ledger.client, 3);
   const ex = await startExplorer({ ledger: ledger.url });
   t.after(() => ex.close());
+  const followedFrom = ex.mirror.height;
   // biome-ignore lint/suspicious/noExplicitAny: the test reads JSON bodies loosely and asserts their fields
   const get = async (path: string) => { const r = await fetch(`${ex.url}api/${path}`); return { status: r.status, body: await r.json() as any }; };
 
@@ -82,8 +83,8 @@ test("explorer API: bounded pages, read-only, sealed secrets, hash links, search
   assert.equal((await get(`blocks/${top.hash}`)).body.height, top.height);
   assert.deepEqual((await get(`search?q=${top.hash}`)).body.hits.map((h: { href: string }) => h.href), [`#/blocks/${top.height}`]);
   // Every block the mirror followed can be found by hash, also those no live update named (merged).
-  const mh = ex.mirror.height;
-  for (let h = Math.max(1, mh - 6); h <= mh; h++) {
+  await waitFor("the mirror to follow 6 blocks", () => ex.mirror.height >= followedFrom + 6);
+  for (let h = followedFrom + 1; h <= followedFrom + 6; h++) {
     const b = await ledger.client.block(h);
     assert.deepEqual((await get(`search?q=${b.hash}`)).body.hits.map((x: { href: string }) => x.href), [`#/blocks/${h}`], `block ${h} by hash`);
   }
