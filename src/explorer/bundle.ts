@@ -1,4 +1,4 @@
-// The browser code, bundled by esbuild when the explorer starts (about 50 ms), from the JavaScript
+// The browser code, bundled by esbuild when the explorer starts (0.1–0.3 s, including the start of esbuild's service; 15 KB minified), from the JavaScript
 // tsc compiled beside this file: a plain `tsc` build is all the explorer needs, and the bundle can
 // never be staler than the server that serves it. Kept in memory; served with its hash as ETag.
 import { fileURLToPath } from "node:url";

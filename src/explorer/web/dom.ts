@@ -29,9 +29,8 @@ export function replace(el: Element, ...children: Child[]): void {
 
 export const link = (href: string, text: Child) => h("a", { href }, text);
 
-export function table(headers: Child[], rows: Child[][], caption?: string): HTMLTableElement {
+export function table(headers: Child[], rows: Child[][]): HTMLTableElement {
   return h("table", {},
-    caption ? h("caption", { class: "skip-caption" }, caption) : null,
     h("thead", {}, h("tr", {}, headers.map((x) => h("th", { scope: "col" }, x)))),
     h("tbody", {}, rows.length ? rows.map((r) => h("tr", {}, r.map((c) => h("td", {}, c)))) : h("tr", {}, h("td", { colspan: headers.length }, "none"))));
 }
