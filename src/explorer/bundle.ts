@@ -16,6 +16,8 @@ export async function bundleApp(): Promise<Asset> {
   const out = await esbuild.build({
     entryPoints: [entry], bundle: true, write: false, format: "iife", platform: "browser", target: "es2020", minify: true, legalComments: "none", logLevel: "silent",
   });
+  // esbuild keeps a service process for the next build: there is none, so it goes now.
+  await esbuild.stop();
   const body = Buffer.from(out.outputFiles[0].contents);
   return asset(body, "text/javascript; charset=utf-8");
 }
