@@ -58,6 +58,13 @@ module.exports = {
       to: { path: "^src/", pathNot: ["^src/(core|runtime|s3)/", "^src/zdb/index\\.(js|ts)$"] },
     },
     {
+      name: "explorer-reads-the-ledger-only",
+      comment: "the explorer is read-only: core, runtime and the ledger's client (its door) only — never the ledger's internals, a node or Kosmos",
+      severity: "error",
+      from: { path: "^src/explorer/" },
+      to: { path: "^src/", pathNot: ["^src/(core|runtime|explorer)/", "^src/ledger/client/index\\.(js|ts)$"] },
+    },
+    {
       name: "only-through-the-door",
       comment: "another part is reached through its index (the ledger also through ledger/client/index), never its internals",
       severity: "error",

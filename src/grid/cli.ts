@@ -14,6 +14,7 @@ function upText(r: UpReport): string {
     "",
     `ledger   ${r.ledger}`,
     `hub      ${r.hub}`,
+    `explorer ${r.explorer}   (open it in a browser)`,
     ...r.nodes.map((n) => `node ${n.id}   ${n.underlay}${n.netns ? `  (netns ${n.netns})` : ""}  pid ${n.pid}`),
     "",
     `"${r.deployment.name}" is deployed (contract ${r.deployment.contractId}) by the demo user, twin ${r.user.twinId}:`,
@@ -36,6 +37,7 @@ function statusText(s: StatusReport): string {
   return [
     `grid in ${s.dir}: ${s.running ? "running" : "not (fully) running"} (${s.mode})`,
     `ledger  ${s.ledger.url}  ${s.ledger.alive ? `pid ${s.ledger.pid}, height ${s.ledger.height ?? "?"}` : "stopped"}`,
+    ...(s.explorer ? [`explorer ${s.explorer.url}  ${s.explorer.alive ? `pid ${s.explorer.pid}` : "stopped"}`] : []),
     ...(s.hub ? [`hub     ${s.hub.url}  ${s.hub.alive ? `pid ${s.hub.pid}` : "stopped"}${s.hub.zdbAlive ? "" : " (its 0-db is stopped)"}`] : []),
     ...s.nodes.map((n) => `node ${n.id ?? "?"}  ${n.underlay}${n.netns ? ` (netns ${n.netns}${n.netnsExists ? "" : ", missing"})` : ""}  ${n.alive ? `pid ${n.pid}` : "stopped"}${n.status ? `, ${n.status} on the ledger` : ""}`),
     ...(s.bridge ? [`bridge ${s.bridge.name}: ${s.bridge.exists ? "present" : "absent"}`] : []),
@@ -68,8 +70,8 @@ export function buildProgram(): Command {
         billingPeriod: o.billingPeriod, gracePeriod: o.gracePeriod,
       });
       if (o.json) {
-        const { ledger, hub, nodes, user, deployment } = r;
-        process.stdout.write(JSON.stringify({ ledger, hub, nodes, user, deployment }, null, 2) + "\n");
+        const { ledger, explorer, hub, nodes, user, deployment } = r;
+        process.stdout.write(JSON.stringify({ ledger, explorer, hub, nodes, user, deployment }, null, 2) + "\n");
       } else process.stdout.write(upText(r) + "\n");
     });
   program.command("down").description("stop every process of the grid and remove its namespaces and links (the data stays)")

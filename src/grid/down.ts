@@ -56,6 +56,10 @@ export async function gridDown(opts: { dir: string; note: (l: string) => void; g
   const pids = names.map((n) => readPid(L.run, n)).filter((p): p is number => p !== null && !keep.has(p));
   // Nodes first, so none of them sees its ledger (or hub) vanish and starts reconnecting.
   const pidsOf = (ns: string[]) => ns.map((n) => readPid(L.run, n)).filter((p): p is number => p !== null && !keep.has(p));
+  // The explorer first: it only reads, and would otherwise retry a ledger that is going away.
+  const explorerPids = pidsOf(names.filter((n) => n === "explorer"));
+  if (explorerPids.length) opts.note("stopping the explorer");
+  await stopPids(explorerPids, opts.graceMs);
   const nodePids = pidsOf(names.filter((n) => n.startsWith("zos-")));
   if (nodePids.length) opts.note(`stopping ${nodePids.length} node(s)`);
   await stopPids(nodePids, opts.graceMs);
@@ -71,7 +75,7 @@ export async function gridDown(opts: { dir: string; note: (l: string) => void; g
   }
   const containers = nodes.flatMap((r) => r.containers);
   if (containers.length) opts.note(`removed ${containers.length} container(s)`);
-  const otherPids = pidsOf(names.filter((n) => n !== "bcdb" && !n.startsWith("zos-")));
+  const otherPids = pidsOf(names.filter((n) => n !== "bcdb" && n !== "explorer" && !n.startsWith("zos-")));
   if (otherPids.length) opts.note(`stopping the flist hub and its 0-db`);
   await stopPids(otherPids, opts.graceMs);
   const ledgerPid = readPid(L.run, "bcdb");

@@ -27,6 +27,8 @@ export interface GridState {
   /** The flist hub and the 0-db holding its chunks (host side), and the example's flist on it. */
   hub?: { host: string; port: number; zdbPort: number; url: string; example?: { address: string; hash: string; entrypoint: string } };
   example?: { name: string; file: string };
+  /** The explorer (bin/explorer), on the ledger's address. */
+  explorer?: { host: string; port: number; url: string };
 }
 
 export class GridLayout {

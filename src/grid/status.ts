@@ -13,6 +13,7 @@ export interface StatusReport {
   running: boolean;
   mode: "netns" | "local" | null;
   ledger: { url: string | null; pid: number | null; alive: boolean; height: number | null };
+  explorer: { url: string; pid: number | null; alive: boolean } | null;
   hub: { url: string; pid: number | null; alive: boolean; zdbAlive: boolean } | null;
   nodes: Array<{ index: number; id: number | null; underlay: string; netns: string | null; netnsExists: boolean; pid: number | null; alive: boolean; status: string | null }>;
   bridge: { name: string; exists: boolean } | null;
@@ -48,6 +49,7 @@ export async function gridStatus(dirIn: string): Promise<StatusReport> {
     running: ledgerAlive && nodes.length > 0 && nodes.every((n) => n.alive) && (!state?.hub || runningPid(L.run, "zhub") !== null),
     mode: state?.mode ?? null,
     ledger: { url: state?.ledger.url ?? null, pid: ledgerPid, alive: ledgerAlive, height },
+    explorer: state?.explorer ? { url: state.explorer.url, pid: readPid(L.run, "explorer"), alive: runningPid(L.run, "explorer") !== null } : null,
     hub: state?.hub ? { url: state.hub.url, pid: readPid(L.run, "zhub"), alive: runningPid(L.run, "zhub") !== null, zdbAlive: runningPid(L.run, "hub-zdb") !== null } : null,
     nodes,
     bridge: state?.net ? { name: state.net.bridge, exists: linkExists(state.net.bridge) } : null,

@@ -16,6 +16,7 @@ import { upUser } from "./up/user.js";
 import { upExampleFlist, upHub } from "./up/hub.js";
 import { upExample, type ContainerList } from "./up/example.js";
 import { upRoutes } from "./up/routes.js";
+import { upExplorer } from "./up/explorer.js";
 
 export { REPO, BIN, DEFAULT_EXAMPLE, EXAMPLE_PASSWORD_ENV, EXAMPLE_FLIST_ENV, EXAMPLE_FLIST_NAME } from "./up/common.js";
 
@@ -35,6 +36,8 @@ export interface UpOptions {
 
 export interface UpReport {
   ledger: string;
+  /** The explorer's URL: the grid in a browser. */
+  explorer: string;
   nodes: Array<{ id: number; underlay: string; netns: string | null; pid: number }>;
   user: { twinId: number; home: string };
   hub: string;
@@ -74,6 +77,7 @@ export async function gridUp(opts: UpOptions): Promise<UpReport> {
 
   const ledger = await upLedger(step, { billingPeriod: opts.billingPeriod, gracePeriod: opts.gracePeriod });
   await upFarm(step, ledger);
+  const explorer = await upExplorer(step);
   const pids = await upNodes(step, ledger, opts.nodes);
   const demo = await upUser(step, ledger);
   const hub = await upHub(step, host);
@@ -87,6 +91,7 @@ export async function gridUp(opts: UpOptions): Promise<UpReport> {
   const view = example.view;
   return {
     ledger: state.ledger.url,
+    explorer,
     nodes: state.nodes.map((n, i) => ({ id: n.nodeId!, underlay: n.underlay, netns: n.netns, pid: pids[i] })),
     user: { twinId: demo.twinId, home: L.userHome },
     hub: hub.url,
