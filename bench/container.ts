@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
-import { generateKeyPair, generateSealKeyPair, type Workload, type Deployment } from "../src/core/index.js";
+import { generateKeyPair, generateSealKeyPair, type WorkloadOf, type Deployment } from "../src/core/index.js";
 import { buildAndPublish, buildFromFolder, layoutExampleFolder, EXAMPLE_ENTRYPOINT, type ChunkSink } from "../src/flist/index.js";
 import { ContainerProvisioner } from "../src/node/provisioners/container.js";
 import { ociConfig } from "../src/node/container/oci.js";
@@ -34,7 +34,7 @@ try {
   for (let i = 0; i < 40; i++) await writeFile(join(tree, "data", `blob${i}`), randomBytes(1024 * 1024));
   const pub = await buildAndPublish(tree, { hub: hub.url, keys: generateKeyPair(), name: "bench" });
   results.imageBytes = pub.size;
-  const w = { name: "web", version: 0, description: "", type: "container", data: { flist: pub.address, entrypoint: EXAMPLE_ENTRYPOINT, env: {}, secretEnv: {}, cpu: 1, memory: 64 << 20, rootfsSize: 64 << 20, mounts: [] } } as Workload;
+  const w: WorkloadOf<"container"> = { name: "web", version: 0, description: "", type: "container", data: { flist: pub.address, entrypoint: EXAMPLE_ENTRYPOINT, env: {}, secretEnv: {}, cpu: 1, memory: 64 << 20, rootfsSize: 64 << 20, mounts: [] } };
   const ctx = (dataDir: string, cid: number): WorkloadContext => ({
     nodeId: 1, contractId: cid, twinId: 1, workloadId: `${cid}-web`, dataDir, underlay: "127.0.0.1", sealKeys: generateSealKeyPair(), log, progress: () => {}, signal: new AbortController().signal,
     deployment: { version: 0, twinId: 1, nodeId: 1, metadata: "", description: "", signatureRequirement: { requests: [{ twinId: 1, weight: 1, required: false }], weightRequired: 1 }, workloads: [w] } as Deployment,
@@ -49,19 +49,19 @@ try {
     await p.init(c.dataDir, log);
     await p.manager(c.dataDir, log).pool.ready();
     const t0 = process.hrtime.bigint();
-    await p.provision(c, w as never);
+    await p.provision(c, w);
     const t = ms(t0);
-    await p.deprovision(c, w as never);
+    await p.deprovision(c, w);
     return t;
   };
   const uncached: number[] = [], cached: number[] = [], cachedCold: number[] = [];
   for (let i = 0; i < RUNS; i++) uncached.push(await timeStart(pooled, ctx(join(work, `node-u${i}`), 100 + i)));
   const warm = join(work, "node-warm");
-  await pooled.provision(ctx(warm, 200), w as never);
-  await pooled.deprovision(ctx(warm, 200), w as never);
+  await pooled.provision(ctx(warm, 200), w);
+  await pooled.deprovision(ctx(warm, 200), w);
   const coldDir = join(work, "node-cold");
-  await cold.provision(ctx(coldDir, 200), w as never);
-  await cold.deprovision(ctx(coldDir, 200), w as never);
+  await cold.provision(ctx(coldDir, 200), w);
+  await cold.deprovision(ctx(coldDir, 200), w);
   // The floor: runc run -d of the same unpacked root, its own namespaces (network included) and
   // the same cgroup limits, no flist, no overlay, no prepared veth.
   const floor: number[] = [];

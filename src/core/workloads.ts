@@ -91,7 +91,8 @@ export function workloadCapacity(w: Workload): Capacity {
   switch (w.type) {
     case "zdb": return { cru: 0, mru: 0, sru: 0, hru: w.data.size };
     case "volume": return { cru: 0, mru: 0, sru: w.data.size, hru: 0 };
-    case "container": return { cru: w.data.cpu, mru: w.data.memory, sru: w.data.rootfsSize, hru: 0 };
+    // The writable root is a tmpfs (RAM) outliving process restarts: it is reserved as memory.
+    case "container": return { cru: w.data.cpu, mru: w.data.memory + w.data.rootfsSize, sru: 0, hru: 0 };
     default: return { cru: 0, mru: 0, sru: 0, hru: 0 };
   }
 }

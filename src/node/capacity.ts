@@ -1,7 +1,7 @@
 // What the node offers: detected from the machine, minus a reserve for the node itself; each unit
 // can be overridden by a flag so several nodes can share one machine.
 import { readFile, statfs, stat } from "node:fs/promises";
-import { GiB, type Capacity } from "../core/index.js";
+import { DamagedError, GiB, type Capacity } from "../core/index.js";
 
 export function parseCpuinfo(text: string): number {
   const n = text.split("\n").filter((l) => /^processor\s*:/.test(l)).length;
@@ -10,7 +10,7 @@ export function parseCpuinfo(text: string): number {
 
 export function parseMeminfo(text: string): number {
   const m = /^MemTotal:\s+(\d+)\s*kB/m.exec(text);
-  if (!m) throw new Error("no MemTotal in /proc/meminfo");
+  if (!m) throw new DamagedError("no MemTotal in /proc/meminfo", "is /proc mounted? pass --mru to set the memory offered");
   return Number(m[1]) * 1024;
 }
 

@@ -5,8 +5,8 @@
 import { access, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import { ConflictError, GridError, NotFoundError, ValidationError } from "../core/index.js";
-import { cleanupAll } from "./container/manager.js";
+import { ConflictError, GridError, InternalError, NotFoundError, ValidationError } from "../core/index.js";
+import { cleanupAll } from "./container/cleanup.js";
 import { cleanupVolumes } from "./provisioners/volume.js";
 import { cleanupZdb } from "./provisioners/zdb.js";
 import { lockDataDir, lockHolder, unlockDataDir } from "./lock.js";
@@ -73,7 +73,7 @@ export async function cleanupNode(dataDir: string, opts: { purge?: boolean; log:
       for (const p of WORKLOAD_STATE) await rm(join(dataDir, p), { recursive: true, force: true });
       for (const p of purgeable) if (!(await exists(p))) report.purged.push(p);
     }
-    if (errors.length) throw new GridError("internal", `cleanup of ${dataDir} left ${errors.length} thing(s): ${errors.join("; ")}`, "run it again as root; it is idempotent");
+    if (errors.length) throw new InternalError(`cleanup of ${dataDir} left ${errors.length} thing(s): ${errors.join("; ")}`, "run it again as root; it is idempotent");
     opts.log.info({ ...report }, "cleanup done");
     return report;
   } finally {

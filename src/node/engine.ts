@@ -30,6 +30,8 @@ export class Engine {
   private readonly host: TaskHost;
   private checkTimer?: NodeJS.Timeout;
   private readonly rejected = new Map<number, string>();
+  /** Per contract: the workloads of the version this node acts on, or "deleted" (the ledger's word). */
+  private readonly current = new Map<number, { version: number; names: Set<string> } | "deleted">();
 
   constructor(private readonly opts: EngineOptions) {
     this.host = {
@@ -94,6 +96,7 @@ export class Engine {
   apply(c: ContractView, verdict: Verdict): void {
     const mine = [...this.tasks.values()].filter((t) => t.contractId === c.id);
     if (c.state === "deleted") {
+      this.current.set(c.id, "deleted");
       const reason = c.deletedReason ? `contract deleted: ${c.deletedReason}` : "contract deleted";
       for (const t of mine) t.setDesired(null, { version: c.approvedVersion ?? 0, reason });
       this.rejected.delete(c.id);
@@ -109,6 +112,7 @@ export class Engine {
     }
     this.rejected.delete(c.id);
     const d = verdict.deployment;
+    this.current.set(c.id, { version: verdict.version, names: new Set(d.workloads.map((w) => w.name)) });
     const wanted = new Set<string>();
     for (const w of d.workloads) {
       const id = `${c.id}-${w.name}`;
@@ -123,7 +127,21 @@ export class Engine {
 
   /** The ledger has never heard of this contract: whatever is held for it goes. */
   forget(contractId: number): void {
+    this.current.set(contractId, "deleted");
     for (const t of this.tasks.values()) if (t.contractId === contractId) t.setDesired(null, { version: 0, reason: "contract unknown to the ledger" });
+  }
+
+  /**
+   * Whether a result may go to the ledger: a workload of the contract's current version (for that
+   * version), or the final `deleted` of one the contract dropped or of a deleted contract. Nothing
+   * else — a late progress line, an error of a step that outlived its workload — is ever posted.
+   * A contract not seen yet (before the first sync) is left to the ledger to judge.
+   */
+  allowsResult(contractId: number, version: number, name: string, state: string): boolean {
+    const c = this.current.get(contractId);
+    if (c === undefined) return true;
+    if (state === "deleted") return c === "deleted" || !c.names.has(name);
+    return c !== "deleted" && c.names.has(name) && version === c.version;
   }
 
   async stop(): Promise<void> {

@@ -3,14 +3,14 @@
 // the bench starts many simulated nodes in one process with it.
 import { join } from "node:path";
 import type { Logger } from "pino";
-import { describeError, GridError, type Capacity, type KeyPair } from "../core/index.js";
+import { describeError, GridError, UnavailableError, type Capacity, type KeyPair } from "../core/index.js";
 import { ensureDir, removeFile, writeFileAtomic } from "../runtime/index.js";
 import { lockDataDir } from "./lock.js";
 import { loadOrCreateIdentity } from "./identity.js";
 import { detectCapacity, type CapacityOverrides } from "./capacity.js";
 import { WorkloadStore } from "./store.js";
 import { Cursor } from "./cursor.js";
-import { createRegistry } from "./provisioners/index.js";
+import { createRegistry, provisionersOf } from "./provisioners/index.js";
 import { ResultPoster } from "./results.js";
 import { Engine } from "./engine.js";
 import { ApprovalVerifier } from "./verify.js";
@@ -47,8 +47,8 @@ async function untilDone<T>(log: Logger, what: string, fn: () => Promise<T>): Pr
     try {
       return await fn();
     } catch (err) {
-      // A refusal is final (bad farm id, …); only an unreachable ledger is worth waiting for.
-      if (err instanceof GridError && err.code !== "unavailable" && err.code !== "internal" && err.code !== "bad_nonce") throw err;
+      // A refusal is final (bad farm id, …); an unreachable or busy ledger is worth waiting for.
+      if (err instanceof GridError && !err.transient && err.code !== "internal" && err.code !== "bad_nonce") throw err;
       const ms = Math.min(5000, 200 * 2 ** attempt);
       log.warn({ err: describeError(err), retryInMs: ms }, `${what} failed; retrying`);
       await new Promise((r) => setTimeout(r, ms));
@@ -71,7 +71,8 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   }));
   const node = await untilDone(log, "node lookup", async () => {
     const found = (await o.ledger.nodes({ farmId: o.farmId })).find((n) => n.twinId === twinId);
-    if (!found) throw new GridError("internal", `node of twin ${twinId} not found in farm ${o.farmId} after registering`);
+    // Registered but not listed yet (a replica behind the leader): worth waiting for.
+    if (!found) throw new UnavailableError(`node of twin ${twinId} not found in farm ${o.farmId} after registering`);
     return found;
   });
   const nodeId = node.id;
@@ -83,7 +84,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   await cursor.load();
   const zdbPort = o.zdbPort ?? 9900;
   const registry = createRegistry({ simulate: !!o.simulate, zdb: { listen: o.underlay, port: zdbPort, bin: o.zdbBin } });
-  for (const p of registry.values()) await p.init?.(o.dataDir, log);
+  for (const p of provisionersOf(registry)) await p.init?.(o.dataDir, log);
 
   let ledgerTime = 0;
   const results = new ResultPoster(signer, log, () => ledgerTime);
@@ -92,6 +93,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     nodeId, dataDir: o.dataDir, underlay: o.underlay, sealKeys: identity.seal, capacity, log, registry, store, results,
     onError: () => metrics?.reconcileErrors.inc(),
   });
+  results.restrict((id, version, name, state) => engine.allowsResult(id, version, name, state));
   metrics = new NodeMetrics(() => engine.counts());
   await engine.load();
   const watcher = new Watcher({
@@ -102,7 +104,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   engine.startChecks();
   const reporter = new Reporter(signer, nodeId, () => engine.reserved(), log);
   reporter.start(o.reportIntervalMs ?? 10_000);
-  if (o.metricsPort) await metrics.listen(o.underlay, o.metricsPort);
+  if (o.metricsPort) await metrics.listen(o.underlay, o.metricsPort, log.child({ component: "metrics" }));
 
   let stopping: Promise<void> | undefined;
   return {
@@ -112,7 +114,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       await watcher.stop();
       await engine.stop();
       results.close();
-      for (const p of registry.values()) await p.shutdown?.().catch((err) => log.warn({ err: describeError(err) }, "provisioner shutdown failed"));
+      for (const p of provisionersOf(registry)) await p.shutdown?.().catch((err) => log.warn({ err: describeError(err) }, "provisioner shutdown failed"));
       await metrics?.close();
       await removeFile(pidFile).catch(() => {});
     })(),

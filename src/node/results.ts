@@ -1,17 +1,26 @@
 // Posts workload results to the ledger as signed `contract.result` transactions, one batch per
 // contract: results that arrive close together travel in one transaction. A failed post is
-// retried with back-off; a refusal (the contract is gone, the version moved on) is dropped.
+// retried with back-off while the ledger is unreachable; a refusal (the contract is gone, the
+// version moved on) is dropped, never retried in a loop. A gate (the engine's view of the contract)
+// keeps results for workloads the contract no longer holds from being sent at all.
 import type { Logger } from "pino";
-import { describeError, type WorkloadResult, type WorkloadState } from "../core/index.js";
+import { describeError, toGridError, type WorkloadResult, type WorkloadState } from "../core/index.js";
 import type { NodeSigner } from "./ledger.js";
 
 interface Batch { version: number; results: Map<string, WorkloadResult>; timer?: NodeJS.Timeout; sending: boolean; attempt: number }
 
-const PERMANENT = new Set(["invalid", "forbidden", "not_found", "conflict", "bad_signature"]);
+/** Whether a result may be posted now: the workload is in the contract's current version (or it is its final `deleted`). */
+export type ResultGate = (contractId: number, version: number, name: string, state: WorkloadState) => boolean;
+
+/** Unclassified failures (`internal`, a nonce race) are retried this many times, then dropped. */
+const MAX_UNCLASSIFIED_ATTEMPTS = 5;
 
 export class ResultPoster {
   private readonly batches = new Map<number, Batch>();
   private closed = false;
+  private gate: ResultGate = () => true;
+  /** Sends refused by the ledger or withheld by the gate (for tests and logs). */
+  dropped = 0;
 
   constructor(
     private readonly signer: Pick<NodeSigner, "send">,
@@ -20,8 +29,12 @@ export class ResultPoster {
     private readonly delayMs = 25,
   ) {}
 
+  /** Results the gate refuses are not sent; it is asked again when a batch leaves. */
+  restrict(gate: ResultGate): void { this.gate = gate; }
+
   post(contractId: number, version: number, name: string, state: WorkloadState, message = "", data: Record<string, unknown> = {}): void {
     if (this.closed) return;
+    if (!this.gate(contractId, version, name, state)) { this.dropped++; return; }
     let b = this.batches.get(contractId);
     if (!b || b.version !== version) {
       // A newer version's results replace an older version's unsent ones.
@@ -42,7 +55,9 @@ export class ResultPoster {
 
   private async flush(contractId: number, b: Batch): Promise<void> {
     if (b.results.size === 0 || this.batches.get(contractId) !== b) return;
-    const results = [...b.results.values()];
+    // The contract may have changed since these were queued (deleted, or a workload removed).
+    const results = [...b.results.values()].filter((r) => this.gate(contractId, b.version, r.name, r.state));
+    this.dropped += b.results.size - results.length;
     b.results = new Map();
     b.sending = true;
     try {
@@ -52,9 +67,11 @@ export class ResultPoster {
       b.attempt = 0;
       this.log.debug({ contractId, version: b.version, results: results.map((r) => `${r.name}:${r.state}`) }, "results posted");
     } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code && PERMANENT.has(code)) {
-        this.log.warn({ contractId, version: b.version, err: describeError(err) }, "ledger refused results; dropped");
+      const e = toGridError(err);
+      const retry = e.transient || ((e.code === "internal" || e.code === "bad_nonce") && b.attempt + 1 < MAX_UNCLASSIFIED_ATTEMPTS);
+      if (!retry) {
+        this.dropped += results.length;
+        this.log.warn({ contractId, version: b.version, code: e.code, err: describeError(err) }, "ledger refused results; dropped");
       } else {
         // Put them back unless something newer for the same workload arrived meanwhile.
         for (const r of results) if (!b.results.has(r.name)) b.results.set(r.name, r);

@@ -1,9 +1,8 @@
 // One workload's reconcile loop. Each workload has its own task, queue and retry timer, so a
 // stuck or slow workload never holds up another: the engine never awaits a task.
 import type { Logger } from "pino";
-import { describeError, workloadCapacity, capacityShortfall, type Capacity, type Deployment, type SealKeyPair, type Workload } from "../core/index.js";
-import type { Provisioner, Registry, WorkloadContext } from "./provisioners/index.js";
-import { unsupported } from "./provisioners/index.js";
+import { describeError, toGridError, workloadCapacity, capacityShortfall, type Capacity, type Deployment, type SealKeyPair, type Workload } from "../core/index.js";
+import { provisionerFor, unsupported, type BoundProvisioner, type Registry, type WorkloadContext } from "./provisioners/index.js";
 import type { WorkloadRecord, WorkloadStore } from "./store.js";
 import type { ResultPoster } from "./results.js";
 
@@ -47,6 +46,9 @@ export class WorkloadTask {
   private needsCheck = false;
   /** Last refusal (capacity, unsupported type) for this spec, so it is reported once, not retried in a loop. */
   private refused?: { hash: string; message: string };
+  /** A permanent failure (bad input, image not found, a process that cannot start) of this spec:
+   *  it stays `error` until the spec changes, instead of being retried as if transient. */
+  private failedFor?: string;
   private lastErrorPosted?: string;
   private lastProgress = 0;
   /** The contract's latest version, for a `deleted` result after an update removed the workload. */
@@ -80,6 +82,7 @@ export class WorkloadTask {
     if (this.running && (d === null || (prev && prev.hash !== d.hash))) this.abort.abort(new Error("workload changed"));
     this.desired = d;
     this.refused = undefined;
+    this.failedFor = undefined;
     this.attempt = 0;
     this.kick();
   }
@@ -117,12 +120,13 @@ export class WorkloadTask {
         if (this.stopped) break;
         if (this.abort.signal.aborted) this.abort = new AbortController();
         let progressed: boolean;
+        const target = this.desired;
         try {
           progressed = await this.step();
           this.attempt = 0;
         } catch (err) {
           if (this.stopped) break;
-          await this.failed(err);
+          await this.failed(err, target);
           if (this.again) continue;
           break;
         }
@@ -134,8 +138,13 @@ export class WorkloadTask {
     }
   }
 
-  private async failed(err: unknown): Promise<void> {
-    const message = describeError(err);
+  private async failed(err: unknown, target: Desired | null | undefined): Promise<void> {
+    // errno errors become typed here: EMFILE/ENOSPC are `exhausted` (transient, retried), etc.
+    const e = toGridError(err);
+    const message = describeError(e);
+    // Unclassified failures (`internal`: a command that failed for a reason we cannot name) keep
+    // the old behaviour, a retry with back-off; only named permanent codes stop the retries.
+    const permanent = !e.transient && e.code !== "internal";
     this.host.onError();
     const r = this.host.store.get(this.id);
     const d = this.desired;
@@ -149,9 +158,14 @@ export class WorkloadTask {
       this.lastErrorPosted = message;
       this.host.results.post(d.contractId, d.version, d.workload.name, "error", message);
     }
+    if (permanent && d && d === target) {
+      this.failedFor = d.hash;
+      this.host.log.warn({ workload: this.id, code: e.code, err: message }, "workload failed; it stays failed until its spec changes");
+      return;
+    }
     this.attempt++;
     const ms = Math.min(this.host.retry.maxMs, this.host.retry.baseMs * 2 ** (this.attempt - 1));
-    this.host.log.warn({ workload: this.id, attempt: this.attempt, retryInMs: ms, err: message }, "workload step failed; will retry");
+    this.host.log.warn({ workload: this.id, code: e.code, attempt: this.attempt, retryInMs: ms, err: message }, "workload step failed; will retry");
     if (!this.stopped) this.timer = setTimeout(() => { this.timer = undefined; this.kick(); }, ms);
   }
 
@@ -161,6 +175,9 @@ export class WorkloadTask {
       nodeId: h.nodeId, contractId, twinId, workloadId: this.id, deployment, dataDir: h.dataDir, underlay: h.underlay,
       sealKeys: h.sealKeys, log: h.log.child({ workload: this.id }), signal: this.abort.signal,
       progress: (message: string) => {
+        // A step still running after its workload was removed or changed reports nothing.
+        const d = this.desired;
+        if (!d || d.version !== version || d.workload.name !== name) return;
         const now = Date.now();
         if (now - this.lastProgress < 1000) return;
         this.lastProgress = now;
@@ -169,8 +186,8 @@ export class WorkloadTask {
     };
   }
 
-  private provisioner(type: string): Provisioner | undefined {
-    return this.host.registry.get(type as Workload["type"]);
+  private provisioner(w: Workload): BoundProvisioner | undefined {
+    return provisionerFor(this.host.registry, w);
   }
 
   /** One step towards the desired state; true if it changed something (so look again). */
@@ -183,9 +200,9 @@ export class WorkloadTask {
       await this.remove(r);
       return true;
     }
-    if (this.refused?.hash === d.hash) return false;
+    if (this.refused?.hash === d.hash || this.failedFor === d.hash) return false;
 
-    const p = this.provisioner(d.workload.type);
+    const p = this.provisioner(d.workload);
     if (!p) return this.refuse(d, unsupported(d.workload.type));
 
     if (!r || r.hash !== d.hash || r.state === "provisioning" || r.state === "error" || r.state === "deprovisioning") {
@@ -203,7 +220,7 @@ export class WorkloadTask {
       };
       await this.host.store.put(rec);
       this.host.results.post(d.contractId, d.version, d.workload.name, "init", "provisioning");
-      const data = await p.provision(this.ctx(d.contractId, d.twinId, d.deployment, d.version, d.workload.name), d.workload as never);
+      const data = await p.provision(this.ctx(d.contractId, d.twinId, d.deployment, d.version, d.workload.name));
       if (this.desired !== d) return true;
       await this.host.store.put({ ...rec, state: "ok", data, message: undefined, updatedAt: Date.now() });
       this.needsCheck = false;
@@ -214,14 +231,14 @@ export class WorkloadTask {
     }
     const ctx = this.ctx(d.contractId, d.twinId, d.deployment, d.version, d.workload.name);
     if (d.mode === "pause" && r.state === "ok") {
-      await p.pause(ctx, d.workload as never);
+      await p.pause(ctx);
       await this.host.store.put({ ...r, deployment: d.deployment, state: "paused", updatedAt: Date.now() });
       this.host.results.post(d.contractId, d.version, d.workload.name, "paused", "contract is in grace: out of funds");
       this.host.log.info({ workload: this.id }, "workload paused");
       return true;
     }
     if (d.mode === "run" && r.state === "paused") {
-      const data = await p.resume(ctx, d.workload as never);
+      const data = await p.resume(ctx);
       await this.host.store.put({ ...r, deployment: d.deployment, state: "ok", data, updatedAt: Date.now() });
       this.host.results.post(d.contractId, d.version, d.workload.name, "ok", "", data);
       this.host.log.info({ workload: this.id }, "workload resumed");
@@ -229,7 +246,7 @@ export class WorkloadTask {
     }
     if (this.needsCheck && r.state === "ok") {
       this.needsCheck = false;
-      const health = await p.check(ctx, d.workload as never);
+      const health = await p.check(ctx);
       if (!health.ok) {
         this.host.log.warn({ workload: this.id, why: health.message }, "workload check failed; provisioning it again");
         await this.host.store.put({ ...r, state: "provisioning", message: health.message, updatedAt: Date.now() });
@@ -248,8 +265,8 @@ export class WorkloadTask {
 
   private async remove(r: WorkloadRecord, report = true): Promise<void> {
     if (r.state !== "deprovisioning") await this.host.store.put({ ...r, state: "deprovisioning", updatedAt: Date.now() });
-    const p = this.provisioner(r.workload.type);
-    if (p) await p.deprovision(this.ctx(r.contractId, r.twinId, r.deployment, this.lastVersion, r.name), r.workload as never);
+    const p = this.provisioner(r.workload);
+    if (p) await p.deprovision(this.ctx(r.contractId, r.twinId, r.deployment, this.lastVersion, r.name));
     await this.host.store.delete(this.id);
     this.host.onReleased(this.id);
     this.host.log.info({ workload: this.id }, "workload removed");

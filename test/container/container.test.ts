@@ -2,18 +2,18 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { seal, type Workload } from "../../src/core/index.js";
+import { seal, type WorkloadOf } from "../../src/core/index.js";
 import { ContainerProvisioner } from "../../src/node/provisioners/container.js";
-import { cgroupDirs } from "../../src/node/container/manager.js";
+import { cgroupDirs } from "../../src/node/container/cgroups.js";
 import { netNames } from "../../src/node/container/netns.js";
-import { waitFor } from "../flist/helpers.js";
+import { waitFor } from "../support.js";
 import { captureLogger, ctxFor, mountsUnder, netnsList, exists, sealKeys, useExampleHub } from "./helpers.js";
 
 const MiB = 1024 * 1024;
 const fx = useExampleHub("container-test-");
 
-function container(name: string, data: Partial<Extract<Workload, { type: "container" }>["data"]>): Workload {
-  return { name, version: 0, description: "", type: "container", data: { flist: fx.example.address, entrypoint: fx.example.entrypoint, env: {}, secretEnv: {}, cpu: 1, memory: 64 * MiB, rootfsSize: 32 * MiB, mounts: [], ...data } } as Workload;
+function container(name: string, data: Partial<WorkloadOf<"container">["data"]>): WorkloadOf<"container"> {
+  return { name, version: 0, description: "", type: "container", data: { flist: fx.example.address, entrypoint: fx.example.entrypoint, env: {}, secretEnv: {}, cpu: 1, memory: 64 * MiB, rootfsSize: 32 * MiB, mounts: [], ...data } };
 }
 
 /** Asserts nothing of the container is left: process, runc state, mounts, netns (the one it had,
@@ -59,7 +59,7 @@ test("the busybox flist serves its page from the container's IP; secrets reach t
   const p = new ContainerProvisioner({ pollMs: 50 });
   let pid: number | null = null, netns: string | null = null;
   try {
-    const r = await p.provision(ctx, w as never);
+    const r = await p.provision(ctx, w);
     netns = await netnsOf(dataDir, ctx.workloadId, p);
     assert.equal(r.state, "running");
     assert.match(String(r.ip), /^100\.(9[6-9]|10\d|11[01])\.\d+\.\d+$/);
@@ -85,22 +85,22 @@ test("the busybox flist serves its page from the container's IP; secrets reach t
     assert.deepEqual(await grep(dataDir), [], "secret not on disk");
     assert.deepEqual(await p.check(ctx), { ok: true });
     // Idempotent: provisioning again adopts the same process.
-    const again = await p.provision(ctx, w as never);
+    const again = await p.provision(ctx, w);
     assert.equal(again.ip, r.ip);
     assert.equal(await pidOf(dataDir, ctx.workloadId, p), pid);
     // Pause and resume (grace).
-    await p.pause(ctx, w as never);
+    await p.pause(ctx, w);
     assert.match(await readFile(`/proc/${pid}/status`, "utf8"), /State:\s+[DS]/);
     await assert.rejects(fetch(`http://${r.ip}/`, { signal: AbortSignal.timeout(300) }));
-    const resumed = await p.resume(ctx, w as never);
+    const resumed = await p.resume(ctx, w);
     assert.equal(resumed.state, "running");
     assert.equal((await fetch(`http://${r.ip}/`)).status, 200);
   } finally {
-    await p.deprovision(ctx, w as never);
+    await p.deprovision(ctx, w);
     await p.shutdown();
   }
   await assertGone(dataDir, ctx.workloadId, pid, p, netns);
-  await p.deprovision(ctx, w as never); // idempotent
+  await p.deprovision(ctx, w); // idempotent
 });
 
 test("over its memory limit: killed, restarted, and the result says so", async () => {
@@ -111,19 +111,19 @@ test("over its memory limit: killed, restarted, and the result says so", async (
   const p = new ContainerProvisioner({ pollMs: 50, backoff: { baseMs: 100, maxMs: 1000 } });
   let netns: string | null = null;
   try {
-    await p.provision(ctx, w as never);
+    await p.provision(ctx, w);
     netns = await netnsOf(dataDir, ctx.workloadId, p);
     const health = await waitFor("the OOM kill to be noticed", async () => { const h = await p.check(ctx); return h.ok ? null : h; }, { timeoutMs: 15_000 });
     assert.match(health.message ?? "", /out of memory \(over its 16 MiB limit\); restarted/);
     const m = p.manager(dataDir, log);
     await waitFor("the restart", () => (m.status(ctx.workloadId)?.state === "running" && m.status(ctx.workloadId)!.restarts >= 1));
-    const r = await p.provision(ctx, w as never);
+    const r = await p.provision(ctx, w);
     assert.ok(Number(r.oomKills) >= 1);
     assert.match(String(r.message), /out of memory/);
     const out = await readFile(join(m.dir(ctx.workloadId), "logs", "output.log"), "utf8");
     assert.ok(out.split("\n").filter((l) => l === "started").length >= 2, "it ran again after the kill");
   } finally {
-    await p.deprovision(ctx, w as never);
+    await p.deprovision(ctx, w);
     await p.shutdown();
   }
   await assertGone(dataDir, ctx.workloadId, null, p, netns);
@@ -135,28 +135,28 @@ test("after a node restart: a running container is adopted, a dead one recreated
   const w = container("web", {});
   const ctx = ctxFor(dataDir, 13, [w], log);
   const first = new ContainerProvisioner({ pollMs: 50 });
-  const r = await first.provision(ctx, w as never);
+  const r = await first.provision(ctx, w);
   const pid = await pidOf(dataDir, ctx.workloadId, first);
   const netns = await netnsOf(dataDir, ctx.workloadId, first);
   await first.shutdown(); // the node goes away; runc containers outlive it
   const second = new ContainerProvisioner({ pollMs: 50 });
   try {
     assert.equal((await second.check(ctx)).ok, false, "the new node process does not know it yet");
-    const again = await second.provision(ctx, w as never);
+    const again = await second.provision(ctx, w);
     assert.equal(again.ip, r.ip);
     assert.equal(await pidOf(dataDir, ctx.workloadId, second), pid, "adopted, not restarted");
     await second.shutdown();
     process.kill(pid, "SIGKILL"); // dies while no node watches
     await waitFor("the process to go", async () => !(await exists(`/proc/${pid}/cmdline`)) || (await readFile(`/proc/${pid}/stat`, "utf8")).includes(") Z"));
     const third = new ContainerProvisioner({ pollMs: 50 });
-    const re = await third.provision(ctx, w as never);
+    const re = await third.provision(ctx, w);
     assert.equal(re.ip, r.ip);
     assert.notEqual(await pidOf(dataDir, ctx.workloadId, third), pid, "recreated");
     assert.equal((await served(String(re.ip))).status, 200);
-    await third.deprovision(ctx, w as never);
+    await third.deprovision(ctx, w);
     await third.shutdown();
   } finally {
-    await second.deprovision(ctx, w as never);
+    await second.deprovision(ctx, w);
   }
   await assertGone(dataDir, ctx.workloadId, pid, second, netns);
 });
@@ -167,13 +167,13 @@ test("start failures say why: missing entrypoint, bad flist", async () => {
   const p = new ContainerProvisioner({ pollMs: 50 });
   const w1 = container("noexec", { entrypoint: "/bin/does-not-exist --flag" });
   const ctx1 = ctxFor(dataDir, 14, [w1], log);
-  await assert.rejects(p.provision(ctx1, w1 as never), /entrypoint \/bin\/does-not-exist is not in the flist/);
-  await p.deprovision(ctx1, w1 as never);
+  await assert.rejects(p.provision(ctx1, w1), /entrypoint \/bin\/does-not-exist is not in the flist/);
+  await p.deprovision(ctx1, w1);
   await assertGone(dataDir, ctx1.workloadId, null, p);
   const w2 = container("noflist", { flist: `${fx.hubUrl}/flists/${fx.keys.publicKey}/no-such-flist` });
   const ctx2 = ctxFor(dataDir, 15, [w2], log);
-  await assert.rejects(p.provision(ctx2, w2 as never), /bad flist .*not found/);
-  await p.deprovision(ctx2, w2 as never);
+  await assert.rejects(p.provision(ctx2, w2), /bad flist .*not found/);
+  await p.deprovision(ctx2, w2);
   await assertGone(dataDir, ctx2.workloadId, null, p);
   await p.shutdown();
 });

@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Redis } from "ioredis";
-import { generateKeyPair, seal, type Workload } from "../../src/core/index.js";
+import { generateKeyPair, seal, type WorkloadOf } from "../../src/core/index.js";
 import { publishExampleFlist, readShippedLogs, type ShippedLine } from "../../src/flist/index.js";
 import { ContainerProvisioner } from "../../src/node/provisioners/container.js";
 import { freePort, startRedis, startHub, waitFor, ROOT } from "../flist/helpers.js";
@@ -36,14 +36,14 @@ test("a container's output is kept on the node and streamed into a 0-db namespac
   await admin.call("NSSET", "ctlogs", "password", "pw");
   admin.disconnect();
   const ex = await publishExampleFlist({ hub: hub.url, keys: generateKeyPair() });
-  const w = { name: "talker", version: 0, description: "", type: "container", data: {
+  const w: WorkloadOf<"container"> = { name: "talker", version: 0, description: "", type: "container", data: {
     flist: ex.address, entrypoint: `/bin/sh -c "echo line-one; echo line-two >&2; exec sleep 1000"`, env: {}, secretEnv: {}, cpu: 1, memory: 32 << 20, rootfsSize: 16 << 20, mounts: [],
     logs: { address: `127.0.0.1:${port}`, namespace: "ctlogs", password: seal("pw", sealKeys.publicKey) },
-  } } as Workload;
+  } };
   const { log, text } = captureLogger();
   const ctx = ctxFor(join(work, "node"), 21, [w], log);
   try {
-    await p.provision(ctx, w as never);
+    await p.provision(ctx, w);
     const lines: ShippedLine[] = [];
     await waitFor("both lines in 0-db", async () => {
       lines.length = 0;
@@ -56,6 +56,6 @@ test("a container's output is kept on the node and streamed into a 0-db namespac
     assert.equal(onNode, "line-one\nline-two\n");
     assert.ok(!text().includes('"pw"'), "the namespace password is not logged");
   } finally {
-    await p.deprovision(ctx, w as never);
+    await p.deprovision(ctx, w);
   }
 });

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type Workload } from "../../src/core/index.js";
+import { type WorkloadOf } from "../../src/core/index.js";
 import { ContainerProvisioner } from "../../src/node/provisioners/container.js";
 import { netnsIp } from "../../src/node/container/netns.js";
 import { sh } from "../../src/node/container/sys.js";
@@ -40,7 +40,7 @@ setInterval(() => {}, 1000);
 test("a start takes a prepared namespace; the pool is refilled, taken back after a kill -9, and removed on shutdown", async () => {
   const dataDir = join(fx.work, "node");
   const { log } = captureLogger();
-  const w = { name: "web", version: 0, description: "", type: "container", data: { flist: fx.example.address, entrypoint: fx.example.entrypoint, env: {}, secretEnv: {}, cpu: 1, memory: 64 << 20, rootfsSize: 16 << 20, mounts: [] } } as Workload;
+  const w: WorkloadOf<"container"> = { name: "web", version: 0, description: "", type: "container", data: { flist: fx.example.address, entrypoint: fx.example.entrypoint, env: {}, secretEnv: {}, cpu: 1, memory: 64 << 20, rootfsSize: 16 << 20, mounts: [] } };
   const ctx = ctxFor(dataDir, 21, [w], log);
   const p = new ContainerProvisioner({ pollMs: 50 });
   const seen = new Set<string>();
@@ -79,12 +79,12 @@ test("a start takes a prepared namespace; the pool is refilled, taken back after
     assert.ok(!taken.includes(state.netns), "a container's namespace is never handed out again");
     taken.forEach((n) => seen.add(n));
     // The restarted node adopts the container; deprovision removes its namespace.
-    assert.equal((await p.provision(ctx, w as never)).ip, ip);
-    await p.deprovision(ctx, w as never);
+    assert.equal((await p.provision(ctx, w)).ip, ip);
+    await p.deprovision(ctx, w);
     assert.equal(await netnsIp(state.netns), null);
   } finally {
     child.kill("SIGKILL");
-    await p.deprovision(ctx, w as never);
+    await p.deprovision(ctx, w);
     await p.shutdown();
   }
   assert.deepEqual(await poolNames(dataDir), [], "no record left");
@@ -105,7 +105,7 @@ test("a node that runs no container prepares no namespace", async () => {
 test("a prepared namespace removed behind the pool's back is not handed out", async () => {
   const dataDir = join(fx.work, "vanish");
   const { log } = captureLogger();
-  const w = { name: "web", version: 0, description: "", type: "container", data: { flist: fx.example.address, entrypoint: fx.example.entrypoint, env: {}, secretEnv: {}, cpu: 1, memory: 64 << 20, rootfsSize: 16 << 20, mounts: [] } } as Workload;
+  const w: WorkloadOf<"container"> = { name: "web", version: 0, description: "", type: "container", data: { flist: fx.example.address, entrypoint: fx.example.entrypoint, env: {}, secretEnv: {}, cpu: 1, memory: 64 << 20, rootfsSize: 16 << 20, mounts: [] } };
   const ctx = ctxFor(dataDir, 23, [w], log);
   const p = new ContainerProvisioner({ pollMs: 50, netPool: 1 });
   try {
@@ -113,13 +113,13 @@ test("a prepared namespace removed behind the pool's back is not handed out", as
     await m.pool.ready();
     const [gone] = await poolNames(dataDir);
     await sh("ip", ["netns", "del", gone]);
-    const r = await p.provision(ctx, w as never);
+    const r = await p.provision(ctx, w);
     const state = JSON.parse(await readFile(join(m.dir(ctx.workloadId), "state.json"), "utf8")) as { netns: string };
     assert.notEqual(state.netns, gone);
     assert.equal((await waitFor("httpd to answer", () => fetch(`http://${r.ip}/`), { timeoutMs: 5000, stepMs: 10 })).status, 200);
     assert.ok(!(await poolNames(dataDir)).includes(gone), "its record is dropped");
   } finally {
-    await p.deprovision(ctx, w as never);
+    await p.deprovision(ctx, w);
     await p.shutdown();
   }
 });
@@ -127,18 +127,18 @@ test("a prepared namespace removed behind the pool's back is not handed out", as
 test("without a pool every start makes its own namespace", async () => {
   const dataDir = join(fx.work, "nopool");
   const { log } = captureLogger();
-  const w = { name: "web", version: 0, description: "", type: "container", data: { flist: fx.example.address, entrypoint: fx.example.entrypoint, env: {}, secretEnv: {}, cpu: 1, memory: 64 << 20, rootfsSize: 16 << 20, mounts: [] } } as Workload;
+  const w: WorkloadOf<"container"> = { name: "web", version: 0, description: "", type: "container", data: { flist: fx.example.address, entrypoint: fx.example.entrypoint, env: {}, secretEnv: {}, cpu: 1, memory: 64 << 20, rootfsSize: 16 << 20, mounts: [] } };
   const ctx = ctxFor(dataDir, 22, [w], log);
   const p = new ContainerProvisioner({ pollMs: 50, netPool: 0 });
   try {
     await p.init(dataDir, log);
-    const r = await p.provision(ctx, w as never);
+    const r = await p.provision(ctx, w);
     const page = await waitFor("httpd to answer", () => fetch(`http://${r.ip}/`), { timeoutMs: 5000, stepMs: 10 });
     assert.equal(page.status, 200);
     await p.manager(dataDir, log).pool.ready();
     assert.deepEqual(await poolNames(dataDir), []);
   } finally {
-    await p.deprovision(ctx, w as never);
+    await p.deprovision(ctx, w);
     await p.shutdown();
   }
 });

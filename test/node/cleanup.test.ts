@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import type { Workload } from "../../src/core/index.js";
+import { ERROR_CATALOGUE, type Workload } from "../../src/core/index.js";
 import { publishExampleFlist } from "../../src/flist/index.js";
 import { runcList, runcRoot, type CleanupReport } from "../../src/node/index.js";
 import { startRedis, startHub, type Proc } from "../flist/helpers.js";
@@ -83,7 +83,7 @@ test("zos cleanup removes what a stopped node left, keeps its data, and is idemp
   const { sealKey } = await ledger.client.node(zos.nodeId);
   const web: Workload = { name: "web", type: "container", version: 0, description: "", data: {
     flist: flist!.address, entrypoint: flist!.entrypoint, env: {}, secretEnv: {}, cpu: 1, memory: 64 * MiB, rootfsSize: 32 * MiB, mounts: [{ volume: "vol", mountpoint: "/data" }],
-  } } as Workload;
+  } };
   const vol: Workload = { name: "vol", type: "volume", version: 0, description: "", data: { size: 16 * MiB } };
   const contractId = await createContract(user, deployment(user, zos.nodeId, [zdbWorkload("db", "pw-db", sealKey), vol, web]));
   let c = await waitResult(ledger.client, contractId, "web", "ok", 60_000);
@@ -97,7 +97,7 @@ test("zos cleanup removes what a stopped node left, keeps its data, and is idemp
 
   // While zos runs: refused, and nothing changed.
   const refused = await cleanup(data);
-  assert.equal(refused.code, 1);
+  assert.equal(refused.code, ERROR_CATALOGUE.conflict.exit, "a conflict's own exit code");
   assert.match(refused.json().error!.message, /zos \(pid \d+\) is running on .*nothing was removed/);
   const rroot = runcRoot(data);
   assert.equal(runcList(rroot).length, 1, "the container still runs");
@@ -183,10 +183,11 @@ test("zos cleanup stops the 0-db a kill -9'd zos left, and refuses a folder that
   const data = tempDir(t, "cleanup-node");
   const other = tempDir(t, "cleanup-other");
   const notNode = await cleanup(other);
-  assert.equal(notNode.code, 1);
+  assert.equal(notNode.code, ERROR_CATALOGUE.invalid.exit, "bad input's own exit code");
   assert.match(notNode.json().error!.message, /is not a zos data folder/);
   const missing = await cleanup(join(other, "nope"));
   assert.match(missing.json().error!.message, /does not exist/);
+  assert.equal(missing.code, ERROR_CATALOGUE.not_found.exit);
 
   ledger = await startLedger(ledgerDir);
   zos = await startZos(ledger.url, await newFarm(ledger.client), data, { zdbPort: await freePort() });

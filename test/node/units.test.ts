@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readdir, stat, readFile } from "node:fs/promises";
-import { GiB } from "../../src/core/index.js";
+import { GiB, MiB, workloadCapacity, type Workload } from "../../src/core/index.js";
 import { parseCpuinfo, parseMeminfo, applyReserve, detectCapacity } from "../../src/node/capacity.js";
 import { parseMountinfo } from "../../src/node/provisioners/volume.js";
 import { parseNsinfo } from "../../src/node/provisioners/zdb.js";
@@ -68,4 +68,9 @@ test("durable files: identity kept across boots (0600), cursor monotonic and ato
     assert.equal(await new Cursor(dir).load(), 5);
     assert.deepEqual((await readdir(dir)).filter((f) => f.endsWith(".tmp")), [], "no temporary files left");
   }
+});
+
+test("a container's writable root is a tmpfs: reserved (and billed) as memory, not SSD", () => {
+  const w: Workload = { name: "c", type: "container", version: 0, description: "", data: { flist: "x", entrypoint: "", env: {}, secretEnv: {}, cpu: 2, memory: 256 * MiB, rootfsSize: 64 * MiB, mounts: [] } };
+  assert.deepEqual(workloadCapacity(w), { cru: 2, mru: 320 * MiB, sru: 0, hru: 0 });
 });

@@ -3,10 +3,11 @@
 // container waits, a start only takes one from the pool (filled after the node's first start). Each prepared namespace is recorded in
 // `dir/NETNS.json` (before it is made) until a container's state.json owns it, so none is lost when the node is killed:
 // the next start takes back the ones no container owns, and shutdown removes them.
-import { mkdir, readdir, readFile, unlink, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { createNetns, netnsExists, netnsIp, randomNetNames, removeNetns, type NetPlan } from "./netns.js";
+import { writeFileAtomic } from "../../runtime/index.js";
 
 export class NetPool {
   private free: NetPlan[] = [];
@@ -67,9 +68,10 @@ export class NetPool {
       // Recorded before it is made (no address yet: a reclaim drops it), so a node killed while
       // making it leaves a record and the namespace is never lost.
       const names = randomNetNames();
-      await writeFile(this.file(names.netns), JSON.stringify({ netns: names.netns, hostIf: names.hostIf, ip: "", hostIp: "" }));
+      // Written atomically (fsync + rename): a torn record after a crash would lose its namespace.
+      await writeFileAtomic(this.file(names.netns), JSON.stringify({ netns: names.netns, hostIf: names.hostIf, ip: "", hostIp: "" }));
       const plan = await createNetns(names).catch(async (e: unknown) => { await unlink(this.file(names.netns)).catch(() => {}); throw e; });
-      await writeFile(this.file(plan.netns), JSON.stringify(plan));
+      await writeFileAtomic(this.file(plan.netns), JSON.stringify(plan));
       if (this.closed) { await this.drop(plan); break; }
       this.free.push(plan);
     }

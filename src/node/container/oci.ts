@@ -1,4 +1,5 @@
 // The OCI runtime config (config.json) of a container: pure, from what the workload and the flist ask.
+import { ValidationError } from "../../core/index.js";
 export interface OciInput {
   rootfs: string;
   args: string[];
@@ -76,7 +77,7 @@ export function splitArgs(s: string): string[] {
     if (/\s/.test(ch)) { if (has || cur) { out.push(cur); cur = ""; has = false; } continue; }
     cur += ch;
   }
-  if (q) throw new Error(`unbalanced quote in entrypoint: ${s}`);
+  if (q) throw new ValidationError(`unbalanced quote in entrypoint: ${s}`, "close the quote in the workload's entrypoint");
   if (has || cur) out.push(cur);
   return out;
 }

@@ -5,6 +5,7 @@ import { readFile } from "node:fs/promises";
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { InternalError, NotFoundError } from "../../core/index.js";
 import { sh, CommandError } from "./sys.js";
 
 /** A node's runc state folder: DATA/container/.runc. */
@@ -36,7 +37,7 @@ export async function detectRuntime(): Promise<string> {
   const crun = await onPath("crun");
   const hybrid = await access("/sys/fs/cgroup/memory", constants.F_OK).then(() => true, () => false);
   if (crun && !hybrid) return crun;
-  throw new Error(crun ? "crun is installed but refuses this host's hybrid cgroup layout; install runc" : "no OCI runtime: install runc (apt-get install runc)");
+  throw new NotFoundError(crun ? "crun is installed but refuses this host's hybrid cgroup layout" : "no OCI runtime on this node", "install runc (apt-get install runc)");
 }
 
 export class Runtime {
@@ -48,7 +49,9 @@ export class Runtime {
     try {
       await sh(this.bin, [...this.base(), "--log", logFile, "--log-format", "json", "run", "-d", "--bundle", bundle, id], { stdio: [outFd, outFd] });
     } catch (e) {
-      throw new Error(`${this.bin} run ${id} failed: ${await lastError(logFile) ?? (e as Error).message}`);
+      // Not a CommandError: runc could not even start (exhausted, …), keep that error's code.
+      if (!(e instanceof CommandError)) throw e;
+      throw new InternalError(`${this.bin} run ${id} failed: ${await lastError(logFile) ?? e.message}`, undefined, { cause: e });
     }
   }
   async state(id: string): Promise<RuntimeState | null> {

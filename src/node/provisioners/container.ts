@@ -32,6 +32,11 @@ export class ContainerProvisioner implements Provisioner<"container"> {
 
   async init(dataDir: string, log: Logger): Promise<void> { await this.manager(dataDir, log).warm(); }
 
+  /** For the volume provisioner: stops the containers mounting `source`; the result restarts them. */
+  holdMounts(dataDir: string, source: string, log: Logger): Promise<() => Promise<void>> {
+    return this.manager(dataDir, log).holdMounts(source);
+  }
+
   private async flist(ctx: WorkloadContext, w: Container): Promise<CachedFlist> {
     const cache = this.cache(ctx.dataDir);
     try {
@@ -44,7 +49,8 @@ export class ContainerProvisioner implements Provisioner<"container"> {
         if (c) return c;
       }
       const g = e instanceof GridError ? e : null;
-      throw new GridError(g?.code ?? "invalid", `bad flist ${w.data.flist}: ${(e as Error).message}`, g?.hint);
+      // The hub's own code travels on: not_found/invalid stay failed, unavailable is retried.
+      throw new GridError(g?.code ?? "invalid", `bad flist ${w.data.flist}: ${(e as Error).message}`, g?.hint, { cause: e });
     }
   }
 

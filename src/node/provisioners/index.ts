@@ -1,24 +1,27 @@
-// Workload type → provisioner. A type that is not here gets an `error` result saying so.
-import type { WorkloadType } from "../../core/index.js";
-import type { Provisioner } from "./types.js";
+// Workload type → provisioner: one line per type. A type that is not here gets an `error` result
+// saying so.
+import type { Registry } from "./types.js";
 import { ZdbProvisioner, type ZdbOptions } from "./zdb.js";
 import { VolumeProvisioner } from "./volume.js";
 import { ContainerProvisioner } from "./container.js";
-import { simulatedProvisioners } from "./simulated.js";
+import { simulatedRegistry } from "./simulated.js";
 
-export type { Provisioner, WorkloadContext } from "./types.js";
-export type Registry = Map<WorkloadType, Provisioner>;
+export {
+  type Provisioner, type WorkloadContext, type Registry, type BoundProvisioner, type ProvisionerLifecycle,
+  defineProvisioner, provisionerFor, provisionersOf,
+} from "./types.js";
 
 export interface RegistryOptions { simulate: boolean; zdb: ZdbOptions }
 
 export function createRegistry(opts: RegistryOptions): Registry {
-  if (opts.simulate) return new Map(simulatedProvisioners().map((p) => [p.type, p]));
-  const list: Provisioner[] = [
-    new ZdbProvisioner(opts.zdb) as unknown as Provisioner,
-    new VolumeProvisioner() as unknown as Provisioner,
-    new ContainerProvisioner() as unknown as Provisioner,
-  ];
-  return new Map(list.map((p) => [p.type, p]));
+  if (opts.simulate) return simulatedRegistry();
+  // Volumes grown offline stop the containers that mount them: the two know each other.
+  const container = new ContainerProvisioner();
+  return {
+    zdb: new ZdbProvisioner(opts.zdb),
+    volume: new VolumeProvisioner({ users: container }),
+    container,
+  };
 }
 
 export function unsupported(type: string): string {

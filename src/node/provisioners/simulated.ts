@@ -1,7 +1,7 @@
 // --simulate: every workload type "succeeds" with plausible data and touches nothing, so one
 // machine can stand in for a thousand nodes in the bench.
-import { WORKLOAD_TYPES, type WorkloadType } from "../../core/index.js";
-import type { Provisioner, WorkloadContext } from "./types.js";
+import type { WorkloadType } from "../../core/index.js";
+import { defineProvisioner, type Provisioner, type Registry, type WorkloadContext } from "./types.js";
 
 function fakeData(ctx: WorkloadContext, type: WorkloadType): Record<string, unknown> {
   switch (type) {
@@ -13,13 +13,25 @@ function fakeData(ctx: WorkloadContext, type: WorkloadType): Record<string, unkn
   }
 }
 
-export function simulatedProvisioners(): Provisioner[] {
-  return WORKLOAD_TYPES.map((type): Provisioner => ({
+export function simulatedProvisioner<T extends WorkloadType>(type: T): Provisioner<T> {
+  return defineProvisioner({
     type,
     provision: async (ctx) => fakeData(ctx, type),
     deprovision: async () => {},
     pause: async () => {},
     resume: async (ctx) => fakeData(ctx, type),
     check: async () => ({ ok: true }),
-  }));
+  });
+}
+
+/** Every workload type (Required: a type added to core and not here fails to compile). */
+export function simulatedRegistry(): Required<Registry> {
+  return {
+    zdb: simulatedProvisioner("zdb"),
+    volume: simulatedProvisioner("volume"),
+    container: simulatedProvisioner("container"),
+    network: simulatedProvisioner("network"),
+    "gateway-name-proxy": simulatedProvisioner("gateway-name-proxy"),
+    "gateway-fqdn-proxy": simulatedProvisioner("gateway-fqdn-proxy"),
+  };
 }
