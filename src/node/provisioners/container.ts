@@ -9,6 +9,25 @@ import { ContainerManager, type ContainerSpec } from "../container/manager.js";
 import { processOf } from "../container/oci.js";
 import type { Provisioner, WorkloadContext } from "./types.js";
 import { readFile } from "node:fs/promises";
+import { allocate, attachIfName, gatewayOf, intToIp, networkNames, parseCidr, type Attachment } from "../network/index.js";
+
+/**
+ * Where a container naming `network` goes: the network workload of the same deployment, the
+ * node's subnet of it, and the container's address (its own `ip`, checked, or allocated).
+ */
+export function overlayOf(ctx: WorkloadContext, w: Container): Attachment | undefined {
+  const name = w.data.network;
+  if (!name) return undefined;
+  const net = ctx.deployment.workloads.find((x) => x.name === name);
+  if (!net || net.type !== "network") throw new ValidationError(`container ${w.name}: no network named ${name} in the deployment`);
+  const members = ctx.deployment.workloads.flatMap((x) => x.type === "container" && x.data.network === name ? [{ name: x.name, ip: x.data.ip }] : []);
+  const ip = allocate(net.data.subnet, members).get(w.name)!;
+  const subnet = parseCidr(net.data.subnet);
+  return {
+    netns: networkNames(ctx.dataDir, ctx.contractId, name).netns, bridge: networkNames(ctx.dataDir, ctx.contractId, name).bridge,
+    hostEnd: attachIfName(ctx.workloadId), cidr: `${ip}/${subnet.prefix}`, gateway: intToIp(gatewayOf(subnet)), ipRange: net.data.ipRange,
+  };
+}
 
 type Container = WorkloadOf<"container">;
 
@@ -69,19 +88,22 @@ export class ContainerProvisioner implements Provisioner<"container"> {
       address: w.data.logs.address, namespace: w.data.logs.namespace,
       password: w.data.logs.password ? unseal(w.data.logs.password, ctx.sealKeys) : undefined,
     };
+    const network = overlayOf(ctx, w);
     return {
       id: ctx.workloadId, flistHash: f.hash, lower: f.lower, ...proc,
-      memory: w.data.memory, cpu: w.data.cpu, rootfsSize: w.data.rootfsSize, mounts, logs,
+      memory: w.data.memory, cpu: w.data.cpu, rootfsSize: w.data.rootfsSize, mounts, logs, ...(network ? { network } : {}),
     };
   }
 
   async provision(ctx: WorkloadContext, w: Container): Promise<Record<string, unknown>> {
+    overlayOf(ctx, w); // a bad network or address fails before the flist is fetched
     const f = await this.flist(ctx, w);
     const m = this.manager(ctx.dataDir, ctx.log);
     const st = await m.ensure(await this.spec(ctx, w, f));
     m.takeUnreported(ctx.workloadId);
     ctx.log.info({ ip: st.ip, flist: f.hash }, "container running");
-    return { ip: st.ip, state: st.state, flist: f.hash, restarts: st.restarts, oomKills: st.oomKills, ...(st.lastExit ? { message: st.lastExit } : {}) };
+    const overlay = w.data.network ? { overlayIp: overlayOf(ctx, w)!.cidr.split("/")[0], network: w.data.network } : {};
+    return { ip: st.ip, ...overlay, state: st.state, flist: f.hash, restarts: st.restarts, oomKills: st.oomKills, ...(st.lastExit ? { message: st.lastExit } : {}) };
   }
 
   async deprovision(ctx: WorkloadContext, _w?: Container): Promise<void> {
