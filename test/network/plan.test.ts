@@ -1,0 +1,57 @@
+// Kosmos's side of a network, pure: subnets per node (stable as the network grows), peer lists for
+// public and hidden nodes and the user's access, the access config, and the bad ranges refused.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { GridError } from "../../src/core/index.js";
+import { accessConfigText, accessSubnet, allocateSubnets, checkRange, generateWgKeyPair, nextAccessAddress, overlaps, parseCidr, peersFor, type Member } from "../../src/kosmos/network/index.js";
+
+const invalid = (f: () => unknown, re: RegExp) => assert.throws(f, (e: unknown) => e instanceof GridError && e.code === "invalid" && re.test(e.message));
+
+test("ranges: too small or not a network is refused; overlap is detected", () => {
+  invalid(() => checkRange("10.20.0.0/24"), /too small/);
+  invalid(() => checkRange("10.20.0.0/23"), /too small/);
+  checkRange("10.20.0.0/22");
+  invalid(() => checkRange("10.20.1.0/16"), /host bits/);
+  assert.ok(overlaps(parseCidr("10.20.0.0/16"), parseCidr("10.20.5.0/24")));
+  assert.ok(!overlaps(parseCidr("10.20.0.0/16"), parseCidr("10.21.0.0/16")));
+});
+
+test("subnets: a /24 per node, kept when the network grows, the last /24 left for access", () => {
+  const a = allocateSubnets("10.20.0.0/16", [7, 3]);
+  assert.deepEqual([...a], [[7, "10.20.1.0/24"], [3, "10.20.2.0/24"]]);
+  const b = allocateSubnets("10.20.0.0/16", [3, 9, 7], a);
+  assert.equal(b.get(7), "10.20.1.0/24");
+  assert.equal(b.get(3), "10.20.2.0/24");
+  assert.equal(b.get(9), "10.20.3.0/24");
+  assert.equal(accessSubnet("10.20.0.0/16"), "10.20.255.0/24");
+  // A /22 holds two node subnets (the first /24 reads as the range, the last is the access one).
+  assert.equal(allocateSubnets("10.20.0.0/22", [1, 2]).size, 2);
+  invalid(() => allocateSubnets("10.20.0.0/22", [1, 2, 3]), /no \/24 left/);
+  assert.equal(nextAccessAddress("10.20.0.0/16", ["10.20.255.2"]), "10.20.255.3");
+});
+
+test("peers: public nodes mesh; a hidden node goes through the relay; access peers hang off the relay", () => {
+  const k = () => generateWgKeyPair().publicKey;
+  const p1: Member = { nodeId: 1, subnet: "10.20.1.0/24", publicKey: k(), endpoint: "10.1.0.11:51820" };
+  const p2: Member = { nodeId: 2, subnet: "10.20.2.0/24", publicKey: k(), endpoint: "10.1.0.12:51820" };
+  const h3: Member = { nodeId: 3, subnet: "10.20.3.0/24", publicKey: k() };
+  const all = [p1, p2, h3];
+  const access = [{ publicKey: k(), address: "10.20.255.2" }];
+  const range = "10.20.0.0/16";
+  const at1 = peersFor(p1, all, range, access), at2 = peersFor(p2, all, range, access), at3 = peersFor(h3, all, range, access);
+  // The relay (node 1): node 2 with its endpoint, the hidden node without one, the access peer.
+  assert.deepEqual(at1.map((p) => [p.wgPublicKey, p.allowedIps, p.endpoint]), [
+    [p2.publicKey, ["10.20.2.0/24"], p2.endpoint], [h3.publicKey, ["10.20.3.0/24"], undefined], [access[0].publicKey, ["10.20.255.2/32"], undefined],
+  ]);
+  // Node 2 reaches the hidden node and the access peer through the relay.
+  assert.deepEqual(at2, [{ subnet: p1.subnet, wgPublicKey: p1.publicKey, allowedIps: ["10.20.1.0/24", "10.20.3.0/24", "10.20.255.2/32"], endpoint: p1.endpoint }]);
+  // The hidden node: one peer, the relay, with the whole range.
+  assert.deepEqual(at3, [{ subnet: p1.subnet, wgPublicKey: p1.publicKey, allowedIps: [range], endpoint: p1.endpoint }]);
+  invalid(() => peersFor(h3, [h3, { ...p2, endpoint: undefined }], range), /every node of the network is hidden/);
+});
+
+test("the access config is a standard wg-quick file", () => {
+  const me = generateWgKeyPair(), relay = generateWgKeyPair();
+  const text = accessConfigText({ privateKey: me.privateKey, address: "10.20.255.2", ipRange: "10.20.0.0/16", relay: { publicKey: relay.publicKey, endpoint: "10.1.0.11:51820" } });
+  assert.match(text, /^\[Interface\]\nPrivateKey = .{44}\nAddress = 10\.20\.255\.2\/16\n\n\[Peer\]\nPublicKey = .{44}\nEndpoint = 10\.1\.0\.11:51820\nAllowedIPs = 10\.20\.0\.0\/16\nPersistentKeepalive = 25\n$/);
+});
