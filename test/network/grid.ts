@@ -31,6 +31,8 @@ export interface ZosNode {
 export interface TestGrid {
   dir: string; net: GridNet; ledger: Ledger; client: LedgerClient; flist: string; entrypoint: string; farmId: number;
   nodes: ZosNode[];
+  /** A namespace on the underlay bridge with no node in it (a user's laptop), removed at the end. */
+  spareNs(index: number): NodeNet;
   /** Starts zos for node `index` again (same folder and arguments). */
   restart(n: ZosNode): Promise<ZosNode>;
 }
@@ -56,7 +58,28 @@ async function startZos(net: NodeNet, args: string[]): Promise<{ pid: number; li
   return { pid: child.pid!, line, stderr: () => err, kill };
 }
 
-export async function testGrid(t: AfterHooks, nodes: number): Promise<TestGrid> {
+/**
+ * A hidden node's namespace: behind the router namespace `r` (a node namespace on the bridge, whose
+ * address is the NAT's public side), on a private /30, masqueraded on the way out. Nothing on the
+ * underlay can open a connection to it.
+ */
+export async function hiddenBehind(r: NodeNet): Promise<NodeNet> {
+  const h: NodeNet = { ...r, netns: `${r.netns}-hidden`, vethHost: `hr${r.vethHost.slice(2)}`, vethPeer: "eth0", ip: "192.168.231.2" };
+  await run("ip", ["netns", "add", h.netns]);
+  await run("ip", ["-n", r.netns, "link", "add", h.vethHost, "type", "veth", "peer", "name", "eth0", "netns", h.netns]);
+  const batch = async (ns: string, cmds: string[]) => {
+    const c = spawn("ip", ["-n", ns, "-batch", "-"], { stdio: ["pipe", "ignore", "inherit"] });
+    c.stdin.end(cmds.join("\n") + "\n");
+    const code = await new Promise((res) => c.once("exit", res));
+    if (code !== 0) throw new Error(`ip -n ${ns} -batch failed`);
+  };
+  await batch(r.netns, [`addr add 192.168.231.1/30 dev ${h.vethHost}`, `link set ${h.vethHost} up`]);
+  await batch(h.netns, ["link set lo up", "addr add 192.168.231.2/30 dev eth0", "link set eth0 up", "route add default via 192.168.231.1"]);
+  await run("ip", ["netns", "exec", r.netns, "iptables", "-t", "nat", "-A", "POSTROUTING", "-o", "eth0", "-j", "MASQUERADE"]);
+  return h;
+}
+
+export async function testGrid(t: AfterHooks, nodes: number, opts: { hidden?: number[] } = {}): Promise<TestGrid> {
   const dir = mkdtempSync(join(tmpdir(), "znet-"));
   const net = gridNet(dir);
   const live: { nodes: ZosNode[]; ledger?: Ledger; hub?: HubProc; store?: StoreProc; nets: NodeNet[] } = { nodes: [], nets: [] };
@@ -72,6 +95,7 @@ export async function testGrid(t: AfterHooks, nodes: number): Promise<TestGrid> 
     await live.store?.stop();
     await live.ledger?.stop();
     for (const n of live.nets) removeNodeNs(n);
+    for (const n of live.nets) await run("ip", ["netns", "del", `${n.netns}-hidden`]).catch(() => {});
     removeBridge(net);
     rmSync(dir, { recursive: true, force: true });
   });
@@ -96,12 +120,18 @@ export async function testGrid(t: AfterHooks, nodes: number): Promise<TestGrid> 
     const nn = nodeNet(net, i);
     live.nets.push(nn);
     ensureNodeNs(net, nn);
-    const z = await startNode(i, nn, join(dir, `n${i}`));
+    const z = await startNode(i, opts.hidden?.includes(i) ? await hiddenBehind(nn) : nn, join(dir, `n${i}`));
     live.nodes.push(z);
   }
   return {
     dir, net, ledger: live.ledger, client: live.ledger.client, flist: example.address, entrypoint: example.entrypoint, farmId,
     get nodes() { return live.nodes; },
+    spareNs: (index) => {
+      const nn = nodeNet(net, index);
+      live.nets.push(nn);
+      ensureNodeNs(net, nn);
+      return nn;
+    },
     restart: async (n) => {
       const z = await startNode(n.index, n.net, n.dir, n.args);
       live.nodes[live.nodes.indexOf(n)] = z;
