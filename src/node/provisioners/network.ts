@@ -37,11 +37,11 @@ export function createNetworkProvisioner(): Provisioner<"network"> & { manager(d
   return {
     ...defineProvisioner({
       type: "network",
-      provision: (ctx, w) => manager(ctx.dataDir, ctx.log).ensure(networkSpec(ctx, w)),
+      provision: async (ctx, w) => manager(ctx.dataDir, ctx.log).ensure(networkSpec(ctx, w)),
       deprovision: (ctx, w) => manager(ctx.dataDir, ctx.log).remove(ctx.contractId, w.name),
       pause: (ctx, w) => manager(ctx.dataDir, ctx.log).pause(ctx.contractId, w.name),
       // ensure brings the interface up again (and repairs anything lost meanwhile).
-      resume: (ctx, w) => manager(ctx.dataDir, ctx.log).ensure(networkSpec(ctx, w)),
+      resume: async (ctx, w) => manager(ctx.dataDir, ctx.log).ensure(networkSpec(ctx, w)),
       check: (ctx, w) => manager(ctx.dataDir, ctx.log).check(ctx.contractId, w.name),
     }),
     manager,
