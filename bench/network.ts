@@ -1,0 +1,117 @@
+// Zero-Net figures, each beside its anchor measured in the same run (run as root):
+//   node dist/bench/network.js [--json] [--seconds 5]
+// Two zos nodes in their own namespaces on one underlay bridge, one network, a container on each:
+//  - TCP throughput (iperf3) container → container over the overlay, against wireguard-go alone
+//    between the same two node namespaces (the floor of this design: same userspace WireGuard,
+//    no bridge, no veth, no second namespace) and against the plain veth + bridge underlay path;
+//  - ping RTT the same three ways;
+//  - time from submitting the two contracts to the first packet between the two containers.
+// The containers' side of each measurement runs in the container's own network namespace with the
+// host's iperf3 and busybox (the packets take exactly the container's path).
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { seal } from "../src/core/index.js";
+import { generateWgKeyPair } from "../src/kosmos/network/index.js";
+import { wgPids } from "../src/node/network/index.js";
+import type { AfterHooks } from "../test/support.js";
+import {
+  container, containerNetns, createContract, deploymentFor, inNs, netNode, networkWorkload, newUser, ping, run, testGrid, waitAll,
+} from "../test/network/grid.js";
+
+const args = process.argv.slice(2);
+const json = args.includes("--json");
+const seconds = Number(args[args.indexOf("--seconds") + 1]) || 5;
+const say = (s: string) => { if (!json) console.log(s); };
+
+const hooks: Array<() => void | Promise<void>> = [];
+const t: AfterHooks = { after: (fn) => { hooks.push(fn); } };
+
+/** iperf3 server in `serverNs` on `ip`, client from `clientNs`: bits per second received. */
+async function iperf(serverNs: string, clientNs: string, ip: string): Promise<number> {
+  const port = String(5201 + Math.floor(Math.random() * 1000));
+  const srv = spawn("ip", ["netns", "exec", serverNs, "iperf3", "-s", "-B", ip, "-p", port], { stdio: "ignore" });
+  try {
+    let out = "";
+    for (let i = 0; i < 50; i++) {
+      const r = await inNs(clientNs, ["iperf3", "-c", ip, "-p", port, "-t", String(seconds), "-J"], (seconds + 10) * 1000);
+      out = r.out;
+      if (r.ok) break;
+      await new Promise((res) => setTimeout(res, 100)); // the server is not listening yet
+    }
+    const j = JSON.parse(out) as { end?: { sum_received?: { bits_per_second: number } }; error?: string };
+    if (!j.end?.sum_received) throw new Error(`iperf3 ${clientNs} → ${ip}: ${j.error ?? out}`);
+    return j.end.sum_received.bits_per_second;
+  } finally { srv.kill("SIGKILL"); }
+}
+
+async function rtt(fromNs: string, to: string): Promise<number> {
+  const r = await inNs(fromNs, ["busybox", "ping", "-c", "20", "-i", "0.1", to], 30_000);
+  const m = /min\/avg\/max = [\d.]+\/([\d.]+)\//.exec(r.out);
+  if (!m) throw new Error(`ping ${to}: ${r.out}`);
+  return Number(m[1]);
+}
+
+const results: Record<string, number> = {};
+try {
+  const g = await testGrid(t, 2);
+  const [n1, n2] = g.nodes;
+  const user = await newUser(g.client);
+  const RANGE = "10.79.0.0/16";
+  const a1 = netNode(n1, "10.79.1.0/24"), a2 = netNode(n2, "10.79.2.0/24");
+
+  // Deploy → first packet: both contracts submitted, then the first ping that answers.
+  const t0 = performance.now();
+  const [c1, c2] = await Promise.all([
+    createContract(user, deploymentFor(user, n1.nodeId, [networkWorkload("net", RANGE, a1, [a1, a2]), container("c1", g, "net")])),
+    createContract(user, deploymentFor(user, n2.nodeId, [networkWorkload("net", RANGE, a2, [a1, a2]), container("c2", g, "net")])),
+  ]);
+  let ns1 = "";
+  for (;;) {
+    ns1 ||= await containerNetns(n1, c1, "c1").catch(() => "");
+    if (ns1 && (await inNs(ns1, ["busybox", "ping", "-c", "1", "-W", "1", "10.79.2.2"])).ok) break;
+    if (performance.now() - t0 > 60_000) throw new Error("no first packet in 60 s");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  results.deployToFirstPacketMs = Math.round(performance.now() - t0);
+  await waitAll(g.client, c1, ["net", "c1"]);
+  await waitAll(g.client, c2, ["net", "c2"]);
+  const ns2 = await containerNetns(n2, c2, "c2");
+
+  // Bare wireguard-go between the two node namespaces (its interfaces stay there).
+  const bare = [{ node: n1, ip: "10.98.0.1", keys: generateWgKeyPair(), port: 51900 }, { node: n2, ip: "10.98.0.2", keys: generateWgKeyPair(), port: 51900 }];
+  const ifn = (i: number) => `wb${g.net.tag}${i}`;
+  hooks.unshift(async () => { for (const i of [0, 1]) for (const p of await wgPids(ifn(i))) process.kill(p, "SIGKILL"); });
+  for (const [i, b] of bare.entries()) {
+    const other = bare[1 - i];
+    await run("ip", ["netns", "exec", b.node.net.netns, "wireguard-go", ifn(i)], { env: { ...process.env, WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD: "1" } });
+    const keyFile = join(g.dir, `bare${i}.key`);
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(keyFile, b.keys.privateKey, { mode: 0o600 });
+    await run("ip", ["netns", "exec", b.node.net.netns, "wg", "set", ifn(i), "private-key", keyFile, "listen-port", String(b.port),
+      "peer", other.keys.publicKey, "endpoint", `${other.node.net.ip}:${other.port}`, "allowed-ips", `${other.ip}/32`]);
+    await run("ip", ["-n", b.node.net.netns, "addr", "add", `${b.ip}/24`, "dev", ifn(i)]);
+    await run("ip", ["-n", b.node.net.netns, "link", "set", ifn(i), "up"]);
+  }
+
+  await ping(n1.net.netns, "10.98.0.2");
+  say(`TCP throughput, ${seconds} s each (iperf3):`);
+  results.overlayBps = await iperf(ns2, ns1, "10.79.2.2");
+  results.bareWgBps = await iperf(n2.net.netns, n1.net.netns, "10.98.0.2");
+  results.vethBps = await iperf(n2.net.netns, n1.net.netns, n2.net.ip);
+  const gbit = (b: number) => `${(b / 1e9).toFixed(2)} Gbit/s`;
+  say(`  overlay (container → container): ${gbit(results.overlayBps)}`);
+  say(`  bare wireguard-go (node → node): ${gbit(results.bareWgBps)}  → overlay/bare = ${(results.overlayBps / results.bareWgBps).toFixed(2)} (bar ≥ 0.9)`);
+  say(`  plain veth + bridge (node → node): ${gbit(results.vethBps)}  → overlay/veth = ${(results.overlayBps / results.vethBps).toFixed(2)}`);
+  results.overlayOverBare = results.overlayBps / results.bareWgBps;
+  results.overlayOverVeth = results.overlayBps / results.vethBps;
+
+  results.overlayRttMs = await rtt(ns1, "10.79.2.2");
+  results.bareWgRttMs = await rtt(n1.net.netns, "10.98.0.2");
+  results.vethRttMs = await rtt(n1.net.netns, n2.net.ip);
+  say("ping RTT (avg of 20):");
+  say(`  overlay ${results.overlayRttMs} ms, bare wireguard-go ${results.bareWgRttMs} ms, veth ${results.vethRttMs} ms`);
+  say(`deploy (2 contracts submitted) → first packet between the containers: ${results.deployToFirstPacketMs} ms (bar < 2000)`);
+  if (json) console.log(JSON.stringify(results));
+} finally {
+  for (const h of hooks) await h();
+}
