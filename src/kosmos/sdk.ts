@@ -116,7 +116,9 @@ export class Kosmos {
 
   async cancel(name: string): Promise<DeploymentView> {
     const c = await this.mustContractNamed(name);
-    await this.signer.send("contract.cancel", { contractId: c.id });
+    // A file spanning nodes has a contract per node under the one name: all of them go.
+    const parts = (await this.liveContracts()).filter((x) => nameOf(x) === name);
+    for (const p of parts) await this.signer.send("contract.cancel", { contractId: p.id });
     return viewOf(await this.client.contract(c.id));
   }
 

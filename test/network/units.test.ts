@@ -63,6 +63,28 @@ test("control protocol: the set request carries hex keys and replaces peers; get
   assert.ok(sameConfig(got.config, { ...cfg, peers: [{ ...cfg.peers[0], allowedIps: ["10.20.9.0/24", "10.20.2.0/24"] }] }), "order does not matter");
 });
 
+test("control protocol: an update goes in place (peers removed one by one, key and port only when changed)", () => {
+  const me = generateWgKeyPair(), a = generateWgKeyPair(), b = generateWgKeyPair(), c = generateWgKeyPair();
+  const hexOf = (k: string) => Buffer.from(k, "base64").toString("hex");
+  const current = { privateKey: me.privateKey, listenPort: 51820, peers: [
+    { publicKey: a.publicKey, endpoint: "10.1.1.2:51820", allowedIps: ["10.20.2.0/24"], keepalive: 25 },
+    { publicKey: b.publicKey, endpoint: "192.168.9.9:40000", allowedIps: ["10.20.3.0/24"], keepalive: 0 }, // learned endpoint (hidden node)
+  ] };
+  const want = { privateKey: me.privateKey, listenPort: 51820, peers: [
+    { publicKey: b.publicKey, allowedIps: ["10.20.3.0/24"], keepalive: 0 },
+    { publicKey: c.publicKey, endpoint: "10.1.1.4:51820", allowedIps: ["10.20.4.0/24"], keepalive: 25 },
+  ] };
+  const req = setRequest(want, current);
+  assert.ok(!req.includes("replace_peers") && !req.includes("private_key=") && !req.includes("listen_port="));
+  assert.ok(req.includes(`public_key=${hexOf(a.publicKey)}\nremove=true\n`), "the peer that went is removed");
+  assert.ok(!req.includes("endpoint=192.168.9.9"), "a learned endpoint is left alone");
+  assert.ok(req.includes(`public_key=${hexOf(c.publicKey)}\nendpoint=10.1.1.4:51820\n`));
+  // A learned endpoint does not make the configs differ.
+  assert.ok(sameConfig({ ...current, peers: [current.peers[1]] }, { ...want, peers: [want.peers[0]] }));
+  assert.ok(!sameConfig(current, want));
+  assert.ok(setRequest(want, { ...current, listenPort: 1 }).includes("listen_port=51820\n"));
+});
+
 test("names: at most 15 characters, different per node folder, contract and workload", () => {
   const a = networkNames("/var/lib/zos-a", 7, "net"), b = networkNames("/var/lib/zos-b", 7, "net"), c = networkNames("/var/lib/zos-a", 8, "net");
   for (const n of [a, b, c]) { assert.ok(n.wg.length <= 15 && n.netns.length <= 15); }

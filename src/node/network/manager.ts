@@ -71,7 +71,9 @@ export class NetworkManager {
       peers: spec.peers.map((p) => ({ ...p, keepalive: p.endpoint ? KEEPALIVE_S : 0 })),
     };
     // Set only when it differs: setting again would reset the peers' sessions for nothing.
-    if (!sameConfig(await getConfig(socketPath(n.wg)), want)) await setConfig(socketPath(n.wg), want);
+    const have = await getConfig(socketPath(n.wg));
+    // A fresh wireguard-go has no key yet: everything is set; else only what differs, in place.
+    if (!sameConfig(have, want)) await setConfig(socketPath(n.wg), want, have.privateKey ? have : undefined);
     const link = await linkIn(n.netns, n.wg);
     if (link && !/[<,]UP[,>]/.test(link)) await sh("ip", ["-n", n.netns, "link", "set", n.wg, "up"]);
     const routes = [...new Set(spec.peers.flatMap((p) => p.allowedIps))].filter((r) => r !== formatCidr(subnet));

@@ -12,10 +12,21 @@ export interface WgConfig { privateKey: string; listenPort: number; peers: WgPee
 
 const hex = (b64: string, what: string) => keyBytes(b64, what).toString("hex");
 
-/** The `set=1` request that makes the interface exactly `cfg` (peers replaced as a whole). */
-export function setRequest(cfg: WgConfig): string {
-  const lines = ["set=1", `private_key=${hex(cfg.privateKey, "the private key")}`, `listen_port=${cfg.listenPort}`, "replace_peers=true"];
-  for (const p of cfg.peers) {
+/**
+ * The `set=1` request that takes the interface from `current` to `want` in place: peers that go are
+ * removed one by one and the others updated, never `replace_peers` — that would drop every
+ * session and every endpoint learned from a peer that has none configured (a hidden node, the
+ * user's machine), cutting them off until their next handshake. The private key and port are sent
+ * only when they change (a new port rebinds the socket). With no `current`, everything is set.
+ */
+export function setRequest(want: WgConfig, current?: WgConfig): string {
+  const lines = ["set=1"];
+  if (!current || current.privateKey !== want.privateKey) lines.push(`private_key=${hex(want.privateKey, "the private key")}`);
+  if (!current || current.listenPort !== want.listenPort) lines.push(`listen_port=${want.listenPort}`);
+  if (!current) lines.push("replace_peers=true");
+  const wanted = new Set(want.peers.map((p) => p.publicKey));
+  for (const p of current?.peers ?? []) if (!wanted.has(p.publicKey)) lines.push(`public_key=${hex(p.publicKey, "a peer's public key")}`, "remove=true");
+  for (const p of want.peers) {
     lines.push(`public_key=${hex(p.publicKey, "a peer's public key")}`);
     if (p.endpoint) lines.push(`endpoint=${p.endpoint}`);
     lines.push(`persistent_keepalive_interval=${p.keepalive ?? 0}`);
@@ -46,13 +57,15 @@ export function parseGet(text: string): { errno: number; config: WgConfig } {
   return { errno, config: cfg };
 }
 
-/** Whether two configs are the same (order of peers and allowed IPs aside). */
-export function sameConfig(a: WgConfig, b: WgConfig): boolean {
-  const norm = (c: WgConfig) => JSON.stringify({
+/** Whether the interface (`have`) already is `want` (order of peers and allowed IPs aside; a peer
+ *  wanted without an endpoint may have learned one). */
+export function sameConfig(have: WgConfig, want: WgConfig): boolean {
+  const norm = (c: WgConfig, endpoints: Map<string, string>) => JSON.stringify({
     k: c.privateKey, p: c.listenPort,
-    peers: c.peers.map((p) => ({ k: p.publicKey, e: p.endpoint ?? "", a: [...p.allowedIps].sort(), ka: p.keepalive ?? 0 })).sort((x, y) => x.k.localeCompare(y.k)),
+    peers: c.peers.map((p) => ({ k: p.publicKey, e: endpoints.has(p.publicKey) ? p.endpoint ?? "" : "", a: [...p.allowedIps].sort(), ka: p.keepalive ?? 0 })).sort((x, y) => x.k.localeCompare(y.k)),
   });
-  return norm(a) === norm(b);
+  const configured = new Map(want.peers.flatMap((p) => (p.endpoint ? [[p.publicKey, p.endpoint] as [string, string]] : [])));
+  return norm(have, configured) === norm(want, configured);
 }
 
 /** One request on the socket; resolves with the whole answer (up to its closing empty line). */
@@ -78,8 +91,8 @@ export async function getConfig(socket: string): Promise<WgConfig> {
   return config;
 }
 
-export async function setConfig(socket: string, cfg: WgConfig): Promise<void> {
-  const { errno } = parseGet(await uapi(socket, setRequest(cfg)));
+export async function setConfig(socket: string, cfg: WgConfig, current?: WgConfig): Promise<void> {
+  const { errno } = parseGet(await uapi(socket, setRequest(cfg, current)));
   // EADDRINUSE (98): another interface of this namespace listens on the port.
   if (errno === 98 || errno === -98) throw new ConflictError(`WireGuard listen port ${cfg.listenPort} is in use on this node`, "pick another wgListenPort");
   if (errno !== 0) throw new InternalError(`wireguard-go at ${socket}: set failed (errno ${errno})`);
