@@ -55,3 +55,29 @@ test("the access config is a standard wg-quick file", () => {
   const text = accessConfigText({ privateKey: me.privateKey, address: "10.20.255.2", ipRange: "10.20.0.0/16", relay: { publicKey: relay.publicKey, endpoint: "10.1.0.11:51820" } });
   assert.match(text, /^\[Interface\]\nPrivateKey = .{44}\nAddress = 10\.20\.255\.2\/16\n\n\[Peer\]\nPublicKey = .{44}\nEndpoint = 10\.1\.0\.11:51820\nAllowedIPs = 10\.20\.0\.0\/16\nPersistentKeepalive = 25\n$/);
 });
+
+test("the deployment file: networks checked before anything is signed", async () => {
+  const { parseDeploymentText } = await import("../../src/kosmos/spec/index.js");
+  const base = (nets: string, extra = "") => [
+    "name: d",
+    `networks: ${nets}`,
+    "containers:",
+    `  - {name: a, flist: "http://hub/x", memory: 64MiB, rootfsSize: 16MiB, network: net${extra}}`,
+  ].join("\n");
+  const refused = (text: string, re: RegExp) => assert.throws(() => parseDeploymentText(text), (e: unknown) => e instanceof GridError && e.code === "invalid" && re.test(e.message), re.source);
+  assert.equal(parseDeploymentText(base("[{name: net, ipRange: 10.20.0.0/16}]")).networks[0].ipRange, "10.20.0.0/16");
+  refused(base("[{name: other, ipRange: 10.20.0.0/16}]"), /containers\[0\]\.network: no network named "net" in this file/);
+  refused(base("[{name: net, ipRange: 10.20.0.0/24}]"), /networks\[0\]\.ipRange: range 10\.20\.0\.0\/24 is too small/);
+  refused(base("[{name: net, ipRange: 10.20.0.0/16}, {name: n2, ipRange: 10.20.128.0/17}]"), /networks\[1\]\.ipRange: 10\.20\.128\.0\/17 overlaps network "net"/);
+  refused(base("[{name: net, ipRange: 10.20.0.1/16}]"), /host bits/);
+  refused(base("[{name: net, ipRange: 10.20.0.0/16}, {name: a, ipRange: 10.21.0.0/16}]"), /"a" is already the name of/);
+  refused(base("[{name: net, ipRange: 10.20.0.0/16}]").replace(", network: net", ", ip: 10.20.1.5"), /an overlay address needs a `network`/);
+});
+
+test("container addresses on the Kosmos side: outside the node's subnet or taken is refused", async () => {
+  const { hostAddresses } = await import("../../src/kosmos/network/index.js");
+  assert.deepEqual([...hostAddresses("10.20.2.0/24", [{ name: "a" }, { name: "b", ip: "10.20.2.2" }])], [["b", "10.20.2.2"], ["a", "10.20.2.3"]]);
+  invalid(() => hostAddresses("10.20.2.0/24", [{ name: "a", ip: "10.20.1.5" }]), /not a usable address of its node's subnet 10\.20\.2\.0\/24/);
+  invalid(() => hostAddresses("10.20.2.0/24", [{ name: "a", ip: "10.20.2.7" }, { name: "b", ip: "10.20.2.7" }]), /taken/);
+  invalid(() => hostAddresses("10.20.2.0/24", [{ name: "a", ip: "10.20.2.1" }]), /not a usable address of its node's subnet/); // the gateway
+});

@@ -12,7 +12,7 @@ export function hostAddresses(subnet: string, wants: Array<{ name: string; ip?: 
   for (const w of wants) {
     if (!w.ip) continue;
     const ip = ipToInt(w.ip);
-    if (ip < first || ip > last) throw new ValidationError(`container ${w.name}: address ${w.ip} is not in its node's subnet ${subnet}`, `use one of ${intToIp(first)}–${intToIp(last)}, or leave \`ip\` out`);
+    if (ip < first || ip > last) throw new ValidationError(`container ${w.name}: address ${w.ip} is not a usable address of its node's subnet ${subnet}`, `use one of ${intToIp(first)}–${intToIp(last)}, or leave \`ip\` out`);
     if (taken.has(ip)) throw new ValidationError(`container ${w.name}: address ${w.ip} is taken by another container`);
     taken.add(ip);
     out.set(w.name, w.ip);
