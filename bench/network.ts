@@ -29,17 +29,20 @@ const t: AfterHooks = { after: (fn) => { hooks.push(fn); } };
 /** iperf3 server in `serverNs` on `ip`, client from `clientNs`: bits per second received. */
 async function iperf(serverNs: string, clientNs: string, ip: string): Promise<number> {
   const port = String(5201 + Math.floor(Math.random() * 1000));
-  const srv = spawn("ip", ["netns", "exec", serverNs, "iperf3", "-s", "-B", ip, "-p", port], { stdio: "ignore" });
+  const srv = spawn("ip", ["netns", "exec", serverNs, "iperf3", "-s", "-B", ip, "-p", port], { stdio: ["ignore", "ignore", "pipe"] });
+  let srvErr = "";
+  srv.stderr!.on("data", (d: Buffer) => { srvErr += d.toString(); });
   try {
     let out = "";
-    for (let i = 0; i < 50; i++) {
+    const until = Date.now() + 20_000;
+    while (Date.now() < until) {
       const r = await inNs(clientNs, ["iperf3", "-c", ip, "-p", port, "-t", String(seconds), "-J"], (seconds + 10) * 1000);
       out = r.out;
       if (r.ok) break;
       await new Promise((res) => setTimeout(res, 100)); // the server is not listening yet
     }
     const j = JSON.parse(out) as { end?: { sum_received?: { bits_per_second: number } }; error?: string };
-    if (!j.end?.sum_received) throw new Error(`iperf3 ${clientNs} → ${ip}: ${j.error ?? out}`);
+    if (!j.end?.sum_received) throw new Error(`${(await inNs(serverNs, ["ss", "-ltnp"])).out} ${(await inNs(serverNs, ["ip", "-4", "-o", "addr"])).out} ${srv.exitCode} ` + `iperf3 ${clientNs} → ${ip}: ${j.error ?? out} (server: ${srvErr.trim() || "no message"})`);
     return j.end.sum_received.bits_per_second;
   } finally { srv.kill("SIGKILL"); }
 }
@@ -94,14 +97,24 @@ try {
   }
 
   await ping(n1.net.netns, "10.98.0.2");
-  say(`TCP throughput, ${seconds} s each (iperf3):`);
-  results.overlayBps = await iperf(ns2, ns1, "10.79.2.2");
-  results.bareWgBps = await iperf(n2.net.netns, n1.net.netns, "10.98.0.2");
-  results.vethBps = await iperf(n2.net.netns, n1.net.netns, n2.net.ip);
+  // Alternated rounds, medians: the machine is shared, and a neighbour's burst should not land on
+  // one path only.
+  const ROUNDS = Number(args[args.indexOf("--rounds") + 1]) || 3;
+  say(`TCP throughput, ${ROUNDS} alternated rounds of ${seconds} s (iperf3), medians:`);
+  const runs: Record<"overlay" | "bare" | "veth", number[]> = { overlay: [], bare: [], veth: [] };
+  for (let i = 0; i < ROUNDS; i++) {
+    runs.overlay.push(await iperf(ns2, ns1, "10.79.2.2"));
+    runs.bare.push(await iperf(n2.net.netns, n1.net.netns, "10.98.0.2"));
+    runs.veth.push(await iperf(n2.net.netns, n1.net.netns, n2.net.ip));
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  results.overlayBps = median(runs.overlay);
+  results.bareWgBps = median(runs.bare);
+  results.vethBps = median(runs.veth);
   const gbit = (b: number) => `${(b / 1e9).toFixed(2)} Gbit/s`;
-  say(`  overlay (container → container): ${gbit(results.overlayBps)}`);
-  say(`  bare wireguard-go (node → node): ${gbit(results.bareWgBps)}  → overlay/bare = ${(results.overlayBps / results.bareWgBps).toFixed(2)} (bar ≥ 0.9)`);
-  say(`  plain veth + bridge (node → node): ${gbit(results.vethBps)}  → overlay/veth = ${(results.overlayBps / results.vethBps).toFixed(2)}`);
+  say(`  overlay (container → container): ${gbit(results.overlayBps)}  [${runs.overlay.map(gbit).join(", ")}]`);
+  say(`  bare wireguard-go (node → node): ${gbit(results.bareWgBps)}  [${runs.bare.map(gbit).join(", ")}]  → overlay/bare = ${(results.overlayBps / results.bareWgBps).toFixed(2)} (bar ≥ 0.9)`);
+  say(`  plain veth + bridge (node → node): ${gbit(results.vethBps)}  → overlay/veth = ${(results.overlayBps / results.vethBps).toFixed(3)}`);
   results.overlayOverBare = results.overlayBps / results.bareWgBps;
   results.overlayOverVeth = results.overlayBps / results.vethBps;
 
