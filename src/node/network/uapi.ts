@@ -4,7 +4,7 @@
 // answer parsing are pure; `uapi` is the only I/O. The private key goes only this way: never on a
 // command line, a log line or a disk.
 import { connect } from "node:net";
-import { ConflictError, InternalError, UnavailableError } from "../../core/index.js";
+import { InternalError, UnavailableError } from "../../core/index.js";
 import { keyBytes } from "./keys.js";
 
 export interface WgPeer { publicKey: string; endpoint?: string; allowedIps: string[]; keepalive?: number }
@@ -93,7 +93,8 @@ export async function getConfig(socket: string): Promise<WgConfig> {
 
 export async function setConfig(socket: string, cfg: WgConfig, current?: WgConfig): Promise<void> {
   const { errno } = parseGet(await uapi(socket, setRequest(cfg, current)));
-  // EADDRINUSE (98): another interface of this namespace listens on the port.
-  if (errno === 98 || errno === -98) throw new ConflictError(`WireGuard listen port ${cfg.listenPort} is in use on this node`, "pick another wgListenPort");
+  // EADDRINUSE (98): another interface of this namespace listens on the port — most often the
+  // same network of a contract just cancelled, still being removed: transient, so retried.
+  if (errno === 98 || errno === -98) throw new UnavailableError(`WireGuard listen port ${cfg.listenPort} is in use on this node`, "retried; if it stays, pick another wgListenPort");
   if (errno !== 0) throw new InternalError(`wireguard-go at ${socket}: set failed (errno ${errno})`);
 }
