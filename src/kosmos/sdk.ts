@@ -86,8 +86,12 @@ export class Kosmos {
     return (await this.liveContracts()).map(viewOf);
   }
 
-  async get(name: string): Promise<DeploymentView> {
-    return viewOf(await this.mustContractNamed(name));
+  /** One deployment; a file spanning nodes shows every part's workloads, and its `parts`. */
+  async get(name: string): Promise<DeploymentView & { parts?: DeploymentView[] }> {
+    const first = await this.mustContractNamed(name);
+    const parts = (await this.liveContracts()).filter((x) => nameOf(x) === name).map(viewOf);
+    if (parts.length < 2) return viewOf(first);
+    return { ...parts[0], workloads: parts.flatMap((p) => p.workloads), parts };
   }
 
   /** Where a spec would go and what it would cost; signs nothing. */

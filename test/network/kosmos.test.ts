@@ -47,6 +47,10 @@ test("kosmos: one file, a contract per node, overlay, access, a node added then 
   t.diagnostic(`kosmos deploy (2 nodes) → first packet a → b: ${firstPacketMs} ms`);
   assert.equal((await fetchOver(nsB, "10.80.1.2")).out, EXAMPLE_PAGE, "b → a over TCP");
   assert.equal((await k.deploy(file(""))).status, "unchanged", "deploying the same file again changes nothing");
+  const shown = await k.get("duo");
+  assert.deepEqual(shown.parts?.map((p) => p.contractId), [ca, cb], "show: one deployment, its parts");
+  assert.deepEqual(shown.workloads.map((w) => w.name).sort(), ["a", "b", "net", "net"]);
+  assert.deepEqual((await k.list()).filter((d) => d.name === "duo").length, 2, "ls: a row per node under the one name");
 
   // The user's machine joins: a peer on the relay, routed by the others.
   const acc = await networkAccess({ client: g.client, signer: g.client.signer(k.keys), keys: k.keys }, twinId, "duo");

@@ -7,7 +7,7 @@ import { NotFoundError, ValidationError, signDeployment, type Deployment, type W
 import { parseMeta } from "../spec/index.js";
 import { waitSettled } from "../wait.js";
 import { accessConfigText } from "./access.js";
-import { keyLabel, listenPortOf, partsOf, type MultiContext } from "./deploy.js";
+import { keyLabel, partsOf, type MultiContext } from "./deploy.js";
 import { deriveWgKeyPair } from "./keys.js";
 import { nextAccessAddress, peersFor, relayOf, type AccessPeer, type Member } from "./plan.js";
 
@@ -25,13 +25,12 @@ export async function networkAccess(ctx: MultiContext, twinId: number, name: str
   const first = withNet[0].deployment.workloads.find((w) => w.name === net && w.type === "network")!;
   if (first.type !== "network") throw new ValidationError("unreachable");
   const ipRange = first.data.ipRange;
-  const port = listenPortOf(name, net);
   const members: Member[] = [];
   for (const c of withNet) {
     const w = c.deployment.workloads.find((x) => x.name === net)!;
     if (w.type !== "network") continue;
     const node = await ctx.client.node(c.nodeId);
-    members.push({ nodeId: c.nodeId, subnet: w.data.subnet, publicKey: deriveWgKeyPair(ctx.keys.privateKey, keyLabel(name, net, c.nodeId)).publicKey, endpoint: `${node.underlay}:${port}` });
+    members.push({ nodeId: c.nodeId, subnet: w.data.subnet, publicKey: deriveWgKeyPair(ctx.keys.privateKey, keyLabel(name, net, c.nodeId)).publicKey, endpoint: `${node.underlay}:${w.data.wgListenPort}` });
   }
   const relay = relayOf(members)!;
   const access: AccessPeer[] = [];

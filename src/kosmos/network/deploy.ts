@@ -10,7 +10,7 @@
 // this run created (rolled back: nothing new is left) and says which node refused and why; updates
 // already submitted to existing parts stay (a re-deploy converges them). A node reporting a failed
 // workload after submission leaves everything in place: `kosmos deploy` again retries.
-import { createHash } from "node:crypto";
+import { randomInt } from "node:crypto";
 import { ConflictError, DeploymentFailedError, GridError, ValidationError, signDeployment, type KeyPair, type Workload } from "../../core/index.js";
 import type { Contract, LedgerClient, NodeInfo, Signer } from "../../ledger/client/index.js";
 import { chooseNode, needOf } from "../planner.js";
@@ -45,9 +45,17 @@ export async function partsOf(client: LedgerClient, twinId: number, name: string
   return (await client.contracts({ twinId })).filter((c) => c.state !== "deleted" && nameOf(c) === name).sort((a, b) => a.id - b.id);
 }
 
-/** The WireGuard listen port of a network on every node: from the names, so it is stable. */
-export function listenPortOf(deployment: string, network: string): number {
-  return 20000 + (createHash("sha256").update(`${deployment}\0${network}`).digest().readUInt32BE(0) % 40000);
+/**
+ * The WireGuard listen port of a network (the same on all its nodes): the one its existing parts
+ * use, else a random one — not derived from the names, so a deployment cancelled and deployed
+ * again never waits for its previous incarnation to free the port on a node.
+ */
+export function listenPortOf(existing: Contract[], network: string): number {
+  for (const c of existing) {
+    const w = c.deployment.workloads.find((x) => x.name === network);
+    if (w?.type === "network") return w.data.wgListenPort;
+  }
+  return 20000 + randomInt(40000);
 }
 
 export const keyLabel = (deployment: string, network: string, nodeId: number) => `${deployment}\0${network}\0node\0${nodeId}`;
@@ -90,7 +98,7 @@ function networksFor(ctx: MultiContext, spec: ResolvedSpec, parts: Part[], exist
       if (w?.type === "network" && w.data.ipRange === net.ipRange) known.set(c.nodeId, w.data.subnet);
     }
     const subnets = allocateSubnets(net.ipRange, members.map((p) => p.node.id), known);
-    const port = listenPortOf(spec.name, net.name);
+    const port = listenPortOf(existing, net.name);
     const keys = new Map(members.map((p) => [p.node.id, deriveWgKeyPair(ctx.keys.privateKey, keyLabel(spec.name, net.name, p.node.id))]));
     const plan: Member[] = members.map((p) => ({ nodeId: p.node.id, subnet: subnets.get(p.node.id)!, publicKey: keys.get(p.node.id)!.publicKey, endpoint: `${p.node.underlay}:${port}` }));
     for (const m of plan) {
