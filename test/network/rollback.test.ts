@@ -8,6 +8,9 @@ import assert from "node:assert/strict";
 import { GridError, generateKeyPair, MiB } from "../../src/core/index.js";
 import { Kosmos, parseDeploymentText } from "../../src/kosmos/index.js";
 import { deployMultiNode, partsOf } from "../../src/kosmos/network/index.js";
+import { access } from "node:fs/promises";
+import { networkNames, wgPids } from "../../src/node/network/index.js";
+import { waitFor } from "../support.js";
 import { container, createContract, deploymentFor, newUser, testGrid, waitAll } from "./grid.js";
 
 const root = process.getuid?.() === 0;
@@ -46,6 +49,9 @@ test("a part refused by the ledger rolls back the run's new contracts; the deplo
   assert.equal(mine.length, 1, "node 1's part was created in the run");
   assert.equal(mine[0].state, "deleted", "and cancelled: nothing new is left");
   assert.deepEqual(await partsOf(g.client, twinId, "pair"), []);
+  // Node 1 may have started the rolled-back part's network: it goes, nothing of it stays.
+  const x = networkNames(n1.dir, mine[0].id, "net");
+  await waitFor("the rolled-back network gone from node 1", async () => (await wgPids(x.wg)).length === 0 && !(await access(`/run/netns/${x.netns}`).then(() => true, () => false)) || undefined, { timeoutMs: 30_000, stepMs: 200 });
 
   // The capacity comes back: the same file deploys.
   await other.signer.send("contract.cancel", { contractId: squatter });
