@@ -20,6 +20,10 @@ export async function ensureNetworkNs(netns: string, bridge: string, gatewayCidr
   ];
   await sh("ip", ["-n", netns, "-batch", "-"], { input: cmds.join("\n") + "\n" });
   await sh("ip", ["netns", "exec", netns, "sysctl", "-qw", "net.ipv4.ip_forward=1"]);
+  // With br_netfilter loaded (Docker loads it), every frame crossing the bridge would also go
+  // through the netfilter hooks: nothing here filters, so the bridge stays L2 only. Absent module:
+  // nothing to turn off.
+  await sh("ip", ["netns", "exec", netns, "sysctl", "-qw", "net.bridge.bridge-nf-call-iptables=0", "net.bridge.bridge-nf-call-ip6tables=0", "net.bridge.bridge-nf-call-arptables=0"]).catch(() => {});
 }
 
 export async function linkIn(netns: string, dev: string): Promise<string | null> {
