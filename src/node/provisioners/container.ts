@@ -115,7 +115,8 @@ export class ContainerProvisioner implements Provisioner<"container"> {
     if (!m.status(ctx.workloadId)) return this.provision(ctx, w);
     await m.resume(ctx.workloadId);
     const st = m.status(ctx.workloadId)!;
-    return { ip: st.ip, state: st.state, restarts: st.restarts, oomKills: st.oomKills };
+    const overlay = w.data.network ? { overlayIp: overlayOf(ctx, w)!.cidr.split("/")[0], network: w.data.network } : {};
+    return { ip: st.ip, ...overlay, state: st.state, restarts: st.restarts, oomKills: st.oomKills };
   }
   async check(ctx: WorkloadContext, _w?: Container): Promise<{ ok: boolean; message?: string }> {
     const m = this.manager(ctx.dataDir, ctx.log);
