@@ -174,7 +174,7 @@ export function deploymentFor(user: User, nodeId: number, workloads: Workload[],
 export async function createContract(user: User, d: Deployment): Promise<number> {
   const r = await user.signer.send("contract.create", { deployment: d, deploymentSignature: signDeployment(d, user.keys.privateKey) });
   const ev = r.events?.find((e) => e.type === "contract.created");
-  if (!ev || ev.type !== "contract.created") throw new Error("no contract.created event");
+  if (ev?.type !== "contract.created") throw new Error("no contract.created event");
   return ev.contractId;
 }
 

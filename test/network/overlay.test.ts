@@ -12,7 +12,7 @@ import { networkNames, wgPids } from "../../src/node/network/index.js";
 import { sh } from "../../src/node/container/sys.js";
 import { waitFor } from "../support.js";
 import {
-  container, containerNetns, createContract, deploymentFor, fetchOver, inNs, netNode, networkWorkload, newUser, ping,
+  container, containerNetns, createContract, deploymentFor, fetchOver, netNode, networkWorkload, newUser, ping,
   testGrid, updateContract, waitAll,
 } from "./grid.js";
 import { generateWgKeyPair } from "../../src/kosmos/network/keys.js";

@@ -164,7 +164,7 @@ export async function deployMultiNode(ctx: MultiContext, twinId: number, spec: R
       } else {
         const r = await ctx.signer.send("contract.create", { deployment: b.deployment, deploymentSignature });
         const ev = r.events?.find((e) => e.type === "contract.created");
-        if (!ev || ev.type !== "contract.created") throw new ConflictError("the ledger accepted the contract but reported no id");
+        if (ev?.type !== "contract.created") throw new ConflictError("the ledger accepted the contract but reported no id");
         created.push(ev.contractId);
         submitted.push({ contractId: ev.contractId, version: 0 });
       }

@@ -29,7 +29,7 @@ export async function attach(containerNs: string, a: Attachment, opts: { waitMs?
   const mine = await sh("ip", ["-n", containerNs, "-4", "-o", "addr", "show", "dev", CONTAINER_IF]).catch(() => null);
   const end = await linkIn(a.netns, a.hostEnd);
   const route = await sh("ip", ["-n", containerNs, "-4", "route", "show", a.ipRange]).catch(() => "");
-  if (mine?.includes(`inet ${a.cidr} `) && end && end.includes(`master ${a.bridge}`) && route.includes(`via ${a.gateway}`)) return;
+  if (mine?.includes(`inet ${a.cidr} `) && end?.includes(`master ${a.bridge}`) && route.includes(`via ${a.gateway}`)) return;
   await detach(containerNs, a);
   await sh("ip", ["-n", a.netns, "link", "add", a.hostEnd, "mtu", String(OVERLAY_MTU), "type", "veth", "peer", "name", CONTAINER_IF, "mtu", String(OVERLAY_MTU), "netns", containerNs]);
   await sh("ip", ["-n", a.netns, "link", "set", a.hostEnd, "master", a.bridge, "up"]);

@@ -15,7 +15,7 @@ import { publicKeyOf } from "./keys.js";
 import { networkNames, socketPath, type NetworkNames } from "./names.js";
 import { ensureNetworkNs, linkIn, nsExists, removeNetworkNs, syncRoutes } from "./ns.js";
 import { getConfig, sameConfig, setConfig, type WgConfig, type WgPeer } from "./uapi.js";
-import { startWg, stopWg, wgAnswers, wgPids } from "./wg.js";
+import { startWg, stopWg, wgAnswers } from "./wg.js";
 
 export interface NetworkSpec {
   /** `${contractId}-${name}`: the record's name. */
@@ -126,4 +126,3 @@ export async function removeRecorded(r: NetworkRecord): Promise<{ pids: number[]
   return { pids, netns };
 }
 
-export { wgPids };

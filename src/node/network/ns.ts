@@ -11,7 +11,7 @@ export const nsExists = (netns: string) => access(`/run/netns/${netns}`).then(()
 export async function ensureNetworkNs(netns: string, bridge: string, gatewayCidr: string): Promise<void> {
   if (!(await nsExists(netns))) await sh("ip", ["netns", "add", netns]);
   const have = await sh("ip", ["-n", netns, "-4", "-o", "addr", "show", "dev", bridge]).catch(() => null);
-  if (have !== null && have.includes(`inet ${gatewayCidr} `) && /state UP|UP/.test(await sh("ip", ["-n", netns, "link", "show", bridge]))) return;
+  if (have?.includes(`inet ${gatewayCidr} `) && /[<,]UP[,>]/.test(await sh("ip", ["-n", netns, "link", "show", bridge]))) return;
   const cmds = [
     "link set lo up",
     ...(have === null ? [`link add ${bridge} type bridge`] : [`addr flush dev ${bridge}`]),
