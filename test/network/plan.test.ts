@@ -81,3 +81,13 @@ test("container addresses on the Kosmos side: outside the node's subnet or taken
   invalid(() => hostAddresses("10.20.2.0/24", [{ name: "a", ip: "10.20.2.7" }, { name: "b", ip: "10.20.2.7" }]), /taken/);
   invalid(() => hostAddresses("10.20.2.0/24", [{ name: "a", ip: "10.20.2.1" }]), /not a usable address of its node's subnet/); // the gateway
 });
+
+test("listen ports: a node keeps its own, new nodes get distinct free ones", async () => {
+  const { listenPorts } = await import("../../src/kosmos/network/index.js");
+  const part = (nodeId: number, port: number) => ({ nodeId, deployment: { workloads: [{ name: "net", type: "network", data: { wgListenPort: port } }] } }) as never;
+  const fresh = listenPorts([], "net", [1, 2, 3]);
+  assert.equal(new Set(fresh.values()).size, 3, "distinct: nodes sharing one address do not collide");
+  for (const p of fresh.values()) assert.ok(p >= 20000 && p <= 65535);
+  const grown = listenPorts([part(1, 30000), part(2, 30001)], "net", [1, 2, 3]);
+  assert.deepEqual([...grown], [[1, 30000], [2, 30001], [3, 30002]]);
+});

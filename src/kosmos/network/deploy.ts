@@ -46,16 +46,26 @@ export async function partsOf(client: LedgerClient, twinId: number, name: string
 }
 
 /**
- * The WireGuard listen port of a network (the same on all its nodes): the one its existing parts
- * use, else a random one — not derived from the names, so a deployment cancelled and deployed
- * again never waits for its previous incarnation to free the port on a node.
+ * The WireGuard listen port of a network on each of its nodes: the one a node already uses, else
+ * a free one from a random base — random, so a deployment cancelled and deployed again never waits
+ * for its previous incarnation to free a port; distinct per node, so nodes that share one address
+ * (a local grid without namespaces) do not collide.
  */
-export function listenPortOf(existing: Contract[], network: string): number {
+export function listenPorts(existing: Contract[], network: string, nodeIds: number[]): Map<number, number> {
+  const out = new Map<number, number>();
   for (const c of existing) {
     const w = c.deployment.workloads.find((x) => x.name === network);
-    if (w?.type === "network") return w.data.wgListenPort;
+    if (w?.type === "network" && nodeIds.includes(c.nodeId)) out.set(c.nodeId, w.data.wgListenPort);
   }
-  return 20000 + randomInt(40000);
+  const used = new Set(out.values());
+  let next = out.size ? Math.min(...used) : 20000 + randomInt(40000);
+  for (const id of nodeIds) {
+    if (out.has(id)) continue;
+    while (used.has(next)) next = next >= 65535 ? 20000 : next + 1;
+    out.set(id, next);
+    used.add(next);
+  }
+  return out;
 }
 
 export const keyLabel = (deployment: string, network: string, nodeId: number) => `${deployment}\0${network}\0node\0${nodeId}`;
@@ -98,9 +108,9 @@ function networksFor(ctx: MultiContext, spec: ResolvedSpec, parts: Part[], exist
       if (w?.type === "network" && w.data.ipRange === net.ipRange) known.set(c.nodeId, w.data.subnet);
     }
     const subnets = allocateSubnets(net.ipRange, members.map((p) => p.node.id), known);
-    const port = listenPortOf(existing, net.name);
+    const ports = listenPorts(existing, net.name, members.map((p) => p.node.id));
     const keys = new Map(members.map((p) => [p.node.id, deriveWgKeyPair(ctx.keys.privateKey, keyLabel(spec.name, net.name, p.node.id))]));
-    const plan: Member[] = members.map((p) => ({ nodeId: p.node.id, subnet: subnets.get(p.node.id)!, publicKey: keys.get(p.node.id)!.publicKey, endpoint: `${p.node.underlay}:${port}` }));
+    const plan: Member[] = members.map((p) => ({ nodeId: p.node.id, subnet: subnets.get(p.node.id)!, publicKey: keys.get(p.node.id)!.publicKey, endpoint: `${p.node.underlay}:${ports.get(p.node.id)}` }));
     for (const m of plan) {
       const part = members.find((p) => p.node.id === m.nodeId)!;
       for (const [name, ip] of hostAddresses(m.subnet, part.containers.filter((c) => c.network === net.name).map((c) => ({ name: c.name, ip: c.ip })))) ips.set(name, ip);
@@ -108,11 +118,11 @@ function networksFor(ctx: MultiContext, spec: ResolvedSpec, parts: Part[], exist
       const key = keys.get(m.nodeId)!;
       const workload: Workload = {
         name: net.name, type: "network", version: 0, description: net.description ?? "",
-        data: { ipRange: net.ipRange, subnet: m.subnet, wgListenPort: port, wgPrivateKey: sealerFor(part.node.sealKey)(key.privateKey), peers },
+        data: { ipRange: net.ipRange, subnet: m.subnet, wgListenPort: ports.get(m.nodeId)!, wgPrivateKey: sealerFor(part.node.sealKey)(key.privateKey), peers },
       };
       // The digest's source leaves the sealed key out (sealing is randomised): the public key stands for it.
       const list = byNode.get(m.nodeId) ?? [];
-      list.push({ workload, source: { ipRange: net.ipRange, subnet: m.subnet, port, peers, key: key.publicKey } });
+      list.push({ workload, source: { ipRange: net.ipRange, subnet: m.subnet, port: ports.get(m.nodeId), peers, key: key.publicKey } });
       byNode.set(m.nodeId, list);
     }
   }
