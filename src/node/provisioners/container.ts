@@ -19,17 +19,23 @@ export function overlayOf(ctx: WorkloadContext, w: Container): Attachment | unde
   const name = w.data.network;
   if (!name) return undefined;
   const net = ctx.deployment.workloads.find((x) => x.name === name);
-  if (!net || net.type !== "network") throw new ValidationError(`container ${w.name}: no network named ${name} in the deployment`);
+  if (net?.type !== "network") throw new ValidationError(`container ${w.name}: no network named ${name} in the deployment`);
   const members = ctx.deployment.workloads.flatMap((x) => x.type === "container" && x.data.network === name ? [{ name: x.name, ip: x.data.ip }] : []);
   const ip = allocate(net.data.subnet, members).get(w.name)!;
   const subnet = parseCidr(net.data.subnet);
+  const { netns, bridge } = networkNames(ctx.dataDir, ctx.contractId, name);
   return {
-    netns: networkNames(ctx.dataDir, ctx.contractId, name).netns, bridge: networkNames(ctx.dataDir, ctx.contractId, name).bridge,
-    hostEnd: attachIfName(ctx.workloadId), cidr: `${ip}/${subnet.prefix}`, gateway: intToIp(gatewayOf(subnet)), ipRange: net.data.ipRange,
+    netns, bridge, hostEnd: attachIfName(ctx.workloadId), cidr: `${ip}/${subnet.prefix}`, gateway: intToIp(gatewayOf(subnet)), ipRange: net.data.ipRange,
   };
 }
 
 type Container = WorkloadOf<"container">;
+
+/** What a networked container's result adds: its overlay address and network. */
+function overlayData(ctx: WorkloadContext, w: Container): Record<string, unknown> {
+  const a = overlayOf(ctx, w);
+  return a ? { overlayIp: a.cidr.split("/")[0], network: w.data.network } : {};
+}
 
 export class ContainerProvisioner implements Provisioner<"container"> {
   readonly type = "container" as const;
@@ -102,8 +108,7 @@ export class ContainerProvisioner implements Provisioner<"container"> {
     const st = await m.ensure(await this.spec(ctx, w, f));
     m.takeUnreported(ctx.workloadId);
     ctx.log.info({ ip: st.ip, flist: f.hash }, "container running");
-    const overlay = w.data.network ? { overlayIp: overlayOf(ctx, w)!.cidr.split("/")[0], network: w.data.network } : {};
-    return { ip: st.ip, ...overlay, state: st.state, flist: f.hash, restarts: st.restarts, oomKills: st.oomKills, ...(st.lastExit ? { message: st.lastExit } : {}) };
+    return { ip: st.ip, ...overlayData(ctx, w), state: st.state, flist: f.hash, restarts: st.restarts, oomKills: st.oomKills, ...(st.lastExit ? { message: st.lastExit } : {}) };
   }
 
   async deprovision(ctx: WorkloadContext, _w?: Container): Promise<void> {
@@ -115,8 +120,7 @@ export class ContainerProvisioner implements Provisioner<"container"> {
     if (!m.status(ctx.workloadId)) return this.provision(ctx, w);
     await m.resume(ctx.workloadId);
     const st = m.status(ctx.workloadId)!;
-    const overlay = w.data.network ? { overlayIp: overlayOf(ctx, w)!.cidr.split("/")[0], network: w.data.network } : {};
-    return { ip: st.ip, ...overlay, state: st.state, restarts: st.restarts, oomKills: st.oomKills };
+    return { ip: st.ip, ...overlayData(ctx, w), state: st.state, restarts: st.restarts, oomKills: st.oomKills };
   }
   async check(ctx: WorkloadContext, _w?: Container): Promise<{ ok: boolean; message?: string }> {
     const m = this.manager(ctx.dataDir, ctx.log);
