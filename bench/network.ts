@@ -9,6 +9,7 @@
 // The containers' side of each measurement runs in the container's own network namespace with the
 // host's iperf3 and busybox (the packets take exactly the container's path).
 import { spawn } from "node:child_process";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { generateKeyPair } from "../src/core/index.js";
 import { Kosmos, parseDeploymentText } from "../src/kosmos/index.js";
@@ -90,12 +91,16 @@ try {
   // Bare wireguard-go between the two node namespaces (its interfaces stay there).
   const bare = [{ node: n1, ip: "10.98.0.1", keys: generateWgKeyPair(), port: 51900 }, { node: n2, ip: "10.98.0.2", keys: generateWgKeyPair(), port: 51900 }];
   const ifn = (i: number) => `wb${g.net.tag}${i}`;
-  hooks.unshift(async () => { for (const i of [0, 1]) for (const p of await wgPids(ifn(i))) process.kill(p, "SIGKILL"); });
+  hooks.unshift(async () => {
+    for (const i of [0, 1]) {
+      for (const p of await wgPids(ifn(i))) process.kill(p, "SIGKILL");
+      rmSync(`/var/run/wireguard/${ifn(i)}.sock`, { force: true }); // a killed wireguard-go leaves it
+    }
+  });
   for (const [i, b] of bare.entries()) {
     const other = bare[1 - i];
     await run("ip", ["netns", "exec", b.node.net.netns, "wireguard-go", ifn(i)], { env: { ...process.env, WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD: "1" } });
     const keyFile = join(g.dir, `bare${i}.key`);
-    const { writeFileSync } = await import("node:fs");
     writeFileSync(keyFile, b.keys.privateKey, { mode: 0o600 });
     await run("ip", ["netns", "exec", b.node.net.netns, "wg", "set", ifn(i), "private-key", keyFile, "listen-port", String(b.port),
       "peer", other.keys.publicKey, "endpoint", `${other.node.net.ip}:${other.port}`, "allowed-ips", `${other.ip}/32`]);
