@@ -15,6 +15,7 @@ import { DeploymentFailed, type DeployProgress, type Plan } from "./progress.js"
 import { buildDeployment, placeholderSealer, sealerFor, translateWorkloads, type ResolvedSpec } from "./spec/index.js";
 import { viewOf, zdbLookup, type DeploymentView } from "./views.js";
 import { waitSettled } from "./wait.js";
+import { deployMultiNode, isMultiNode } from "./network/index.js";
 
 export interface DeployOptions {
   onProgress?: (p: DeployProgress) => void;
@@ -30,6 +31,8 @@ export interface DeployOptions {
 
 export interface DeployResult extends DeploymentView {
   status: "created" | "updated" | "unchanged";
+  /** A file spanning nodes: each node's contract (the fields above are the first one's, with every part's workloads). */
+  parts?: DeploymentView[];
 }
 
 /** What deploying needs of the SDK: the ledger, this identity, and its live contracts by name. */
@@ -105,6 +108,11 @@ export async function planDeployment(ctx: DeployContext, spec: ResolvedSpec, opt
 
 /** Deploys `spec` as `twinId` (or updates the contract of the same name). */
 export async function deploySpec(ctx: DeployContext, twinId: number, spec: ResolvedSpec, opts: DeployOptions = {}): Promise<DeployResult> {
+  if (isMultiNode(spec)) {
+    // Networks and containers on several nodes: one contract per node (src/kosmos/network).
+    const r = await deployMultiNode(ctx, twinId, spec, { onProgress: opts.onProgress, timeoutMs: opts.timeoutMs, wait: opts.wait });
+    return { ...r.parts[0], name: spec.name, status: r.status, workloads: r.parts.flatMap((p) => p.workloads), parts: r.parts };
+  }
   const progress = opts.onProgress ?? (() => {});
   const plan = await planDeployment(ctx, spec, { force: opts.force });
   const wait = (contractId: number, version: number, from?: number) => waitSettled(ctx.client, contractId, version, { timeoutMs: opts.timeoutMs, from, onProgress: progress });

@@ -80,8 +80,12 @@ export class KosmosReader {
     return (await this.contractsOf(!!opts.all)).map(viewOf);
   }
 
-  async get(name: string): Promise<DeploymentView> {
-    return viewOf(await this.mustContractNamed(name));
+  /** One deployment; a file spanning nodes shows every part's workloads, and its `parts`. */
+  async get(name: string): Promise<DeploymentView & { parts?: DeploymentView[] }> {
+    const first = await this.mustContractNamed(name);
+    const parts = (await this.contractsOf()).filter((x) => nameOf(x) === name).map(viewOf);
+    if (parts.length < 2) return viewOf(first);
+    return { ...parts[0]!, workloads: parts.flatMap((p) => p.workloads), parts };
   }
 
   /** Any contract by id as its signers see it: exactly what signing it approves. */
@@ -174,7 +178,9 @@ export class Kosmos extends KosmosReader {
 
   async cancel(name: string): Promise<DeploymentView> {
     const c = await this.mustContractNamed(name);
-    await this.signer.send("contract.cancel", { contractId: c.id });
+    // A file spanning nodes has a contract per node under the one name: all of them go.
+    const parts = (await this.contractsOf()).filter((x) => nameOf(x) === name);
+    for (const p of parts) await this.signer.send("contract.cancel", { contractId: p.id });
     return viewOf(await this.client.contract(c.id));
   }
 

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import type { Logger } from "pino";
 import { ConflictError, GridError, InternalError, NotFoundError, ValidationError } from "../core/index.js";
 import { cleanupAll } from "./container/cleanup.js";
+import { cleanupNetworks } from "./network/index.js";
 import { cleanupVolumes } from "./provisioners/volume.js";
 import { cleanupZdb } from "./provisioners/zdb.js";
 import { lockDataDir, lockHolder, unlockDataDir } from "./lock.js";
@@ -17,12 +18,12 @@ export interface CleanupReport {
   containers: string[];
   /** Mount points unmounted: container roots (overlay + tmpfs) and volumes (loop). */
   mounts: string[];
-  /** Network namespaces removed (containers' and the prepared pool's). */
+  /** Network namespaces removed (containers', the prepared pool's, the overlay networks'). */
   netns: string[];
   /** Host-side veths removed on their own (normally they go with their namespace). */
   veths: string[];
   cgroups: string[];
-  /** Processes stopped (the node's 0-db, when a killed zos left it). */
+  /** Processes stopped (the node's 0-db when a killed zos left it, the networks' wireguard-go). */
   processes: number[];
   /** With --purge: the folders and files of workload state deleted. */
   purged: string[];
@@ -31,9 +32,9 @@ export interface CleanupReport {
 /** The node's record of its workloads (deleted by --purge with the parts' own folders); the
  *  identity (identity.key, seal.key, node.json) and the flist cache stay, so the node keeps its id. */
 const WORKLOAD_STATE = ["workloads", "cursor.json"];
-const PURGED = [...WORKLOAD_STATE, "container", "volume", "zdb"];
+const PURGED = [...WORKLOAD_STATE, "container", "volume", "zdb", "network"];
 /** Any of these says "a zos used this folder": cleanup refuses a folder that has none. */
-const NODE_MARKS = ["identity.key", "node.json", "zos.pid", "workloads", "container", "zdb", "volume"];
+const NODE_MARKS = ["identity.key", "node.json", "zos.pid", "workloads", "container", "zdb", "volume", "network"];
 
 const exists = (p: string) => access(p).then(() => true, () => false);
 
@@ -63,6 +64,11 @@ export async function cleanupNode(dataDir: string, opts: { purge?: boolean; log:
     report.containers = c.containers; report.netns = c.netns; report.veths = c.veths; report.cgroups = c.cgroups;
     report.mounts.push(...c.mounts);
     errors.push(...c.errors);
+    // Networks after the containers (their veths go with the containers' namespaces).
+    const n = await cleanupNetworks(dataDir, opts.log, { purge });
+    report.netns.push(...n.netns);
+    report.processes.push(...n.processes);
+    errors.push(...n.errors);
     const v = await cleanupVolumes(dataDir, { purge });
     report.mounts.push(...v.mounts);
     errors.push(...v.errors);

@@ -13,6 +13,7 @@ import type { DeployProgress } from "../progress.js";
 import { Context, type GlobalOptions } from "./context.js";
 import { accessLines, billingText, capacityText, deploymentText, planJson, planText, signingText, table, timelineRow } from "./output.js";
 import { runCli } from "../../runtime/index.js";
+import { addNetworkCommands } from "../network/cli.js";
 
 const DEFAULT_FAUCET = 100_000_000;
 
@@ -299,6 +300,7 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
       const v = await (await c.kosmos()).cancel(name);
       c.out.result(v, () => `cancelled ${name} (contract ${v.contractId})`);
     });
+  addNetworkCommands(program, ctx);
   program.command("pending").description("multi-signature deployments waiting for your signature (sign them with `kosmos sign ID`)")
     .action(async (_o: unknown, cmd: Command) => {
       const c = ctx(cmd);

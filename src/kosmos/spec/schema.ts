@@ -2,6 +2,8 @@
 // environment. Validated here; translate.ts turns it into core workloads.
 import { z } from "zod";
 import { describeError, nameSchema, parseSize } from "../../core/index.js";
+import { checkRange } from "../network/plan.js";
+import { overlaps, parseCidr } from "../network/cidr.js";
 
 const size = z.union([z.string(), z.number()]).transform((v, ctx) => {
   let n: number;
@@ -64,8 +66,20 @@ export const containerSpecSchema = z.object({
   rootfsSize: size,
   mounts: z.array(z.object({ volume: nameSchema, mountpoint: z.string().regex(/^\/[^\0]*$/, "an absolute path") }).strict()).max(32).default([]),
   logs: containerLogsSpecSchema.optional(),
+  /** A network of this file the container joins (its overlay address: `ip`, or allocated). */
+  network: nameSchema.optional(),
+  ip: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, "an IPv4 address").optional(),
+  /** The node it goes to (default: the file's `node`, or the planner's choice). */
+  node: z.number().int().positive().optional(),
   /** The port the container serves HTTP on: kosmos then prints its URL (nothing changes on the node). */
   http: z.number().int().min(1).max(65535).optional(),
+  description: z.string().max(1024).optional(),
+}).strict();
+
+/** A private network between the file's containers, across nodes (each node gets a /24 of it). */
+export const networkSpecSchema = z.object({
+  name: nameSchema,
+  ipRange: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "an IPv4 CIDR like 10.20.0.0/16"),
   description: z.string().max(1024).optional(),
 }).strict();
 
@@ -86,10 +100,11 @@ export const deploymentSpecSchema = z.object({
   zdbs: z.array(zdbSpecSchema).max(64).default([]),
   volumes: z.array(volumeSpecSchema).max(64).default([]),
   containers: z.array(containerSpecSchema).max(64).default([]),
+  networks: z.array(networkSpecSchema).max(16).default([]),
   signers: signersSpecSchema.optional(),
 }).strict().superRefine((d, ctx) => {
   const seen = new Map<string, string>();
-  for (const kind of ["zdbs", "volumes", "containers"] as const) {
+  for (const kind of ["zdbs", "volumes", "containers", "networks"] as const) {
     d[kind].forEach((w, i) => {
       const other = seen.get(w.name);
       if (other) ctx.addIssue({ code: "custom", path: [kind, i, "name"], message: `"${w.name}" is already the name of ${other}; names are unique in a deployment` });
@@ -97,7 +112,15 @@ export const deploymentSpecSchema = z.object({
     });
   }
   if (d.zdbs.length + d.volumes.length + d.containers.length === 0) ctx.addIssue({ code: "custom", path: [], message: "the deployment has no workloads: add zdbs, volumes or containers" });
+  d.networks.forEach((n, i) => {
+    try { checkRange(n.ipRange); } catch (e) { ctx.addIssue({ code: "custom", path: ["networks", i, "ipRange"], message: describeError(e) }); return; }
+    d.networks.slice(0, i).forEach((o) => {
+      try { if (overlaps(parseCidr(o.ipRange), parseCidr(n.ipRange))) ctx.addIssue({ code: "custom", path: ["networks", i, "ipRange"], message: `${n.ipRange} overlaps network "${o.name}" (${o.ipRange})` }); } catch { /* reported on its own entry */ }
+    });
+  });
   d.containers.forEach((c, i) => {
+    if (c.network && !d.networks.some((n) => n.name === c.network)) ctx.addIssue({ code: "custom", path: ["containers", i, "network"], message: `no network named "${c.network}" in this file` });
+    if (c.ip && !c.network) ctx.addIssue({ code: "custom", path: ["containers", i, "ip"], message: "an overlay address needs a `network`" });
     c.mounts.forEach((m, j) => {
       if (!d.volumes.some((v) => v.name === m.volume)) ctx.addIssue({ code: "custom", path: ["containers", i, "mounts", j, "volume"], message: `no volume named "${m.volume}" in this file` });
     });
@@ -118,3 +141,4 @@ export type DeploymentSpec = z.infer<typeof deploymentSpecSchema>;
 export type ZdbSpec = z.infer<typeof zdbSpecSchema>;
 export type VolumeSpec = z.infer<typeof volumeSpecSchema>;
 export type ContainerSpec = z.infer<typeof containerSpecSchema>;
+export type NetworkSpec = z.infer<typeof networkSpecSchema>;

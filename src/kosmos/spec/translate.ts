@@ -14,7 +14,7 @@ export interface LogsAddress { address: string; namespace: string }
 export type ZdbLookup = (name: string) => LogsAddress | null;
 
 /** A translated workload with the digest of the spec entry it came from (secrets included, keyed). */
-interface Translated { workload: Workload; source: unknown }
+export interface Translated { workload: Workload; source: unknown }
 
 interface TranslateResult { items: Translated[]; held: string[] }
 
@@ -63,7 +63,7 @@ function containerWorkloads(spec: ResolvedSpec, sealSecret: Sealer, zdbs: ZdbLoo
         name: c.name, type: "container", version: 0, description: c.description ?? "",
         data: {
           flist: c.flist, entrypoint: c.entrypoint ?? "", env: c.env, secretEnv, cpu: c.cpu, memory: c.memory, rootfsSize: c.rootfsSize,
-          mounts: c.mounts, ...(logs ? { logs } : {}),
+          mounts: c.mounts, ...(logs ? { logs } : {}), ...(c.network ? { network: c.network } : {}), ...(c.ip ? { ip: c.ip } : {}),
         },
       },
     });
@@ -122,6 +122,10 @@ export interface BuildInput {
   previous?: Deployment;
   /** Addresses of the file's 0-dbs already provisioned (for containers' `logs: {zdb}`). */
   zdbs?: ZdbLookup;
+  /** Workloads made outside the spec's own kinds (a network's part on this node), with their source. */
+  extra?: Translated[];
+  /** More metadata fields (a multi-node deployment's parts and access peers). */
+  meta?: Record<string, unknown>;
 }
 
 /** The core Deployment for `spec` (defaults filled: it is what gets signed), and whether it
@@ -133,7 +137,8 @@ export function buildDeployment(input: BuildInput): { deployment: Deployment; ch
   const digests: Record<string, string> = {};
   let changed = !previous;
   const workloads: Workload[] = [];
-  const { items, held } = translateAll(spec, input.sealSecret, input.zdbs ?? (() => null));
+  const translated = translateAll(spec, input.sealSecret, input.zdbs ?? (() => null));
+  const items = [...(input.extra ?? []), ...translated.items], held = translated.held;
   for (const t of items) {
     const d = digestOf({ type: t.workload.type, source: t.source }, privateKey);
     digests[t.workload.name] = d;
@@ -145,12 +150,14 @@ export function buildDeployment(input: BuildInput): { deployment: Deployment; ch
   if (previous) {
     if (previous.workloads.length !== workloads.length) changed = true;
     if (canonicalJson(prevMeta?.http ?? {}) !== canonicalJson(httpOf(spec).http ?? {})) changed = true;
+    const { name: _n, digests: _d, http: _h, ...prevExtra } = (prevMeta ?? {}) as DeploymentMeta & Record<string, unknown>;
+    if (canonicalJson(prevExtra) !== canonicalJson(input.meta ?? {})) changed = true;
     if (canonicalJson(previous.signatureRequirement) !== canonicalJson(requirement)) changed = true;
     if ((previous.description ?? "") !== (spec.description ?? "")) changed = true;
   }
   const deployment = deploymentSchema.parse({
     version, twinId, nodeId,
-    metadata: JSON.stringify({ name: spec.name, digests, ...httpOf(spec) }),
+    metadata: JSON.stringify({ name: spec.name, digests, ...httpOf(spec), ...(input.meta ?? {}) }),
     description: spec.description ?? "",
     signatureRequirement: requirement,
     workloads,

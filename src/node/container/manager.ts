@@ -18,6 +18,7 @@ import { detectRuntime, runcRoot, Runtime } from "./runc.js";
 import { removeCgroups } from "./cgroups.js";
 import { checkEntrypoint } from "./entrypoint.js";
 import { Supervisor, waitGone } from "./supervisor.js";
+import { attach } from "../network/index.js";
 import { loadSaved, specHash, writeSaved, type ContainerSpec, type ContainerStatus, type Live, type Saved } from "./spec.js";
 
 export type { ContainerSpec, ContainerStatus } from "./spec.js";
@@ -118,6 +119,8 @@ export class ContainerManager {
     const st = prev || this.live.has(spec.id) ? await rt.state(this.runcId(spec.id)) : null;
     const l = this.live.get(spec.id);
     if (prev && prev.specHash === hash && st && (st.status === "running" || st.status === "paused")) {
+      // The overlay veth outlives a node restart; checked (and remade if its network was remade).
+      if (spec.network) await attach(prev.netns, spec.network);
       if (l) { l.spec = spec; return this.status(spec.id)!; }
       // Adopt what survived a node restart.
       this.track(spec, prev, st.pid, st.status === "paused");
@@ -143,6 +146,7 @@ export class ContainerManager {
       saved.netns = net.netns;
       await this.save(saved);
       if (pooled) await this.pool.handOver(pooled);
+      if (spec.network) await attach(net.netns, spec.network);
     })();
     const root = this.prepareRoot(spec);
     try {

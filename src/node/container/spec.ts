@@ -5,6 +5,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../runtime/index.js";
 import type { LogShipper, LogTarget } from "./logs.js";
+import type { Attachment } from "../network/index.js";
 
 export interface ContainerSpec {
   /** `${contractId}-${name}`: unique on the node. */
@@ -21,6 +22,8 @@ export interface ContainerSpec {
   pids?: number;
   mounts: Array<{ source: string; destination: string }>;
   logs?: LogTarget;
+  /** The overlay network it is on (a veth on that network's bridge, its address, the range's route). */
+  network?: Attachment;
 }
 
 /** What survives a node restart (no secrets: the env is rebuilt from the sealed workload). */

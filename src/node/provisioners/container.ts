@@ -9,8 +9,33 @@ import { ContainerManager, type ContainerSpec } from "../container/manager.js";
 import { processOf } from "../container/oci.js";
 import type { Provisioner, WorkloadContext } from "./types.js";
 import { readFile } from "node:fs/promises";
+import { allocate, attachIfName, gatewayOf, intToIp, networkNames, parseCidr, type Attachment } from "../network/index.js";
+
+/**
+ * Where a container naming `network` goes: the network workload of the same deployment, the
+ * node's subnet of it, and the container's address (its own `ip`, checked, or allocated).
+ */
+export function overlayOf(ctx: WorkloadContext, w: Container): Attachment | undefined {
+  const name = w.data.network;
+  if (!name) return undefined;
+  const net = ctx.deployment.workloads.find((x) => x.name === name);
+  if (net?.type !== "network") throw new ValidationError(`container ${w.name}: no network named ${name} in the deployment`);
+  const members = ctx.deployment.workloads.flatMap((x) => x.type === "container" && x.data.network === name ? [{ name: x.name, ip: x.data.ip }] : []);
+  const ip = allocate(net.data.subnet, members).get(w.name)!;
+  const subnet = parseCidr(net.data.subnet);
+  const { netns, bridge } = networkNames(ctx.dataDir, ctx.contractId, name);
+  return {
+    netns, bridge, hostEnd: attachIfName(ctx.workloadId), cidr: `${ip}/${subnet.prefix}`, gateway: intToIp(gatewayOf(subnet)), ipRange: net.data.ipRange,
+  };
+}
 
 type Container = WorkloadOf<"container">;
+
+/** What a networked container's result adds: its overlay address and network. */
+function overlayData(ctx: WorkloadContext, w: Container): Record<string, unknown> {
+  const a = overlayOf(ctx, w);
+  return a ? { overlayIp: a.cidr.split("/")[0], network: w.data.network } : {};
+}
 
 export class ContainerProvisioner implements Provisioner<"container"> {
   readonly type = "container" as const;
@@ -69,19 +94,21 @@ export class ContainerProvisioner implements Provisioner<"container"> {
       address: w.data.logs.address, namespace: w.data.logs.namespace,
       password: w.data.logs.password ? unseal(w.data.logs.password, ctx.sealKeys) : undefined,
     };
+    const network = overlayOf(ctx, w);
     return {
       id: ctx.workloadId, flistHash: f.hash, lower: f.lower, ...proc,
-      memory: w.data.memory, cpu: w.data.cpu, rootfsSize: w.data.rootfsSize, mounts, logs,
+      memory: w.data.memory, cpu: w.data.cpu, rootfsSize: w.data.rootfsSize, mounts, logs, ...(network ? { network } : {}),
     };
   }
 
   async provision(ctx: WorkloadContext, w: Container): Promise<Record<string, unknown>> {
+    overlayOf(ctx, w); // a bad network or address fails before the flist is fetched
     const f = await this.flist(ctx, w);
     const m = this.manager(ctx.dataDir, ctx.log);
     const st = await m.ensure(await this.spec(ctx, w, f));
     m.takeUnreported(ctx.workloadId);
     ctx.log.info({ ip: st.ip, flist: f.hash }, "container running");
-    return { ip: st.ip, state: st.state, flist: f.hash, restarts: st.restarts, oomKills: st.oomKills, ...(st.lastExit ? { message: st.lastExit } : {}) };
+    return { ip: st.ip, ...overlayData(ctx, w), state: st.state, flist: f.hash, restarts: st.restarts, oomKills: st.oomKills, ...(st.lastExit ? { message: st.lastExit } : {}) };
   }
 
   async deprovision(ctx: WorkloadContext, _w?: Container): Promise<void> {
@@ -93,7 +120,7 @@ export class ContainerProvisioner implements Provisioner<"container"> {
     if (!m.status(ctx.workloadId)) return this.provision(ctx, w);
     await m.resume(ctx.workloadId);
     const st = m.status(ctx.workloadId)!;
-    return { ip: st.ip, state: st.state, restarts: st.restarts, oomKills: st.oomKills };
+    return { ip: st.ip, ...overlayData(ctx, w), state: st.state, restarts: st.restarts, oomKills: st.oomKills };
   }
   async check(ctx: WorkloadContext, _w?: Container): Promise<{ ok: boolean; message?: string }> {
     const m = this.manager(ctx.dataDir, ctx.log);

@@ -4,6 +4,7 @@ import type { Registry } from "./types.js";
 import { ZdbProvisioner, type ZdbOptions } from "./zdb.js";
 import { VolumeProvisioner } from "./volume.js";
 import { ContainerProvisioner } from "./container.js";
+import { createNetworkProvisioner } from "./network.js";
 import { simulatedRegistry } from "./simulated.js";
 
 export {
@@ -21,6 +22,7 @@ export function createRegistry(opts: RegistryOptions): Registry {
     zdb: new ZdbProvisioner(opts.zdb),
     volume: new VolumeProvisioner({ users: container }),
     container,
+    network: createNetworkProvisioner(),
   };
 }
 
