@@ -10,3 +10,4 @@ export { ConfigStore, passphraseSource, type Settings, type Identity, type Passp
 export { parseDeploymentText, parseDeploymentFile, logPasswordsOf, type ResolvedSpec, type DeploymentSpec } from "./spec/index.js";
 export { estimateCost, type CostEstimate } from "./planner.js";
 export { accessLines, deploymentText } from "./cli/output.js";
+export { ConfigManager, CONFIG_TYPES, CONFIG_SCHEMAS, type ConfigType, type ConfigOf, type ConfigInput } from "./configs/index.js";

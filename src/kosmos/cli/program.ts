@@ -11,6 +11,7 @@ import type { DeployProgress, Plan } from "../progress.js";
 import { Context, type GlobalOptions } from "./context.js";
 import { capacityText, deploymentText, table, accessLines } from "./output.js";
 import { runCli } from "../../runtime/index.js";
+import { registerToolbox } from "./toolbox.js";
 
 const DEFAULT_FAUCET = 100_000_000;
 
@@ -254,6 +255,7 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
       const r = await (await c.kosmos()).sign(id);
       c.out.result(r, () => `signed contract ${r.contractId} version ${r.version}: ${r.approved ? "approved" : "still waiting for other signatures"}`);
     });
+  registerToolbox(program, env);
   return program;
 }
 
