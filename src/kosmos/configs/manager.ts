@@ -24,6 +24,13 @@ function checkName(name: string): string {
   return name;
 }
 
+/** `value` checked against `type`'s schema, defaults filled in; ValidationError naming every issue. */
+export function parseConfig<T extends ConfigType>(type: T, value: unknown, label = "given"): ConfigOf<T> {
+  const parsed = CONFIG_SCHEMAS[checkType(type)].safeParse(value);
+  if (!parsed.success) throw new ValidationError(`invalid ${type} config ${label}: ${formatIssues(parsed.error)}`);
+  return parsed.data as ConfigOf<T>;
+}
+
 export class ConfigManager {
   readonly dir: string;
   #keys?: KeyPair;
@@ -88,10 +95,9 @@ export class ConfigManager {
     checkType(type);
     checkName(name);
     const base = opts.merge && this.has(type, name) ? await this.get(type, name) : {};
-    const parsed = CONFIG_SCHEMAS[type].safeParse({ ...base, ...value });
-    if (!parsed.success) throw new ValidationError(`invalid ${type} config "${name}": ${formatIssues(parsed.error)}`);
-    await this.#write(type, name, parsed.data);
-    return parsed.data as ConfigOf<T>;
+    const parsed = parseConfig(type, { ...base, ...value }, `"${name}"`);
+    await this.#write(type, name, parsed);
+    return parsed;
   }
 
   async #write(type: ConfigType, name: string, value: unknown): Promise<void> {

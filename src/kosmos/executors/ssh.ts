@@ -21,6 +21,13 @@ export interface SshTarget {
   readyTimeoutMs?: number;
 }
 
+/** Destroys the client's socket even when it is half-closed: ssh2's destroy() skips a socket that
+ *  is no longer writable (after end()), and a server whose network vanished never sends the FIN
+ *  that would close it — the socket would keep the process alive. ssh2 keeps it in `_sock`. */
+function destroySocket(client: Client): void {
+  (client as unknown as { _sock?: { destroy(): void } })._sock?.destroy();
+}
+
 /** OpenSSH's fingerprint of a raw host key: SHA256, base64 without padding. */
 export function fingerprintOf(key: Buffer): string {
   return `SHA256:${createHash("sha256").update(key).digest("base64").replace(/=+$/, "")}`;
@@ -56,7 +63,7 @@ export class SshExecutor implements Executor {
     return new Promise((resolve, reject) => {
       client.once("ready", () => { client.removeAllListeners("error"); client.on("error", () => { /* reported by the call in flight */ }); resolve(ex); });
       client.once("error", (e: Error & { level?: string }) => {
-        client.end();
+        destroySocket(client);
         if (hostRejected) reject(new SignatureError(`${where} presented host key ${hostRejected}, not the pinned ${target.hostKey}`, "the server was reinstalled, or this is not the server you think: check before changing hostKey", { cause: e }));
         else if (e.level === "client-authentication") reject(new ForbiddenError(`${where} refused the credentials for ${target.user ?? "root"}`, "check the ssh config's user and privateKey (is its public key in authorized_keys?)", { cause: e }));
         else if (e.level === "client-timeout") reject(new TimeoutError(`no SSH session with ${where} within ${cfg.readyTimeout} ms`, undefined, { cause: e }));
@@ -133,10 +140,12 @@ export class SshExecutor implements Executor {
 
   async close(): Promise<void> {
     if (this.#sftp) (await this.#sftp.catch(() => null))?.end();
+    // A polite end first; a server that is gone (its network removed) never answers it, and the
+    // socket would keep this process alive: after a second it is destroyed.
     await new Promise<void>((resolve) => {
-      this.client.once("close", () => resolve());
+      const timer = setTimeout(() => { destroySocket(this.client); resolve(); }, 1000);
+      this.client.once("close", () => { clearTimeout(timer); resolve(); });
       this.client.end();
-      setTimeout(resolve, 1000).unref();
     });
   }
 }

@@ -44,6 +44,14 @@ export async function startSshd(t: AfterHooks): Promise<SshHost> {
       proc.kill("SIGTERM");
       await gone;
     }
+    // Session processes sshd forked for connections still open outlive it (and hold its stderr
+    // pipe): end every process in the namespace, only then remove it.
+    try {
+      for (const pid of execFileSync("ip", ["netns", "pids", netns], { encoding: "utf8" }).split(/\s+/).filter(Boolean)) {
+        try { process.kill(Number(pid), "SIGKILL"); } catch { /* gone */ }
+      }
+    } catch { /* never made */ }
+    proc?.stderr?.destroy();
     try { ip("netns", "del", netns); } catch { /* never made */ }
     try { ip("link", "del", hostIf); } catch { /* went with the namespace */ }
   });
