@@ -1,13 +1,15 @@
 // `kosmos config …`: the config manager (src/kosmos/configs) at the command line. Values come as
 // `key=value`, `key:=JSON` (numbers, booleans), `key=@FILE` (a file's content: a private key) or
 // `key=@-` (stdin) — a secret never has to be on the command line, where `ps` shows it.
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { ValidationError } from "../../core/index.js";
 import { ConfigManager, checkType, masked, CONFIG_TYPES, type ConfigType } from "../configs/index.js";
 import { readSecretInput } from "../config/index.js";
 import type { Context } from "./context.js";
 import { table } from "./output.js";
+import { writeFileAtomic } from "../../runtime/index.js";
 
 export function configManagerOf(c: Context): ConfigManager {
   return new ConfigManager(c.store.home, async () => (await c.store.identity()).keys);
@@ -80,7 +82,7 @@ export function registerConfigCommands(program: Command, ctx: (cmd: Command) => 
       const m = configManagerOf(c);
       const bundle = await m.export();
       if (o.out) {
-        writeFileSync(o.out, bundle, { mode: 0o600 });
+        await writeFileAtomic(resolve(o.out), bundle, 0o600);
         c.out.result({ file: o.out, count: m.list().length }, () => `exported ${m.list().length} instance(s) to ${o.out}`);
       } else process.stdout.write(bundle);
     });
