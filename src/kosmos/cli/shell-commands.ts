@@ -10,7 +10,7 @@ function scopeOf(c: Context) {
 }
 
 export function registerShellCommands(program: Command, ctx: (cmd: Command) => Context): void {
-  program.command("shell").description("a JavaScript shell with the SDK loaded: grid, config, ssh(…), zdb(…), ledger(…), local; top-level await; .help")
+  program.command("shell").description("a JavaScript shell with the SDK loaded: grid, config, ssh(…), zdb(…), ledger(…), hub(…), local; top-level await; .help")
     .action(async (_o: unknown, cmd: Command) => {
       const c = ctx(cmd);
       const { scope, close, gridError } = await scopeOf(c);
@@ -19,7 +19,7 @@ export function registerShellCommands(program: Command, ctx: (cmd: Command) => C
       } finally { await close(); }
     });
 
-  program.command("run").description("run a JavaScript file with the shell's objects in scope (grid, config, ssh, zdb, ledger, local, argv) and top-level await")
+  program.command("run").description("run a JavaScript file with the shell's objects in scope (grid, config, ssh, zdb, ledger, hub, local, argv) and top-level await")
     .argument("<script>", "a .js file").argument("[args...]", "given to the script as `argv`")
     .action(async (file: string, args: string[], _o: unknown, cmd: Command) => {
       const c = ctx(cmd);

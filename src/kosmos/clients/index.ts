@@ -1,7 +1,8 @@
 // The SDK's typed clients for what a deployer drives, made from a config manager instance by name
-// (or from a config given inline): `ssh` (an executor), `zdb` (ioredis on a namespace), `ledger`.
+// (or from a config given inline): `ssh` (an executor), `zdb` (ioredis on a namespace), `ledger`, `hub`.
 import type { Redis } from "ioredis";
 import { LedgerClient } from "../../ledger/client/index.js";
+import { HubClient } from "../../flist/index.js";
 import { parseConfig, type ConfigInput, type ConfigManager } from "../configs/index.js";
 import { SshExecutor } from "../executors/index.js";
 import { connectZdb } from "./zdb.js";
@@ -27,5 +28,11 @@ export class Clients {
   async ledger(nameOrConfig: string | ConfigInput<"ledger">): Promise<LedgerClient> {
     const c = typeof nameOrConfig === "string" ? await this.configs.get("ledger", nameOrConfig) : parseConfig("ledger", nameOrConfig);
     return new LedgerClient(c.url);
+  }
+
+  /** An flist hub client for the `hub` instance's URL. */
+  async hub(nameOrConfig: string | ConfigInput<"hub">): Promise<HubClient> {
+    const c = typeof nameOrConfig === "string" ? await this.configs.get("hub", nameOrConfig) : parseConfig("hub", nameOrConfig);
+    return new HubClient(c.url);
   }
 }

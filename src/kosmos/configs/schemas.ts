@@ -40,6 +40,10 @@ export const ledgerConfigSchema = z.object({
   url: httpUrl,
 }).strict();
 
+export const hubConfigSchema = z.object({
+  url: httpUrl,
+}).strict();
+
 export const walletConfigSchema = z.object({
   mnemonic: z.string().refine((m) => { try { keyPairFromMnemonic(m); return true; } catch { return false; } }, "a valid BIP39 mnemonic"),
   twinId: z.coerce.number().int().positive().optional(),
@@ -50,6 +54,7 @@ export const CONFIG_SCHEMAS = {
   zdb: zdbConfigSchema,
   s3: s3ConfigSchema,
   ledger: ledgerConfigSchema,
+  hub: hubConfigSchema,
   wallet: walletConfigSchema,
 } as const;
 
@@ -65,6 +70,7 @@ export const SECRET_FIELDS: Record<ConfigType, readonly string[]> = {
   zdb: ["password"],
   s3: ["secretAccessKey"],
   ledger: [],
+  hub: [],
   wallet: ["mnemonic"],
 };
 

@@ -23,7 +23,7 @@ export async function runScript(file: string, scope: Scope, argv: string[] = [])
   let grid: unknown;
   try { grid = scope.grid; } catch (e) { grid = new Proxy({}, { get: () => { throw e; } }); }
   const bindings: Record<string, unknown> = {
-    grid, config: scope.config, ssh: scope.ssh, zdb: scope.zdb, ledger: scope.ledger, local: scope.local,
+    grid, config: scope.config, ssh: scope.ssh, zdb: scope.zdb, ledger: scope.ledger, hub: scope.hub, local: scope.local,
     require: createRequire(path), argv, __filename: path,
   };
   const fn = new AsyncFunction(...Object.keys(bindings), `"use strict";\n${source}\n//# sourceURL=${path}`);

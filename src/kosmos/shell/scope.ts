@@ -1,9 +1,10 @@
 // What `kosmos shell` and `kosmos run` put in scope: the SDK connected to the ledger (`grid`), the
-// config manager (`config`), clients by config name (`ssh`, `zdb`, `ledger`), this machine (`local`).
+// config manager (`config`), clients by config name (`ssh`, `zdb`, `ledger`, `hub`), this machine (`local`).
 // Clients opened through the scope are closed with it, so a script's process ends by itself.
 import type { Redis } from "ioredis";
 import { ValidationError, type KeyPair } from "../../core/index.js";
 import type { LedgerClient } from "../../ledger/client/index.js";
+import type { HubClient } from "../../flist/index.js";
 import { Kosmos } from "../sdk.js";
 import { ConfigManager, type ConfigInput } from "../configs/index.js";
 import { Clients } from "../clients/index.js";
@@ -24,6 +25,7 @@ export const SCOPE_HELP: ReadonlyArray<readonly [string, string]> = [
   ["ssh(name | {host, …})", "an SSH executor: const box = await ssh('box'); await box.run('uname -a')"],
   ["zdb(name | {host, port, namespace, password})", "ioredis on a 0-db namespace: const z = await zdb('logs'); await z.call('SET', 'k', 'v')"],
   ["ledger(name | {url})", "a ledger client: await (await ledger('main')).nodes()"],
+  ["hub(name | {url})", "an flist hub client: await (await hub('local')).list()"],
   ["local", "this machine as an executor: await local.run(['ls', '/'])"],
 ];
 
@@ -33,6 +35,7 @@ export interface Scope {
   ssh(nameOrConfig: string | ConfigInput<"ssh">): Promise<SshExecutor>;
   zdb(nameOrConfig: string | ConfigInput<"zdb">): Promise<Redis>;
   ledger(nameOrConfig: string | ConfigInput<"ledger">): Promise<LedgerClient>;
+  hub(nameOrConfig: string | ConfigInput<"hub">): Promise<HubClient>;
   local: LocalExecutor;
 }
 
@@ -54,6 +57,7 @@ export async function buildScope(src: ScopeSources): Promise<{ scope: Scope; clo
     ssh: async (n: string | ConfigInput<"ssh">) => { const x = await clients.ssh(n); open.push(() => x.close()); return x; },
     zdb: async (n: string | ConfigInput<"zdb">) => { const r = await clients.zdb(n); open.push(() => r.disconnect()); return r; },
     ledger: (n: string | ConfigInput<"ledger">) => clients.ledger(n),
+    hub: (n: string | ConfigInput<"hub">) => clients.hub(n),
     local: new LocalExecutor(),
   };
   const close = async () => { for (const c of open.splice(0)) await c(); };

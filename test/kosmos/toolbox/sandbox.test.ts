@@ -6,12 +6,14 @@ import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { NotFoundError } from "../../../src/core/index.js";
+import { NotFoundError, generateKeyPair } from "../../../src/core/index.js";
 import { parseLdd, librariesOrFail, sandboxTree } from "../../../src/kosmos/builders/index.js";
 import { fetchFlist } from "../../../src/flist/index.js";
 import { startHub, startHubStore } from "../../flist/helpers.js";
 import { freePort, waitFor } from "../../support.js";
 import { runBin } from "../helpers.js";
+import { Clients } from "../../../src/kosmos/clients/index.js";
+import { ConfigManager } from "../../../src/kosmos/configs/index.js";
 
 test("ldd's output: libraries by name and by path, the vdso skipped, missing ones named, static binaries", () => {
   const out = [
@@ -71,6 +73,10 @@ test("kosmos flist sandbox publishes the tree to a hub: the flist holds the bina
   assert.equal((bin!.mode & 0o111), 0o111);
   for (const lib of out.libraries as string[]) assert.ok(byPath.has(lib.slice(1)), `${lib} is in the flist`);
   assert.ok(byPath.has("etc/passwd") && byPath.has("tmp"));
+  // The SDK's hub client, from a `hub` config instance, lists it.
+  const configs = new ConfigManager(join(dir, "sdk"), generateKeyPair());
+  await configs.set("hub", "local", { url: hub.url });
+  assert.ok((await (await new Clients(configs).hub("local")).list()).some((n) => n.name === "redis-sandbox"));
 
   const again = await runBin("kosmos", ["flist", "sandbox", "/usr/bin/redis-server", "--name", "redis-sandbox", "--json"], env, undefined, 110_000);
   assert.equal(again.json().uploadedChunks, 0, "a second publish uploads nothing the hub has");
