@@ -105,10 +105,10 @@ test("export makes one sealed bundle; it imports in another home of the same ide
   const dir = tempDir(t, "kosmos-configs");
   const keys = generateKeyPair();
   const a = new ConfigManager(join(dir, "a"), keys);
-  await a.set("ssh", "box", { host: "h1", password: SECRETS.zdbPassword });
+  await a.set("ssh", "box", { host: "bundled-host.example", password: SECRETS.zdbPassword });
   await a.set("s3", "backup", { endpoint: "http://127.0.0.1:9000", accessKeyId: "AK", secretAccessKey: SECRETS.s3Secret });
   const bundle = await a.export();
-  assert.ok(!bundle.includes(SECRETS.zdbPassword) && !bundle.includes(SECRETS.s3Secret) && !bundle.includes("h1"), "the bundle is sealed, names and values alike");
+  assert.ok(!bundle.includes(SECRETS.zdbPassword) && !bundle.includes(SECRETS.s3Secret) && !bundle.includes("bundled-host"), "the bundle is sealed, names and values alike");
 
   const b = new ConfigManager(join(dir, "b"), keys);
   assert.deepEqual((await b.import(bundle)).imported, [{ type: "ssh", name: "box" }, { type: "s3", name: "backup" }]);
@@ -116,7 +116,7 @@ test("export makes one sealed bundle; it imports in another home of the same ide
   await assert.rejects(b.import(bundle), (e) => e instanceof ConflictError && /ssh\/box/.test(e.message));
   await b.set("ssh", "box", { host: "changed" });
   await b.import(bundle, { overwrite: true });
-  assert.equal((await b.get("ssh", "box")).host, "h1");
+  assert.equal((await b.get("ssh", "box")).host, "bundled-host.example");
 
   const stranger = new ConfigManager(join(dir, "c"), generateKeyPair());
   await assert.rejects(stranger.import(bundle), (e) => e instanceof ForbiddenError && /the bundle belongs to identity/.test(e.message));
