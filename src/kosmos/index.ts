@@ -15,3 +15,8 @@ export { ConfigStore, passphraseSource, type Settings, type Identity, type Passp
 export { parseDeploymentText, parseDeploymentFile, logPasswordsOf, type ResolvedSpec, type DeploymentSpec } from "./spec/index.js";
 export { estimateCost, type CostEstimate } from "./planner.js";
 export { accessLines, deploymentText } from "./cli/output.js";
+export { ConfigManager, CONFIG_TYPES, CONFIG_SCHEMAS, type ConfigType, type ConfigOf, type ConfigInput } from "./configs/index.js";
+export { Clients, connectZdb, type ZdbTarget } from "./clients/index.js";
+export { LocalExecutor, SshExecutor, type Executor, type RunOptions, type RunResult, type SshTarget } from "./executors/index.js";
+export { buildScope, startShell, runScript, type Scope } from "./shell/index.js";
+export { sandboxTree, type SandboxResult } from "./builders/index.js";

@@ -14,6 +14,7 @@ import { Context, type GlobalOptions } from "./context.js";
 import { accessLines, billingText, capacityText, deploymentText, planJson, planText, signingText, table, timelineRow } from "./output.js";
 import { runCli } from "../../runtime/index.js";
 import { addNetworkCommands } from "../network/cli.js";
+import { registerToolbox } from "./toolbox.js";
 
 const DEFAULT_FAUCET = 100_000_000;
 
@@ -322,6 +323,7 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
         ? `you had already signed version ${r.version} of contract ${r.contractId}; nothing sent (${state})`
         : `signed contract ${r.contractId} version ${r.version}: ${state}`);
     });
+  registerToolbox(program, env);
   return program;
 }
 

@@ -35,6 +35,21 @@ function deriveKey(passphrase: string, salt: Uint8Array, kdf: { N: number; r: nu
   }
 }
 
+/** Seals `plain` under a 32-byte key with XChaCha20-Poly1305 and a fresh random 24-byte nonce;
+ *  `aad` (authenticated, not encrypted) binds the ciphertext to its context. The one AEAD of
+ *  Kosmos: the passphrase envelope below and the config manager (src/kosmos/configs) both use it. */
+export function sealWithKey(key: Uint8Array, plain: Uint8Array, aad?: Uint8Array, rnd: (n: number) => Uint8Array = (n) => new Uint8Array(nodeRandomBytes(n))): { nonce: Uint8Array; ciphertext: Uint8Array } {
+  const nonce = rnd(24);
+  return { nonce, ciphertext: xchacha20poly1305(key, nonce, aad).encrypt(plain) };
+}
+
+/** Opens what sealWithKey sealed; null when it does not authenticate (wrong key, other `aad`, or
+ *  damaged bytes — the caller knows which error that is). */
+export function openWithKey(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad?: Uint8Array): Uint8Array | null {
+  if (key.length !== 32 || nonce.length !== 24) return null;
+  try { return xchacha20poly1305(key, nonce, aad).decrypt(ciphertext); } catch { return null; }
+}
+
 export function encryptSecrets(
   secrets: Record<string, unknown>, passphrase: string,
   opts: { kdf?: { N: number; r: number; p: number }; randomBytes?: (n: number) => Uint8Array } = {},
@@ -43,9 +58,8 @@ export function encryptSecrets(
   const rnd = opts.randomBytes ?? ((n: number) => new Uint8Array(nodeRandomBytes(n)));
   const kdf = opts.kdf ?? DEFAULT_KDF;
   const salt = rnd(16);
-  const nonce = rnd(24);
   const key = deriveKey(passphrase, salt, kdf);
-  const ciphertext = xchacha20poly1305(key, nonce).encrypt(new TextEncoder().encode(JSON.stringify(secrets)));
+  const { nonce, ciphertext } = sealWithKey(key, new TextEncoder().encode(JSON.stringify(secrets)), undefined, rnd);
   const b64 = (u: Uint8Array) => Buffer.from(u).toString("base64");
   return { format: "kosmos-secrets-v1", kdf: { name: "scrypt", ...kdf, salt: b64(salt) }, cipher: "xchacha20poly1305", nonce: b64(nonce), ciphertext: b64(ciphertext) };
 }
@@ -56,11 +70,7 @@ export function decryptSecrets(input: unknown, passphrase: string): Record<strin
   const e = env.data;
   const u = (s: string) => new Uint8Array(Buffer.from(s, "base64"));
   const key = deriveKey(passphrase, u(e.kdf.salt), e.kdf);
-  let plain: Uint8Array;
-  try {
-    plain = xchacha20poly1305(key, u(e.nonce)).decrypt(u(e.ciphertext));
-  } catch (e) {
-    throw new ForbiddenError("wrong passphrase: the secrets do not decrypt", "check KOSMOS_PASSPHRASE (or what you typed at the prompt)", { cause: e });
-  }
+  const plain = openWithKey(key, u(e.nonce), u(e.ciphertext));
+  if (!plain) throw new ForbiddenError("wrong passphrase: the secrets do not decrypt", "check KOSMOS_PASSPHRASE (or what you typed at the prompt)");
   return JSON.parse(new TextDecoder().decode(plain)) as Record<string, unknown>;
 }
