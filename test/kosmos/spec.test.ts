@@ -176,7 +176,7 @@ test("a typo'd key points at its own line, with a did-you-mean, and the missing 
     assert.match(lines[1], /^f\.yaml:6:5: containers\[0\]\.memroy: unknown key "memroy" \(did you mean "memory"\?\)$/);
     return true;
   });
-  rejects(GOOD + "colour: blue\n", /^f\.yaml:11:1: colour: unknown key "colour"; known keys here: name, description, node, farm, zdbs, volumes, containers, signers$/m);
+  rejects(GOOD + "colour: blue\n", /^f\.yaml:11:1: colour: unknown key "colour"; known keys here: name, description, node, farm, zdbs, volumes, containers, networks, signers$/m);
   rejects(GOOD.replace("    public: false", "    pubilc: false"), /f\.yaml:7:5: zdbs\[0\]\.pubilc: unknown key "pubilc" \(did you mean "public"\?\)/);
   rejects(CONTAINER.replace("memroy", "memory").replace("    cpu: 1\n", "    cpu: 1\n    logs: {zdb: x, namspace: y}\n"), /f\.yaml:6:\d+: containers\[0\]\.logs\.namspace: unknown key "namspace" \(did you mean "namespace"\?\)/);
   rejects("containers: []\nvolumes: [{name: v, size: 1GiB}]\n", /^f\.yaml:1:1: name: required, and missing here \(a deployment file needs name\)/);
