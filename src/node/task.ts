@@ -42,6 +42,8 @@ export class WorkloadTask {
   private again = false;
   private timer?: NodeJS.Timeout;
   private attempt = 0;
+  /** Failed steps of the current spec since it last was ok: the count the `error` result carries. */
+  private failures = 0;
   private abort = new AbortController();
   private needsCheck = false;
   /** Last refusal (capacity, unsupported type) for this spec, so it is reported once, not retried in a loop. */
@@ -84,6 +86,7 @@ export class WorkloadTask {
     this.refused = undefined;
     this.failedFor = undefined;
     this.attempt = 0;
+    this.failures = 0;
     this.kick();
   }
 
@@ -141,7 +144,10 @@ export class WorkloadTask {
   private async failed(err: unknown, target: Desired | null | undefined): Promise<void> {
     // errno errors become typed here: EMFILE/ENOSPC are `exhausted` (transient, retried), etc.
     const e = toGridError(err);
-    const message = describeError(e);
+    this.failures++;
+    // The result carries the latest reason and how many times it was tried: a retry never hides
+    // an error behind `init` (it stays `error` until a step succeeds or the spec changes).
+    const message = this.failures > 1 ? `${describeError(e)} (tried ${this.failures} times)` : describeError(e);
     // Unclassified failures (`internal`: a command that failed for a reason we cannot name) keep
     // the old behaviour, a retry with back-off; only named permanent codes stop the retries.
     const permanent = !e.transient && e.code !== "internal";
@@ -156,7 +162,7 @@ export class WorkloadTask {
     }
     if (d && this.lastErrorPosted !== message) {
       this.lastErrorPosted = message;
-      this.host.results.post(d.contractId, d.version, d.workload.name, "error", message);
+      this.host.results.post(d.contractId, d.version, d.workload.name, "error", message, { code: e.code, retries: this.failures - 1, retrying: !permanent });
     }
     if (permanent && d && d === target) {
       this.failedFor = d.hash;
@@ -178,6 +184,8 @@ export class WorkloadTask {
         // A step still running after its workload was removed or changed reports nothing.
         const d = this.desired;
         if (!d || d.version !== version || d.workload.name !== name) return;
+        // While a failed step is retried, its `error` result stands (progress would read as `init`).
+        if (this.failures > 0) return;
         const now = Date.now();
         if (now - this.lastProgress < 1000) return;
         this.lastProgress = now;
@@ -219,12 +227,15 @@ export class WorkloadTask {
         hash: d.hash, state: "provisioning", reserved: need, updatedAt: Date.now(),
       };
       await this.host.store.put(rec);
-      this.host.results.post(d.contractId, d.version, d.workload.name, "init", "provisioning");
+      // A retry keeps its error shown; after a node restart the record says it failed before.
+      if (this.failures === 0 && r?.hash === d.hash && r.state === "error") this.failures = 1;
+      if (this.failures === 0) this.host.results.post(d.contractId, d.version, d.workload.name, "init", "provisioning");
       const data = await p.provision(this.ctx(d.contractId, d.twinId, d.deployment, d.version, d.workload.name));
       if (this.desired !== d) return true;
       await this.host.store.put({ ...rec, state: "ok", data, message: undefined, updatedAt: Date.now() });
       this.needsCheck = false;
       this.lastErrorPosted = undefined;
+      this.failures = 0;
       this.host.results.post(d.contractId, d.version, d.workload.name, "ok", "", data);
       this.host.log.info({ workload: this.id, type: d.workload.type }, "workload provisioned");
       return true;
