@@ -31,6 +31,10 @@ export interface TaskHost {
   /** Free capacity if this task's own reservation were released. */
   freeExcept(id: string): Capacity;
   onReleased(id: string): void;
+  /** Workload `id` is now provisioned (`ok`): wakes whatever waits for it. */
+  onProvisioned(id: string): void;
+  /** Resolves with the data of workload `id` once it is `ok` here; rejects when `signal` aborts. */
+  waitProvisioned(id: string, signal: AbortSignal): Promise<Record<string, unknown>>;
   onError(): void;
   retry: { baseMs: number; maxMs: number };
 }
@@ -191,6 +195,8 @@ export class WorkloadTask {
         this.lastProgress = now;
         h.results.post(contractId, version, name, "init", message);
       },
+      changed: () => this.check(),
+      sibling: (sibling: string) => h.waitProvisioned(`${contractId}-${sibling}`, this.abort.signal),
     };
   }
 
@@ -238,6 +244,7 @@ export class WorkloadTask {
       this.failures = 0;
       this.host.results.post(d.contractId, d.version, d.workload.name, "ok", "", data);
       this.host.log.info({ workload: this.id, type: d.workload.type }, "workload provisioned");
+      this.host.onProvisioned(this.id);
       return true;
     }
     const ctx = this.ctx(d.contractId, d.twinId, d.deployment, d.version, d.workload.name);
@@ -253,6 +260,7 @@ export class WorkloadTask {
       await this.host.store.put({ ...r, deployment: d.deployment, state: "ok", data, updatedAt: Date.now() });
       this.host.results.post(d.contractId, d.version, d.workload.name, "ok", "", data);
       this.host.log.info({ workload: this.id }, "workload resumed");
+      this.host.onProvisioned(this.id);
       return true;
     }
     if (this.needsCheck && r.state === "ok") {
@@ -262,6 +270,14 @@ export class WorkloadTask {
         this.host.log.warn({ workload: this.id, why: health.message }, "workload check failed; provisioning it again");
         await this.host.store.put({ ...r, state: "provisioning", message: health.message, updatedAt: Date.now() });
         return true;
+      }
+      if (health.report) {
+        // It still runs (nothing to make again): its new word is its result. The record stays `ok`.
+        const { state, message } = health.report;
+        const data = { ...r.data, ...health.report.data };
+        await this.host.store.put({ ...r, data, message: message || undefined, updatedAt: Date.now() });
+        this.host.results.post(d.contractId, d.version, d.workload.name, state, message, data);
+        this.host.log.info({ workload: this.id, state, why: message.split("\n")[0] }, "workload reported");
       }
     }
     return false;

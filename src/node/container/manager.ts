@@ -131,7 +131,7 @@ export class ContainerManager {
     const saved: Saved = {
       id: spec.id, runcId: this.runcId(spec.id), specHash: hash, flistHash: spec.flistHash, ip: "", netns: netNames(this.netKey(spec.id)).netns,
       restarts: prev?.specHash === hash ? prev.restarts : 0, oomKills: prev?.specHash === hash ? prev.oomKills : 0,
-      lastExit: prev?.specHash === hash ? prev.lastExit : undefined, logOffset: prev?.logOffset ?? 0, createdAt: new Date().toISOString(),
+      lastExit: prev?.specHash === hash ? prev.lastExit : undefined, exitCode: prev?.specHash === hash ? prev.exitCode : undefined, tail: prev?.specHash === hash ? prev.tail : undefined, logOffset: prev?.logOffset ?? 0, createdAt: new Date().toISOString(),
     };
     // The network and the root are independent: prepared at the same time. The namespace is the one
     // the container had (an update keeps its IP), else one prepared in advance, else made now.
@@ -200,7 +200,7 @@ export class ContainerManager {
   }
 
   private track(spec: ContainerSpec, saved: Saved, pid: number, paused: boolean): void {
-    const l: Live = { spec, saved, pid, startedAt: Date.now(), backoffMs: this.backoff.baseMs, restarting: false, paused, unreported: false, busy: Promise.resolve() };
+    const l: Live = { spec, saved, pid, startedAt: Date.now(), backoffMs: this.backoff.baseMs, restarting: false, paused, unreported: false, busy: Promise.resolve(), exits: [], crashLoop: false };
     if (spec.logs) l.shipper = new LogShipper(join(this.dir(spec.id), "logs", "output.log"), spec.logs, saved.logOffset);
     this.live.set(spec.id, l);
     this.supervisor.watch();
@@ -256,7 +256,16 @@ export class ContainerManager {
   status(id: string): ContainerStatus | null {
     const l = this.live.get(id);
     if (!l) return null;
-    return { state: l.paused ? "paused" : l.restarting ? "restarting" : "running", ip: l.saved.ip, restarts: l.saved.restarts, oomKills: l.saved.oomKills, lastExit: l.saved.lastExit };
+    return {
+      state: l.paused ? "paused" : l.restarting ? "restarting" : "running", ip: l.saved.ip, restarts: l.saved.restarts, oomKills: l.saved.oomKills,
+      lastExit: l.saved.lastExit, crashLoop: l.crashLoop, exitCode: l.saved.exitCode, tail: l.saved.tail,
+    };
+  }
+
+  /** `f` is called when container `id` changes by itself (an exit, a crash loop, a recovery). */
+  onChange(id: string, f: () => void): void {
+    const l = this.live.get(id);
+    if (l) l.onChange = f;
   }
 
   /** An exit not yet reported upward (read once). */
