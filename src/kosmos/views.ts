@@ -13,6 +13,9 @@ export interface WorkloadView {
   data: Record<string, unknown>;
   /** A container that declares `http: PORT` and runs: where its page is served. */
   url?: string;
+  /** A container's restarts and out-of-memory kills so far (its node's word), for the tables. */
+  restarts?: number;
+  oomKills?: number;
 }
 
 export interface DeploymentView {
@@ -71,6 +74,8 @@ export function viewOf(c: Contract): DeploymentView {
     const ip = (v.data as { ip?: unknown }).ip;
     const port = http[w.name];
     if (w.type === "container" && v.state === "ok" && typeof ip === "string" && ip && port) v.url = `http://${ip}${port === 80 ? "" : `:${port}`}/`;
+    const { restarts, oomKills } = v.data as { restarts?: unknown; oomKills?: unknown };
+    if (w.type === "container" && typeof restarts === "number") { v.restarts = restarts; v.oomKills = typeof oomKills === "number" ? oomKills : 0; }
     return v;
   });
   return {

@@ -11,7 +11,7 @@ import { durationText } from "../money.js";
 import { ledgerFacts, nodeLiveness } from "../preflight.js";
 import type { DeployProgress } from "../progress.js";
 import { Context, type GlobalOptions } from "./context.js";
-import { accessLines, billingText, capacityText, deploymentText, planJson, planText, signingText, table, timelineRow } from "./output.js";
+import { accessLines, billingText, capacityText, deploymentText, deploymentsTable, planJson, planText, signingText, table, timelineRow } from "./output.js";
 import { runCli } from "../../runtime/index.js";
 
 const DEFAULT_FAUCET = 100_000_000;
@@ -230,12 +230,8 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
     .action(async (o: { all?: boolean }, cmd: Command) => {
       const c = ctx(cmd);
       const list = await (await c.reader()).list({ all: !!o.all });
-      const state = (d: (typeof list)[number]) => d.state + (d.state !== "deleted" && !d.approved ? " (unsigned)" : "");
       c.out.result(list, () => list.length
-        ? table(["NAME", "CONTRACT", "NODE", "STATE", "VERSION", "WORKLOADS", ...(o.all ? ["ENDED"] : [])], list.map((d) => [
-          d.name, String(d.contractId), String(d.nodeId), state(d), String(d.version),
-          d.state === "deleted" ? "-" : d.workloads.map((w) => `${w.name}:${w.state}`).join(" "), ...(o.all ? [d.endReason ?? ""] : []),
-        ]))
+        ? deploymentsTable(list, !!o.all)
         : o.all ? "no deployments, now or before" : "no deployments");
     });
   program.command("show").description("one deployment, its workloads and how to reach them; or, by contract id, exactly what its signers are asked to sign")
