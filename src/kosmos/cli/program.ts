@@ -32,7 +32,6 @@ function progressLine(p: DeployProgress): string {
     case "signatures": return `waiting for signatures: weight ${p.weight} of ${p.weightRequired}, not yet signed by twin(s) ${p.waitingFor.join(", ")} (they run: kosmos sign ${p.contractId})`;
     case "approved": return `approved: version ${p.version}`;
     case "workload": return `  ${p.name}: ${p.state === "pending" ? "waiting for the node" : p.state}${p.message ? ` (${p.message})` : ""}`;
-    case "held": return `container(s) ${p.containers.join(", ")} log into 0-db ${p.zdbs.join(", ")}: adding them now that it is up`;
   }
 }
 
