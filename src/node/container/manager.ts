@@ -4,13 +4,13 @@
 // OOM kills, logs) is supervisor.ts; node-wide cleanup is cleanup.ts; cgroups, entrypoint checks
 // and the saved state have their own files.
 import { createHash } from "node:crypto";
-import { lstat, mkdir, open, readdir, rm, unlink, writeFile } from "node:fs/promises";
+import { lstat, mkdir, open, readFile, readdir, rm, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { DeploymentFailedError, ValidationError } from "../../core/index.js";
 import { pidAlive } from "../../runtime/index.js";
 import { ociConfig } from "./oci.js";
-import { LogShipper } from "./logs.js";
+import { LogShipper, logTail } from "./logs.js";
 import { mountRootfs, unmountRootfs, type RootfsPaths } from "./rootfs.js";
 import { netNames, netnsIp, planOf, removeNetns, setupNetns, teardownNetns, type NetPlan } from "./netns.js";
 import { NetPool } from "./netpool.js";
@@ -32,6 +32,16 @@ export interface ManagerOptions {
   logMaxBytes?: number;
   /** Network namespaces kept prepared for the next starts (default 2; 0: each start makes its own). */
   netPool?: number;
+}
+
+/** Waits (bounded) until the container's first process has exec'd its program: `runc run -d`
+ *  returns just before that, so a program that cannot be executed (a missing interpreter, a bad
+ *  binary) is only known once the process is either gone or no longer `runc init`. */
+async function execDone(pid: number, ms = 2000): Promise<void> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 2))) {
+    const comm = await readFile(`/proc/${pid}/comm`, "utf8").catch(() => "");
+    if (!comm.startsWith("runc:") || !pidAlive(pid)) return;
+  }
 }
 
 export class ContainerManager {
@@ -195,7 +205,11 @@ export class ContainerManager {
       await unlink(cfgPath).catch(() => {});
     }
     const pid = await rt.pid(saved.runcId);
-    if (!pid || !pidAlive(pid)) throw new DeploymentFailedError(`container ${spec.id} did not start: its process is gone right away`, `see ${join(dir, "logs", "output.log")}`);
+    if (pid) await execDone(pid);
+    if (!pid || !pidAlive(pid)) {
+      const tail = await logTail(join(dir, "logs", "output.log"), { lines: 5, bytes: 1024 }).catch(() => "");
+      throw new DeploymentFailedError(`container ${spec.id} did not start: its process is gone right away${tail ? `; its last output: ${tail}` : ", printing nothing"}`, `see ${join(dir, "logs", "output.log")}`);
+    }
     return pid;
   }
 
