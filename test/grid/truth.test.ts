@@ -1,12 +1,15 @@
 // Issue 10 as a user sees it on the local grid (real processes): a container that cannot start fails
 // `kosmos deploy` at once with exit 10 (not a timeout), and `kosmos show` keeps saying error; a crash-looping container turns `error` in `kosmos ls`
-// (RESTARTS column) and `kosmos show` prints its last output.
+// (RESTARTS column) and `kosmos show` prints its last output; a container and the 0-db its logs go
+// to are one signed step, so a client killed right after submitting leaves a whole deployment.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runBin, waitFor } from "../kosmos/helpers.js";
+import { spawn } from "node:child_process";
+import { runBin, waitFor, REPO } from "../kosmos/helpers.js";
+import { LedgerClient } from "../../src/ledger/client/index.js";
 
 test("kosmos: a container that cannot start is exit 10 at once and stays error; a crash loop shows in ls and show", { timeout: 180_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "grid-truth-"));
@@ -66,4 +69,30 @@ test("kosmos: a container that cannot start is exit 10 at once and stays error; 
   const show = (await runBin("kosmos", ["show", "crash"], user)).stdout;
   assert.match(show, /^crashy\s+container\s+error\s+\d+\s+0\s+crash loop: 5 restarts within 60s/m);
   assert.match(show, /crashy, its last output:\n {2}crash-marker/);
+
+  // One step: a 0-db and a container logging into it; kosmos killed (-9) as soon as the contract is
+  // on the ledger. The node still makes both (the 0-db first), as one version.
+  const cancelCrash = await runBin("kosmos", ["cancel", "crash"], user);
+  assert.equal(cancelCrash.code, 0, cancelCrash.stderr);
+  const oneFile = join(dir, "one.yaml");
+  writeFileSync(oneFile, ["name: one", "zdbs:", "  - name: lg", "    size: 64MiB", "    mode: seq", "    password: { env: LG_PW }", "containers:", "  - name: talker", `    flist: ${flist}`,
+    "    entrypoint: /bin/sh -c 'echo one-step-line; exec sleep 1000'", "    memory: 32MiB", "    rootfsSize: 32MiB", "    logs: { zdb: lg }", ""].join("\n"));
+  const ledger = new LedgerClient(r.ledger);
+  const known = new Set((await ledger.contracts({})).map((c) => c.id));
+  const child = spawn(process.execPath, [join(REPO, "bin", "kosmos"), "deploy", oneFile], { env: { ...process.env, ...user, LG_PW: "lg-secret" }, stdio: "ignore" });
+  const exited = new Promise((res) => child.once("exit", res));
+  const created = await waitFor("the contract on the ledger", async () => (await ledger.contracts({})).find((c) => !known.has(c.id)), { timeoutMs: 30_000, stepMs: 20 });
+  child.kill("SIGKILL");
+  await exited;
+  assert.equal(created.deployment.workloads.length, 2, "both workloads in the one signed version");
+  const whole = await waitFor("both workloads ok", async () => {
+    const c = await ledger.contract(created.id);
+    return c.results.lg?.state === "ok" && c.results.talker?.state === "ok" ? c : undefined;
+  }, { timeoutMs: 30_000 });
+  assert.equal(whole.deployment.version, 0);
+  const logs = await waitFor("the line in the 0-db", async () => {
+    const l = await runBin("kosmos", ["logs", "one", "talker"], { ...user, KOSMOS_LOGS_PASSWORD: "lg-secret" });
+    return /one-step-line/.test(l.stdout) ? l : undefined;
+  }, { timeoutMs: 20_000, stepMs: 500 });
+  assert.equal(logs.code, 0);
 });

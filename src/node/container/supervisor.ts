@@ -108,9 +108,10 @@ export class Supervisor {
       l.crashLoop = true;
       this.o.log.warn({ container: id, restarts: l.exits.length, windowMs: CRASH_LOOP.windowMs }, "container is crash-looping");
     }
-    l.unreported = true;
     await this.host.save(l.saved);
     this.o.log.warn({ container: id, oom: isOom, code, restarts: l.saved.restarts }, isOom ? "container killed for exceeding its memory limit; restarting" : "container exited; restarting");
+    // Together (no await between): whoever is told finds the news.
+    l.unreported = true;
     l.onChange?.();
     const rt = await this.host.runtime();
     await rt.delete(l.saved.runcId);
