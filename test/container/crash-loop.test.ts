@@ -65,3 +65,36 @@ test("a crash-looping container is reported error with its exit code and last ou
     await p.shutdown();
   }
 });
+
+test("a crash loop ends: once the container stays up a whole window its result is ok again", { timeout: 60_000 }, async () => {
+  const dataDir = join(fx.work, "node-recover");
+  const { log } = captureLogger();
+  // Its writable root outlives its process: the sixth run stays up.
+  const w: WorkloadOf<"container"> = {
+    name: "recovers", version: 0, description: "", type: "container",
+    data: {
+      flist: fx.example.address, entrypoint: "/bin/sh -c 'n=$(cat /runs 2>/dev/null || echo 0); n=$((n+1)); echo $n > /runs; echo run $n; [ $n -ge 4 ] && exec sleep 1000; sleep 0.2; exit 2'",
+      env: {}, secretEnv: {}, cpu: 1, memory: 32 * MiB, rootfsSize: 32 * MiB, mounts: [],
+    },
+  };
+  const ctx = ctxFor(dataDir, 22, [w], log);
+  const p = new ContainerProvisioner({ pollMs: 20, backoff: { baseMs: 20, maxMs: 40 }, crashLoop: { restarts: 3, windowMs: 1500 } });
+  try {
+    await p.provision(ctx, w);
+    const seen: string[] = [];
+    const next = async (state: string) => waitFor(`a report ${state}`, async () => {
+      const h = await p.check(ctx);
+      if (h.report) seen.push(h.report.state);
+      return h.report?.state === state && seen.includes("error") ? h.report : null;
+    }, { timeoutMs: 20_000, stepMs: 20 });
+    const failing = await next("error");
+    assert.match(failing.message, /^crash loop: 3 restarts within 1\.5s/);
+    const ok = await next("ok");
+    assert.equal(ok.data.crashLoop, false, "no longer in a crash loop");
+    assert.equal(ok.data.restarts, 3);
+    assert.equal(p.manager(dataDir, log).status(ctx.workloadId)?.state, "running");
+  } finally {
+    await p.deprovision(ctx, w);
+    await p.shutdown();
+  }
+});

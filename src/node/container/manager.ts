@@ -32,6 +32,8 @@ export interface ManagerOptions {
   logMaxBytes?: number;
   /** Network namespaces kept prepared for the next starts (default 2; 0: each start makes its own). */
   netPool?: number;
+  /** What counts as a crash loop (default CRASH_LOOP: 5 exits within 60 s). */
+  crashLoop?: { restarts: number; windowMs: number };
 }
 
 /** Waits (bounded) until the container's first process has exec'd its program: `runc run -d`
@@ -71,7 +73,7 @@ export class ContainerManager {
       save: (saved) => this.save(saved),
       serial: (id, f) => this.serial(id, f),
       startProcess: (spec, saved) => this.startProcess(spec, saved),
-    }, { log: this.log, pollMs: opts.pollMs ?? 200, backoff: this.backoff, logMaxBytes: opts.logMaxBytes });
+    }, { log: this.log, pollMs: opts.pollMs ?? 200, backoff: this.backoff, logMaxBytes: opts.logMaxBytes, crashLoop: opts.crashLoop });
     this.pool = new NetPool(join(this.root, ".netpool"), opts.netPool ?? 2, this.log, () => this.netnsOwned());
   }
 
@@ -275,6 +277,9 @@ export class ContainerManager {
       lastExit: l.saved.lastExit, crashLoop: l.crashLoop, exitCode: l.saved.exitCode, tail: l.saved.tail,
     };
   }
+
+  /** What counts as a crash loop here. */
+  get crashLoopRule(): { restarts: number; windowMs: number } { return this.supervisor.loop; }
 
   /** `f` is called when container `id` changes by itself (an exit, a crash loop, a recovery). */
   onChange(id: string, f: () => void): void {

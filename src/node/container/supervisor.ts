@@ -33,6 +33,8 @@ export interface SupervisorOptions {
   pollMs: number;
   backoff: { baseMs: number; maxMs: number };
   logMaxBytes?: number;
+  /** What counts as a crash loop (default CRASH_LOOP). */
+  crashLoop?: { restarts: number; windowMs: number };
 }
 
 export class Supervisor {
@@ -40,7 +42,11 @@ export class Supervisor {
   private ticking = false;
   private lastHousekeeping = 0;
 
-  constructor(private readonly host: SupervisorHost, private readonly o: SupervisorOptions) {}
+  readonly loop: { restarts: number; windowMs: number };
+
+  constructor(private readonly host: SupervisorHost, private readonly o: SupervisorOptions) {
+    this.loop = o.crashLoop ?? CRASH_LOOP;
+  }
 
   /** A container is tracked: make sure the loop runs. */
   watch(): void {
@@ -59,7 +65,7 @@ export class Supervisor {
       const house = Date.now() - this.lastHousekeeping > 1000;
       if (house) this.lastHousekeeping = Date.now();
       for (const l of [...this.host.live.values()]) {
-        if (l.crashLoop && !l.restarting && pidAlive(l.pid) && Date.now() - l.startedAt > CRASH_LOOP.windowMs) {
+        if (l.crashLoop && !l.restarting && pidAlive(l.pid) && Date.now() - l.startedAt > this.loop.windowMs) {
           // Up a whole window since its last restart: no longer failing.
           l.crashLoop = false;
           l.exits = [];
@@ -103,10 +109,10 @@ export class Supervisor {
     l.saved.lastExit = `${how}; restarted`;
     l.saved.exitCode = isOom ? 137 : code;
     l.saved.tail = await logTail(join(this.host.dir(id), "logs", "output.log")).catch(() => "");
-    l.exits = [...l.exits.filter((t) => now - t < CRASH_LOOP.windowMs), now];
-    if (!l.crashLoop && l.exits.length >= CRASH_LOOP.restarts) {
+    l.exits = [...l.exits.filter((t) => now - t < this.loop.windowMs), now];
+    if (!l.crashLoop && l.exits.length >= this.loop.restarts) {
       l.crashLoop = true;
-      this.o.log.warn({ container: id, restarts: l.exits.length, windowMs: CRASH_LOOP.windowMs }, "container is crash-looping");
+      this.o.log.warn({ container: id, restarts: l.exits.length, windowMs: this.loop.windowMs }, "container is crash-looping");
     }
     await this.host.save(l.saved);
     this.o.log.warn({ container: id, oom: isOom, code, restarts: l.saved.restarts }, isOom ? "container killed for exceeding its memory limit; restarting" : "container exited; restarting");

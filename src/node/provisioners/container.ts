@@ -25,15 +25,15 @@ export function containerData(st: ContainerStatus, extra: Record<string, unknown
     ...(st.lastExit ? { message: st.lastExit } : {}),
     ...(st.exitCode !== undefined && st.exitCode !== null ? { exitCode: st.exitCode } : {}),
     ...(st.tail ? { output: st.tail } : {}),
-    ...(st.crashLoop ? { crashLoop: true } : {}),
+    crashLoop: st.crashLoop,
   };
 }
 
 /** The result for a container in the state `st`: `error` while it crash-loops, else `ok`. */
-export function containerReport(st: ContainerStatus, extra: Record<string, unknown> = {}): NonNullable<Health["report"]> {
-  const data = containerData(st, extra);
+export function containerReport(st: ContainerStatus, rule = CRASH_LOOP): NonNullable<Health["report"]> {
+  const data = containerData(st);
   if (!st.crashLoop) return { state: "ok", message: st.lastExit ?? "", data };
-  const message = `crash loop: ${CRASH_LOOP.restarts} restarts within ${CRASH_LOOP.windowMs / 1000}s (${st.restarts} in all, ${st.oomKills} out of memory); last: ${st.lastExit ?? "exited"}`
+  const message = `crash loop: ${rule.restarts} restarts within ${rule.windowMs / 1000}s (${st.restarts} in all, ${st.oomKills} out of memory); last: ${st.lastExit ?? "exited"}`
     + (st.tail ? `; its last output:\n${st.tail}` : "; it printed nothing");
   return { state: "error", message, data };
 }
@@ -43,7 +43,7 @@ export class ContainerProvisioner implements Provisioner<"container"> {
   private managers = new Map<string, ContainerManager>();
   private caches = new Map<string, FlistCache>();
 
-  constructor(private readonly opts: { pollMs?: number; backoff?: { baseMs: number; maxMs: number }; netPool?: number } = {}) {}
+  constructor(private readonly opts: { pollMs?: number; backoff?: { baseMs: number; maxMs: number }; netPool?: number; crashLoop?: { restarts: number; windowMs: number } } = {}) {}
 
   manager(dataDir: string, log: Logger): ContainerManager {
     let m = this.managers.get(dataDir);
@@ -141,7 +141,7 @@ export class ContainerProvisioner implements Provisioner<"container"> {
     // An exit (or a crash loop, or its end) since the last report: the supervisor restarts it by
     // itself, so nothing is made again; the new word is posted as the workload's result.
     const ev = m.takeUnreported(ctx.workloadId);
-    if (ev) return { ok: true, report: containerReport(ev) };
+    if (ev) return { ok: true, report: containerReport(ev, m.crashLoopRule) };
     return { ok: true };
   }
   async shutdown(): Promise<void> { for (const m of this.managers.values()) await m.shutdown(); }
