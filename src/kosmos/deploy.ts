@@ -1,7 +1,6 @@
 // Deploying a spec: plan it (node, capacity, cost), build and sign the deployment, create or update
-// the contract, and wait until it settles. A container whose logs go to a 0-db of the same file
-// waits for that 0-db: the first version holds the rest, and once the 0-db is up (its address is its
-// node's result) an update adds the container.
+// the contract, and wait until it settles. One file is one signed step: a container whose logs go
+// to a 0-db of the same file names it, and the node starts the container once that 0-db is up.
 import {
   CapacityError, ConflictError, NotFoundError, UnavailableError, ValidationError, capacityShortfall, deploymentCapacity, reservationCost, signDeployment,
   type KeyPair,
@@ -13,7 +12,7 @@ import { chooseNode, describeNeed, estimateCost, needOf } from "./planner.js";
 import { checkContainers, ledgerFacts, mustBeUp, nodeLiveness, roomFor } from "./preflight.js";
 import { DeploymentFailed, type DeployProgress, type Plan } from "./progress.js";
 import { buildDeployment, placeholderSealer, sealerFor, translateWorkloads, type ResolvedSpec } from "./spec/index.js";
-import { viewOf, zdbLookup, type DeploymentView } from "./views.js";
+import { viewOf, type DeploymentView } from "./views.js";
 import { waitSettled } from "./wait.js";
 import { deployMultiNode, isMultiNode } from "./network/index.js";
 
@@ -59,13 +58,12 @@ export async function planDeployment(ctx: DeployContext, spec: ResolvedSpec, opt
       throw new ConflictError(`"${spec.name}" is deployed on node ${existing.nodeId}, the file asks for node ${spec.node}`, `cancel it first (kosmos cancel ${spec.name}) to move it`);
     }
     const built = buildDeployment({
-      spec, twinId: existing.twinId, nodeId: node.id, privateKey: ctx.keys.privateKey, sealSecret: placeholderSealer,
-      previous: existing.deployment, zdbs: zdbLookup(existing, spec),
+      spec, twinId: existing.twinId, nodeId: node.id, privateKey: ctx.keys.privateKey, sealSecret: placeholderSealer, previous: existing.deployment,
     });
     changed = built.changed;
-    diff = diffDeployments(existing.deployment, built.deployment, built.held);
+    diff = diffDeployments(existing.deployment, built.deployment);
     const touched = new Set(diff.workloads.filter((w) => w.change === "added" || w.change === "changed").map((w) => w.name));
-    toCheck = spec.containers.filter((c) => touched.has(c.name) || built.held.includes(c.name));
+    toCheck = spec.containers.filter((c) => touched.has(c.name));
     if (changed) {
       checks.push(mustBeUp(node, facts, `the update would wait for a node that does not answer; \`kosmos cancel ${spec.name}\` and deploy again to move it`));
       const short = capacityShortfall(need, roomFor(node, deploymentCapacity(existing.deployment)));
@@ -116,43 +114,30 @@ export async function deploySpec(ctx: DeployContext, twinId: number, spec: Resol
   const progress = opts.onProgress ?? (() => {});
   const plan = await planDeployment(ctx, spec, { force: opts.force });
   const wait = (contractId: number, version: number, from?: number) => waitSettled(ctx.client, contractId, version, { timeoutMs: opts.timeoutMs, from, onProgress: progress });
-  let existing = plan.existing;
-  let status: DeployResult["status"] = "unchanged";
-  for (let round = 0; ; round++) {
-    const { deployment, changed, held } = buildDeployment({
-      spec, twinId, nodeId: plan.node.id, privateKey: ctx.keys.privateKey, sealSecret: sealerFor(plan.node.sealKey),
-      previous: existing?.deployment, zdbs: zdbLookup(existing, spec),
-    });
-    let view: DeploymentView;
-    let contractId: number;
-    if (existing && !changed) {
-      if (round === 0) progress({ stage: "unchanged", contractId: existing.id });
-      contractId = existing.id;
-      view = opts.wait === false ? viewOf(existing) : await wait(existing.id, deployment.version - 1);
-    } else {
-      if (round === 0) {
-        progress({ stage: "planned", plan });
-        if (opts.confirm && !(await opts.confirm(plan))) throw new ValidationError("deployment not confirmed; nothing was signed");
-      }
-      const from = (await ctx.client.status()).height;
-      const deploymentSignature = signDeployment(deployment, ctx.keys.privateKey);
-      if (existing) {
-        await ctx.signer.send("contract.update", { contractId: existing.id, deployment, deploymentSignature });
-        contractId = existing.id;
-      } else {
-        const receipt = await ctx.signer.send("contract.create", { deployment, deploymentSignature });
-        contractId = await createdContractId(ctx, receipt, spec.name);
-      }
-      if (status === "unchanged") status = existing ? "updated" : "created";
-      progress({ stage: "submitted", contractId, version: deployment.version, update: !!existing });
-      view = opts.wait === false ? viewOf(await ctx.client.contract(contractId)) : await wait(contractId, deployment.version, from);
-    }
-    if (!held.length || opts.wait === false) return { ...view, status };
-    const zdbs = [...new Set(spec.containers.filter((c) => held.includes(c.name)).map((c) => (c.logs as { zdb: string }).zdb))];
-    if (round > 0) throw new DeploymentFailed(`container(s) ${held.join(", ")} wait for 0-db(s) ${zdbs.join(", ")}, which have no address`, view);
-    progress({ stage: "held", contractId, containers: held, zdbs });
-    existing = await ctx.client.contract(contractId);
+  const existing = plan.existing;
+  const { deployment, changed } = buildDeployment({
+    spec, twinId, nodeId: plan.node.id, privateKey: ctx.keys.privateKey, sealSecret: sealerFor(plan.node.sealKey), previous: existing?.deployment,
+  });
+  if (existing && !changed) {
+    progress({ stage: "unchanged", contractId: existing.id });
+    const view = opts.wait === false ? viewOf(existing) : await wait(existing.id, deployment.version - 1);
+    return { ...view, status: "unchanged" };
   }
+  progress({ stage: "planned", plan });
+  if (opts.confirm && !(await opts.confirm(plan))) throw new ValidationError("deployment not confirmed; nothing was signed");
+  const from = (await ctx.client.status()).height;
+  const deploymentSignature = signDeployment(deployment, ctx.keys.privateKey);
+  let contractId: number;
+  if (existing) {
+    await ctx.signer.send("contract.update", { contractId: existing.id, deployment, deploymentSignature });
+    contractId = existing.id;
+  } else {
+    const receipt = await ctx.signer.send("contract.create", { deployment, deploymentSignature });
+    contractId = await createdContractId(ctx, receipt, spec.name);
+  }
+  progress({ stage: "submitted", contractId, version: deployment.version, update: !!existing });
+  const view = opts.wait === false ? viewOf(await ctx.client.contract(contractId)) : await wait(contractId, deployment.version, from);
+  return { ...view, status: existing ? "updated" : "created" };
 }
 
 async function createdContractId(ctx: DeployContext, receipt: { events?: LedgerEvent[] }, name: string): Promise<number> {

@@ -55,8 +55,8 @@ export function fieldChanges(before: Record<string, unknown>, after: Record<stri
 }
 
 /** `next` was built from the file against `previous` (unchanged workloads kept as they were, so
- *  the same object); `held` are containers the file has that wait for a 0-db's address. */
-export function diffDeployments(previous: Deployment, next: Deployment, held: string[] = []): DeploymentDiff {
+ *  the same object). */
+export function diffDeployments(previous: Deployment, next: Deployment): DeploymentDiff {
   const workloads: WorkloadChange[] = [];
   const before = new Map(previous.workloads.map((w) => [w.name, w]));
   for (const w of next.workloads) {
@@ -67,7 +67,7 @@ export function diffDeployments(previous: Deployment, next: Deployment, held: st
     if (old.description !== w.description) fields.push(`description: ${JSON.stringify(old.description)} → ${JSON.stringify(w.description)}`);
     workloads.push({ name: w.name, type: w.type, change: "changed", fields: fields.length ? fields : ["secret changed"] });
   }
-  const kept = new Set([...next.workloads.map((w) => w.name), ...held]);
+  const kept = new Set(next.workloads.map((w) => w.name));
   for (const w of previous.workloads) if (!kept.has(w.name)) workloads.push({ name: w.name, type: w.type, change: "removed", fields: [] });
   const other: string[] = [];
   if (canonicalJson(previous.signatureRequirement) !== canonicalJson(next.signatureRequirement)) other.push("signers changed");

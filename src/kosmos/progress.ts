@@ -32,7 +32,6 @@ export type DeployProgress =
   | { stage: "submitted"; contractId: number; version: number; update: boolean }
   | { stage: "signatures"; contractId: number; version: number; weight: number; weightRequired: number; waitingFor: number[] }
   | { stage: "approved"; contractId: number; version: number }
-  | { stage: "held"; contractId: number; containers: string[]; zdbs: string[] }
   | { stage: "workload"; contractId: number; name: string; state: WorkloadView["state"]; message: string };
 
 /** A workload ended in `error` (or the contract was deleted under the wait): permanent until the

@@ -3,7 +3,7 @@
 // (a public key is all it needs: `kosmos ls` asks no passphrase); Kosmos adds the private key and
 // signs. The work is in views.ts (pure: what ls/show/pending render), deploy.ts and wait.ts (deploy
 // and follow), multisig.ts (pending and sign), timeline.ts and billing.ts (the ledger's history).
-import { NotFoundError, type KeyPair } from "../core/index.js";
+import { NotFoundError, UnavailableError, type KeyPair } from "../core/index.js";
 import { LedgerClient, type Contract, type NodeInfo, type Signer } from "../ledger/client/index.js";
 import { billingOf, type BillingReport } from "./billing.js";
 import { deploySpec, planDeployment, type DeployContext, type DeployOptions, type DeployResult } from "./deploy.js";
@@ -12,7 +12,7 @@ import { ledgerFacts } from "./preflight.js";
 import type { Plan } from "./progress.js";
 import type { ResolvedSpec } from "./spec/index.js";
 import { contractTimeline, type TimelineEntry } from "./timeline.js";
-import { nameOf, signingViewOf, viewOf, type DeploymentView, type PendingSignature, type SigningView } from "./views.js";
+import { logsTargetOf, nameOf, signingViewOf, viewOf, type DeploymentView, type PendingSignature, type SigningView } from "./views.js";
 
 export interface KosmosReaderOptions {
   ledgerUrl: string;
@@ -173,7 +173,9 @@ export class Kosmos extends KosmosReader {
       throw new NotFoundError(`"${name}" has no container named "${container}"`, names.length ? `its containers: ${names.join(", ")}` : "it has no containers");
     }
     if (!w.data.logs) throw new NotFoundError(`container ${container} of "${name}" does not stream its logs`, "add `logs: {zdb: NAME}` (a `mode: seq` 0-db of the file) to it and deploy again");
-    return { address: w.data.logs.address, namespace: w.data.logs.namespace, sealedPassword: !!w.data.logs.password };
+    const at = logsTargetOf(c, w.data.logs);
+    if (!at) throw new UnavailableError(`container ${container} of "${name}" logs into 0-db ${w.data.logs.address.slice(4)}, which its node has not provisioned yet`, `see \`kosmos show ${name}\``);
+    return { ...at, sealedPassword: !!w.data.logs.password };
   }
 
   async cancel(name: string): Promise<DeploymentView> {

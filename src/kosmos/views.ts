@@ -2,7 +2,7 @@
 // contract in, a view out — so the CLI, the deploy wait and tests read a contract the same way.
 import type { Contract } from "../ledger/client/index.js";
 import { formatBytes, isSealed, type WorkloadState } from "../core/index.js";
-import { parseMeta, type ResolvedSpec, type ZdbLookup } from "./spec/index.js";
+import { parseMeta, type ZdbLookup } from "./spec/index.js";
 
 export interface WorkloadView {
   name: string;
@@ -13,6 +13,9 @@ export interface WorkloadView {
   data: Record<string, unknown>;
   /** A container that declares `http: PORT` and runs: where its page is served. */
   url?: string;
+  /** A container's restarts and out-of-memory kills so far (its node's word), for the tables. */
+  restarts?: number;
+  oomKills?: number;
 }
 
 export interface DeploymentView {
@@ -71,6 +74,8 @@ export function viewOf(c: Contract): DeploymentView {
     const ip = (v.data as { ip?: unknown }).ip;
     const port = http[w.name];
     if (w.type === "container" && v.state === "ok" && typeof ip === "string" && ip && port) v.url = `http://${ip}${port === 80 ? "" : `:${port}`}/`;
+    const { restarts, oomKills } = v.data as { restarts?: unknown; oomKills?: unknown };
+    if (w.type === "container" && typeof restarts === "number") { v.restarts = restarts; v.oomKills = typeof oomKills === "number" ? oomKills : 0; }
     return v;
   });
   return {
@@ -103,7 +108,10 @@ function fieldText(key: string, v: unknown): string {
   if (key === "secretEnv" && v && typeof v === "object") return Object.keys(v).length ? `${Object.keys(v).join(", ")} (values sealed)` : "(none)";
   if (key === "env" && v && typeof v === "object") return Object.entries(v).map(([k, x]) => `${k}=${String(x)}`).join(" ") || "(none)";
   if (key === "mounts" && Array.isArray(v)) return v.map((m: { volume: string; mountpoint: string }) => `${m.volume} at ${m.mountpoint}`).join(", ") || "(none)";
-  if (key === "logs" && v && typeof v === "object") { const l = v as { address: string; namespace: string }; return `0-db ${l.address} namespace ${l.namespace}`; }
+  if (key === "logs" && v && typeof v === "object") {
+    const l = v as { address: string; namespace: string };
+    return l.address.startsWith("zdb:") ? `0-db ${l.address.slice(4)} of this deployment` : `0-db ${l.address} namespace ${l.namespace}`;
+  }
   if (v === "") return "(image default)";
   return typeof v === "string" ? v : JSON.stringify(v);
 }
@@ -122,25 +130,22 @@ export function signingViewOf(c: Contract): SigningView {
   };
 }
 
-/** The 0-dbs of a contract that its node has provisioned, as addresses (for containers' logs). A
- *  0-db's address does not change once made, so a later word of its node (an error while the node
- *  restarts) does not take it back: its last result with an address, or the address a container
- *  of the contract already logs to, stands. */
-export function zdbLookup(c: Contract | null, spec?: ResolvedSpec): ZdbLookup {
+/** The 0-dbs of a contract that its node has provisioned, as addresses (null before its node
+ *  has said where it is). */
+export function zdbLookup(c: Contract | null): ZdbLookup {
   return (name) => {
-    const r = c?.results[name];
-    const d = r?.data as { namespace?: string; ips?: string[]; port?: number } | undefined;
-    if (d?.namespace && d.ips?.[0] && d.port) {
-      const host = d.ips[0].includes(":") ? `[${d.ips[0]}]` : d.ips[0];
-      return { address: `${host}:${d.port}`, namespace: d.namespace };
-    }
-    for (const sc of spec?.containers ?? []) {
-      if (!sc.logs || !("zdb" in sc.logs) || sc.logs.zdb !== name) continue;
-      const w = c?.deployment.workloads.find((x) => x.name === sc.name);
-      if (w?.type === "container" && w.data.logs) return { address: w.data.logs.address, namespace: w.data.logs.namespace };
-    }
-    return null;
+    const d = c?.results[name]?.data as { namespace?: string; ips?: string[]; port?: number } | undefined;
+    if (!d?.namespace || !d.ips?.[0] || !d.port) return null;
+    const host = d.ips[0].includes(":") ? `[${d.ips[0]}]` : d.ips[0];
+    return { address: `${host}:${d.port}`, namespace: d.namespace };
   };
+}
+
+/** Where a container's logs go: its `logs` as signed, or, when they name a 0-db of the deployment
+ *  (`zdb:NAME`, the node fills it in), that 0-db's address from its result; null while unknown. */
+export function logsTargetOf(c: Contract, logs: { address: string; namespace: string }): { address: string; namespace: string } | null {
+  const sib = /^zdb:(.+)$/.exec(logs.address)?.[1];
+  return sib ? zdbLookup(c)(sib) : { address: logs.address, namespace: logs.namespace };
 }
 
 /** Where a deployment stands: every workload ok (and approved), one in error, or neither yet. */

@@ -32,6 +32,8 @@ export class Engine {
   private readonly rejected = new Map<number, string>();
   /** Per contract: the workloads of the version this node acts on, or "deleted" (the ledger's word). */
   private readonly current = new Map<number, { version: number; names: Set<string> } | "deleted">();
+  /** Per workload id: who waits for it to be provisioned (a container for its deployment's 0-db). */
+  private readonly waiters = new Map<string, Set<() => void>>();
 
   constructor(private readonly opts: EngineOptions) {
     this.host = {
@@ -40,6 +42,8 @@ export class Engine {
       retry: opts.retry ?? { baseMs: 1000, maxMs: 60_000 },
       freeExcept: (id) => subCapacity(opts.capacity, this.reservedExcept(id)),
       onReleased: (id) => this.released(id),
+      onProvisioned: (id) => { for (const f of [...this.waiters.get(id) ?? []]) f(); },
+      waitProvisioned: (id, signal) => this.waitProvisioned(id, signal),
       onError: () => opts.onError?.(),
     };
   }
@@ -76,6 +80,27 @@ export class Engine {
     for (const r of this.opts.store.all()) out[r.state]++;
     for (const t of this.tasks.values()) if (t.isRefused) out.refused++;
     return out;
+  }
+
+  private waitProvisioned(id: string, signal: AbortSignal): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      let set = this.waiters.get(id);
+      if (!set) { set = new Set(); this.waiters.set(id, set); }
+      const done = () => {
+        set.delete(look);
+        if (!set.size) this.waiters.delete(id);
+        signal.removeEventListener("abort", aborted);
+      };
+      const look = () => {
+        const r = this.opts.store.get(id);
+        if (r?.state === "ok") { done(); resolve(r.data ?? {}); }
+      };
+      const aborted = () => { done(); reject(signal.reason); };
+      if (signal.aborted) return aborted();
+      set.add(look);
+      signal.addEventListener("abort", aborted, { once: true });
+      look();
+    });
   }
 
   private task(id: string, contractId: number): WorkloadTask {

@@ -31,6 +31,10 @@ export interface TaskHost {
   /** Free capacity if this task's own reservation were released. */
   freeExcept(id: string): Capacity;
   onReleased(id: string): void;
+  /** Workload `id` is now provisioned (`ok`): wakes whatever waits for it. */
+  onProvisioned(id: string): void;
+  /** Resolves with the data of workload `id` once it is `ok` here; rejects when `signal` aborts. */
+  waitProvisioned(id: string, signal: AbortSignal): Promise<Record<string, unknown>>;
   onError(): void;
   retry: { baseMs: number; maxMs: number };
 }
@@ -42,6 +46,8 @@ export class WorkloadTask {
   private again = false;
   private timer?: NodeJS.Timeout;
   private attempt = 0;
+  /** Failed steps of the current spec since it last was ok: the count the `error` result carries. */
+  private failures = 0;
   private abort = new AbortController();
   private needsCheck = false;
   /** Last refusal (capacity, unsupported type) for this spec, so it is reported once, not retried in a loop. */
@@ -84,6 +90,7 @@ export class WorkloadTask {
     this.refused = undefined;
     this.failedFor = undefined;
     this.attempt = 0;
+    this.failures = 0;
     this.kick();
   }
 
@@ -141,7 +148,10 @@ export class WorkloadTask {
   private async failed(err: unknown, target: Desired | null | undefined): Promise<void> {
     // errno errors become typed here: EMFILE/ENOSPC are `exhausted` (transient, retried), etc.
     const e = toGridError(err);
-    const message = describeError(e);
+    this.failures++;
+    // The result carries the latest reason and how many times it was tried: a retry never hides
+    // an error behind `init` (it stays `error` until a step succeeds or the spec changes).
+    const message = this.failures > 1 ? `${describeError(e)} (tried ${this.failures} times)` : describeError(e);
     // Unclassified failures (`internal`: a command that failed for a reason we cannot name) keep
     // the old behaviour, a retry with back-off; only named permanent codes stop the retries.
     const permanent = !e.transient && e.code !== "internal";
@@ -156,7 +166,7 @@ export class WorkloadTask {
     }
     if (d && this.lastErrorPosted !== message) {
       this.lastErrorPosted = message;
-      this.host.results.post(d.contractId, d.version, d.workload.name, "error", message);
+      this.host.results.post(d.contractId, d.version, d.workload.name, "error", message, { code: e.code, retries: this.failures - 1, retrying: !permanent });
     }
     if (permanent && d && d === target) {
       this.failedFor = d.hash;
@@ -178,11 +188,15 @@ export class WorkloadTask {
         // A step still running after its workload was removed or changed reports nothing.
         const d = this.desired;
         if (!d || d.version !== version || d.workload.name !== name) return;
+        // While a failed step is retried, its `error` result stands (progress would read as `init`).
+        if (this.failures > 0) return;
         const now = Date.now();
         if (now - this.lastProgress < 1000) return;
         this.lastProgress = now;
         h.results.post(contractId, version, name, "init", message);
       },
+      changed: () => this.check(),
+      sibling: (sibling: string) => h.waitProvisioned(`${contractId}-${sibling}`, this.abort.signal),
     };
   }
 
@@ -219,14 +233,18 @@ export class WorkloadTask {
         hash: d.hash, state: "provisioning", reserved: need, updatedAt: Date.now(),
       };
       await this.host.store.put(rec);
-      this.host.results.post(d.contractId, d.version, d.workload.name, "init", "provisioning");
+      // A retry keeps its error shown; after a node restart the record says it failed before.
+      if (this.failures === 0 && r?.hash === d.hash && r.state === "error") this.failures = 1;
+      if (this.failures === 0) this.host.results.post(d.contractId, d.version, d.workload.name, "init", "provisioning");
       const data = await p.provision(this.ctx(d.contractId, d.twinId, d.deployment, d.version, d.workload.name));
       if (this.desired !== d) return true;
       await this.host.store.put({ ...rec, state: "ok", data, message: undefined, updatedAt: Date.now() });
       this.needsCheck = false;
       this.lastErrorPosted = undefined;
+      this.failures = 0;
       this.host.results.post(d.contractId, d.version, d.workload.name, "ok", "", data);
       this.host.log.info({ workload: this.id, type: d.workload.type }, "workload provisioned");
+      this.host.onProvisioned(this.id);
       return true;
     }
     const ctx = this.ctx(d.contractId, d.twinId, d.deployment, d.version, d.workload.name);
@@ -242,6 +260,7 @@ export class WorkloadTask {
       await this.host.store.put({ ...r, deployment: d.deployment, state: "ok", data, updatedAt: Date.now() });
       this.host.results.post(d.contractId, d.version, d.workload.name, "ok", "", data);
       this.host.log.info({ workload: this.id }, "workload resumed");
+      this.host.onProvisioned(this.id);
       return true;
     }
     if (this.needsCheck && r.state === "ok") {
@@ -251,6 +270,14 @@ export class WorkloadTask {
         this.host.log.warn({ workload: this.id, why: health.message }, "workload check failed; provisioning it again");
         await this.host.store.put({ ...r, state: "provisioning", message: health.message, updatedAt: Date.now() });
         return true;
+      }
+      if (health.report) {
+        // It still runs (nothing to make again): its new word is its result. The record stays `ok`.
+        const { state, message } = health.report;
+        const data = { ...r.data, ...health.report.data };
+        await this.host.store.put({ ...r, data, message: message || undefined, updatedAt: Date.now() });
+        this.host.results.post(d.contractId, d.version, d.workload.name, state, message, data);
+        this.host.log.info({ workload: this.id, state, why: message.split("\n")[0] }, "workload reported");
       }
     }
     return false;

@@ -102,7 +102,7 @@ test("kosmos events/billing/ls --all: the timeline, the charges and the end reas
   assert.match(all[0].endReason, /^out of funds/);
   const aliceAll = await runBin("kosmos", ["ls", "--all"], noPass(alice));
   assert.equal(aliceAll.code, 0, aliceAll.stderr);
-  assert.match(aliceAll.stdout, /^small\s+\d+\s+\d+\s+deleted\s+0\s+-\s+cancelled by its owner$/m);
+  assert.match(aliceAll.stdout, /^small\s+\d+\s+\d+\s+deleted\s+0\s+-\s+-\s+cancelled by its owner$/m);
 
   // billing: the periods dave paid, and alice's charges ending with the pro-rata one at cancellation.
   const bill = await runBin("kosmos", ["billing", "vol", "--json"], noPass(dave));

@@ -75,7 +75,7 @@ containers:
   const first = buildDeployment({ spec: parseDeploymentText(v0), twinId: 1, nodeId: 1, privateKey: keys.privateKey, sealSecret: placeholderSealer }).deployment;
   const v1 = v0.replace("  - {name: old, size: 1GiB}\n", "  - {name: new, size: 2GiB}\n").replace("memory: 64MiB", "memory: 128MiB").replace("MODE: a", "MODE: b, ADDED: y");
   const next = buildDeployment({ spec: parseDeploymentText(v1), twinId: 1, nodeId: 1, privateKey: keys.privateKey, sealSecret: placeholderSealer, previous: first });
-  const d = diffDeployments(first, next.deployment, next.held);
+  const d = diffDeployments(first, next.deployment);
   assert.deepEqual(d.workloads.map((w) => [w.name, w.change]), [["data", "unchanged"], ["new", "added"], ["web", "changed"], ["old", "removed"]]);
   assert.deepEqual(d.workloads.find((w) => w.name === "web")!.fields, ["env.ADDED added", 'env.MODE: "a" → "b"', "memory: 64 MiB → 128 MiB"]);
   const secretOnly = buildDeployment({ spec: parseDeploymentText(v0.replace("t1", "t2")), twinId: 1, nodeId: 1, privateKey: keys.privateKey, sealSecret: placeholderSealer, previous: first });

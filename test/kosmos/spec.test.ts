@@ -127,35 +127,27 @@ test("containers: parsed with sizes, env from the environment, checked against t
   rejects(WITH_CONTAINER.replace("    http: 8080\n", "    ports: [80]\n"), /ports|Unrecognized/i, CENV);
 });
 
-test("containers: held until their logs' 0-db has an address, then sealed to the node with its password", () => {
+test("containers: one deployment with the 0-db their logs go to (named, the node fills its address in), secrets sealed to the node", () => {
   const user = generateKeyPair();
   const node = generateSealKeyPair();
   const spec = parseDeploymentText(WITH_CONTAINER, { env: CENV });
   const first = buildDeployment({ spec, twinId: 5, nodeId: 2, privateKey: user.privateKey, sealSecret: sealerFor(node.publicKey) });
-  assert.deepEqual(first.held, ["app"]);
-  assert.deepEqual(first.deployment.workloads.map((w) => w.name).sort(), ["data", "logs"]);
-  const second = buildDeployment({
-    spec, twinId: 5, nodeId: 2, privateKey: user.privateKey, sealSecret: sealerFor(node.publicKey), previous: first.deployment,
-    zdbs: (n) => (n === "logs" ? { address: "10.0.0.11:9900", namespace: "7-logs" } : null),
-  });
-  assert.deepEqual(second.held, []);
-  assert.equal(second.changed, true);
-  const app = second.deployment.workloads.find((w) => w.name === "app") as WorkloadOf<"container">;
-  assert.equal(app.version, 1);
+  assert.deepEqual(first.deployment.workloads.map((w) => w.name).sort(), ["app", "data", "logs"], "nothing held back: one signed step");
+  const app = first.deployment.workloads.find((w) => w.name === "app") as WorkloadOf<"container">;
+  assert.equal(app.version, 0);
   assert.equal(app.data.rootfsSize, 128 * 1024 * 1024);
   assert.deepEqual(app.data.mounts, [{ volume: "data", mountpoint: "/data" }]);
   assert.equal(unseal(app.data.secretEnv.TOKEN, node), "tok-123");
   assert.equal(unseal(app.data.secretEnv.INLINE, node), "sesame");
-  assert.deepEqual({ ...app.data.logs, password: undefined }, { address: "10.0.0.11:9900", namespace: "7-logs", password: undefined });
+  assert.deepEqual({ ...app.data.logs, password: undefined }, { address: "zdb:logs", namespace: "", password: undefined });
   assert.equal(unseal(app.data.logs!.password!, node), "log-pw");
-  const text = JSON.stringify(second.deployment);
+  const text = JSON.stringify(first.deployment);
   for (const s of ["tok-123", "sesame", "log-pw"]) assert.ok(!text.includes(s), `${s} in clear on the deployment`);
-  assert.deepEqual(JSON.parse(second.deployment.metadata).http, { app: 8080 });
+  assert.deepEqual(JSON.parse(first.deployment.metadata).http, { app: 8080 });
   // Unchanged on a re-deploy; a new secret value is a change.
-  const zdbs = (n: string) => (n === "logs" ? { address: "10.0.0.11:9900", namespace: "7-logs" } : null);
-  assert.equal(buildDeployment({ spec, twinId: 5, nodeId: 2, privateKey: user.privateKey, sealSecret: sealerFor(node.publicKey), previous: second.deployment, zdbs }).changed, false);
+  assert.equal(buildDeployment({ spec, twinId: 5, nodeId: 2, privateKey: user.privateKey, sealSecret: sealerFor(node.publicKey), previous: first.deployment }).changed, false);
   const rotated = parseDeploymentText(WITH_CONTAINER, { env: { ...CENV, APP_TOKEN: "tok-456" } });
-  assert.equal(buildDeployment({ spec: rotated, twinId: 5, nodeId: 2, privateKey: user.privateKey, sealSecret: sealerFor(node.publicKey), previous: second.deployment, zdbs }).changed, true);
+  assert.equal(buildDeployment({ spec: rotated, twinId: 5, nodeId: 2, privateKey: user.privateKey, sealSecret: sealerFor(node.publicKey), previous: first.deployment }).changed, true);
 });
 
 // Issue 10: a mistake is named at its own line, with what was meant and what is required.

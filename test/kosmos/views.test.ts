@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Contract } from "../../src/ledger/client/index.js";
 import type { Workload } from "../../src/core/index.js";
-import { failureText, nameOf, pendingOf, pendingText, settledState, signatureProgress, viewOf, zdbLookup } from "../../src/kosmos/views.js";
+import { failureText, logsTargetOf, nameOf, pendingOf, pendingText, settledState, signatureProgress, viewOf, zdbLookup } from "../../src/kosmos/views.js";
 
 function contract(over: Partial<Contract> & { workloads?: Workload[] } = {}): Contract {
   const workloads = over.workloads ?? [
@@ -75,4 +75,8 @@ test("zdbLookup: a provisioned 0-db's address (IPv6 bracketed); none before its 
   assert.deepEqual(zdbLookup(c)("db"), { address: "[fd00::2]:9900", namespace: "7-db" });
   assert.equal(zdbLookup(contract())("db"), null);
   assert.equal(zdbLookup(null)("db"), null);
+  // A container's logs that name the 0-db resolve through it; others are as signed.
+  assert.deepEqual(logsTargetOf(c, { address: "zdb:db", namespace: "" }), { address: "[fd00::2]:9900", namespace: "7-db" });
+  assert.equal(logsTargetOf(contract(), { address: "zdb:db", namespace: "" }), null);
+  assert.deepEqual(logsTargetOf(c, { address: "10.1.1.1:9900", namespace: "ns" }), { address: "10.1.1.1:9900", namespace: "ns" });
 });

@@ -30,7 +30,6 @@ export async function upExample({ L, state, note }: Step, o: { file: string; use
       else if (p.stage === "unchanged") note(`  already deployed (contract ${p.contractId})`);
       else if (p.stage === "submitted") note(`  submitted: contract ${p.contractId}`);
       else if (p.stage === "approved") note(`  approved`);
-      else if (p.stage === "held") note(`  ${p.containers.join(", ")}: added once 0-db ${p.zdbs.join(", ")} is up (it holds their logs)`);
       else if (p.stage === "workload") note(`  ${p.name}: ${p.state === "pending" ? "waiting for the node" : p.state}${p.message ? ` (${p.message})` : ""}`);
     },
   });

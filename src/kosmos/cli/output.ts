@@ -51,11 +51,30 @@ export function accessLines(w: WorkloadView, password = "<password>"): string[] 
   return [];
 }
 
+/** A table cell holds one line: a multi-line message (a crash's last output) shows its first line
+ *  there, the rest below the table. */
+function firstLine(s: string): string {
+  const i = s.indexOf("\n");
+  return i < 0 ? s : `${s.slice(0, i)} …`;
+}
+
+/** "3" or "3 (1 oom)" for a container; "-" for other workloads. */
+export function restartsText(w: WorkloadView): string {
+  if (w.restarts === undefined) return "-";
+  return w.oomKills ? `${w.restarts} (${w.oomKills} oom)` : String(w.restarts);
+}
+
 export function deploymentText(v: DeploymentView): string {
   const lines = [
     `${v.name}: contract ${v.contractId} on node ${v.nodeId}, ${v.state}${v.endReason ? ` (${v.endReason})` : ""}, version ${v.version}${v.approved || v.state === "deleted" ? "" : " (waiting for signatures)"}, ${v.costPerPeriod} per billing period`,
-    table(["WORKLOAD", "TYPE", "STATE", "MESSAGE"], v.workloads.map((w) => [w.name, w.type, w.state, w.message])),
+    table(["WORKLOAD", "TYPE", "STATE", "RESTARTS", "OOM", "MESSAGE"], v.workloads.map((w) => [
+      w.name, w.type, w.state, w.restarts === undefined ? "-" : String(w.restarts), w.oomKills === undefined ? "-" : String(w.oomKills), firstLine(w.message),
+    ])),
   ];
+  for (const w of v.workloads) {
+    const rest = w.message.split("\n").slice(1);
+    if (rest.length) lines.push("", `${w.name}, its last output:`, ...rest.map((l) => `  ${l}`));
+  }
   const access = v.workloads.flatMap((w) => accessLines(w));
   if (access.length) lines.push("", ...access);
   return lines.join("\n");
@@ -98,6 +117,21 @@ export function signingText(v: SigningView): string {
     for (const [k, x] of Object.entries(w.fields)) lines.push(`    ${k.padEnd(11)} ${x}`);
   }
   return lines.join("\n");
+}
+
+/** `kosmos ls`: one row per deployment; a container's restarts show beside its state. */
+export function deploymentsTable(list: DeploymentView[], all: boolean): string {
+  const state = (d: DeploymentView) => d.state + (d.state !== "deleted" && !d.approved ? " (unsigned)" : "");
+  const restarts = (d: DeploymentView) => {
+    const cs = d.workloads.filter((w) => w.restarts !== undefined);
+    if (!cs.length || d.state === "deleted") return "-";
+    const r = cs.reduce((s, w) => s + (w.restarts ?? 0), 0), o = cs.reduce((s, w) => s + (w.oomKills ?? 0), 0);
+    return o ? `${r} (${o} oom)` : String(r);
+  };
+  return table(["NAME", "CONTRACT", "NODE", "STATE", "VERSION", "WORKLOADS", "RESTARTS", ...(all ? ["ENDED"] : [])], list.map((d) => [
+    d.name, String(d.contractId), String(d.nodeId), state(d), String(d.version),
+    d.state === "deleted" ? "-" : d.workloads.map((w) => `${w.name}:${w.state}`).join(" "), restarts(d), ...(all ? [d.endReason ?? ""] : []),
+  ]));
 }
 
 export function timelineRow(e: TimelineEntry): string[] {

@@ -11,7 +11,7 @@ import { durationText } from "../money.js";
 import { ledgerFacts, nodeLiveness } from "../preflight.js";
 import type { DeployProgress } from "../progress.js";
 import { Context, type GlobalOptions } from "./context.js";
-import { accessLines, billingText, capacityText, deploymentText, planJson, planText, signingText, table, timelineRow } from "./output.js";
+import { accessLines, billingText, capacityText, deploymentText, deploymentsTable, planJson, planText, signingText, table, timelineRow } from "./output.js";
 import { runCli } from "../../runtime/index.js";
 import { addNetworkCommands } from "../network/cli.js";
 import { registerToolbox } from "./toolbox.js";
@@ -34,7 +34,6 @@ function progressLine(p: DeployProgress): string {
     case "signatures": return `waiting for signatures: weight ${p.weight} of ${p.weightRequired}, not yet signed by twin(s) ${p.waitingFor.join(", ")} (they run: kosmos sign ${p.contractId})`;
     case "approved": return `approved: version ${p.version}`;
     case "workload": return `  ${p.name}: ${p.state === "pending" ? "waiting for the node" : p.state}${p.message ? ` (${p.message})` : ""}`;
-    case "held": return `container(s) ${p.containers.join(", ")} log into 0-db ${p.zdbs.join(", ")}: adding them now that it is up`;
   }
 }
 
@@ -232,12 +231,8 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
     .action(async (o: { all?: boolean }, cmd: Command) => {
       const c = ctx(cmd);
       const list = await (await c.reader()).list({ all: !!o.all });
-      const state = (d: (typeof list)[number]) => d.state + (d.state !== "deleted" && !d.approved ? " (unsigned)" : "");
       c.out.result(list, () => list.length
-        ? table(["NAME", "CONTRACT", "NODE", "STATE", "VERSION", "WORKLOADS", ...(o.all ? ["ENDED"] : [])], list.map((d) => [
-          d.name, String(d.contractId), String(d.nodeId), state(d), String(d.version),
-          d.state === "deleted" ? "-" : d.workloads.map((w) => `${w.name}:${w.state}`).join(" "), ...(o.all ? [d.endReason ?? ""] : []),
-        ]))
+        ? deploymentsTable(list, !!o.all)
         : o.all ? "no deployments, now or before" : "no deployments");
     });
   program.command("show").description("one deployment, its workloads and how to reach them; or, by contract id, exactly what its signers are asked to sign")

@@ -15,7 +15,7 @@ import { ConflictError, DeploymentFailedError, GridError, ValidationError, signD
 import type { Contract, LedgerClient, NodeInfo, Signer } from "../../ledger/client/index.js";
 import { chooseNode, needOf } from "../planner.js";
 import { buildDeployment, parseMeta, sealerFor, translateWorkloads, placeholderSealer, type ResolvedSpec, type Translated, type ResolvedContainer } from "../spec/index.js";
-import { nameOf, viewOf, zdbLookup, type DeploymentView } from "../views.js";
+import { nameOf, viewOf, type DeploymentView } from "../views.js";
 import { waitSettled } from "../wait.js";
 import type { DeployProgress } from "../progress.js";
 import { deriveWgKeyPair } from "./keys.js";
@@ -150,9 +150,12 @@ export async function deployMultiNode(ctx: MultiContext, twinId: number, spec: R
     };
     const b = buildDeployment({
       spec: partSpec, twinId, nodeId: p.node.id, privateKey: ctx.keys.privateKey, sealSecret: sealerFor(p.node.sealKey),
-      previous: p.existing?.deployment, zdbs: zdbLookup(p.existing ?? null, spec), extra: byNode.get(p.node.id) ?? [], meta: { ...meta },
+      previous: p.existing?.deployment, extra: byNode.get(p.node.id) ?? [], meta: { ...meta },
     });
-    if (b.held.length) throw new ValidationError(`container(s) ${b.held.join(", ")} log into a 0-db of the file: not supported yet in a deployment that spans nodes`, "give the logs an address, or drop `node:`/`networks` for now");
+    // A container's `logs: {zdb}` is a sibling on its own node (the node waits for it): the 0-db must
+    // be in the same part, which holds the file's 0-dbs only on the main node.
+    const far = partSpec.containers.filter((c) => c.logs && "zdb" in c.logs && !partSpec.zdbs.some((z) => z.name === (c.logs as { zdb: string }).zdb));
+    if (far.length) throw new ValidationError(`container(s) ${far.map((c) => c.name).join(", ")} on node ${p.node.id} log into a 0-db the file puts on another node`, "place the container on the 0-dbs' node, or give its logs an address");
     return { part: p, ...b };
   });
   const gone = existing.filter((c) => !parts.some((p) => p.node.id === c.nodeId));

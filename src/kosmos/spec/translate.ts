@@ -13,15 +13,21 @@ export interface LogsAddress { address: string; namespace: string }
 /** Looks up a 0-db of the deployment by name; null while it is not provisioned yet. */
 export type ZdbLookup = (name: string) => LogsAddress | null;
 
+/** A container's `logs.address` naming a 0-db of its own deployment: the node fills in that 0-db's
+ *  address once it is up (the same form the node reads, src/node/provisioners/container.ts). */
+export function siblingZdbAddress(name: string): string {
+  return `zdb:${name}`;
+}
+
 /** A translated workload with the digest of the spec entry it came from (secrets included, keyed). */
 export interface Translated { workload: Workload; source: unknown }
 
-interface TranslateResult { items: Translated[]; held: string[] }
+interface TranslateResult { items: Translated[] }
 
-type Translator = (spec: ResolvedSpec, sealSecret: Sealer, zdbs: ZdbLookup) => TranslateResult;
+type Translator = (spec: ResolvedSpec, sealSecret: Sealer) => TranslateResult;
 
 function zdbWorkloads(spec: ResolvedSpec, sealSecret: Sealer): TranslateResult {
-  return { held: [], items: spec.zdbs.map((z) => ({
+  return { items: spec.zdbs.map((z) => ({
     source: z,
     workload: {
       name: z.name, type: "zdb", version: 0, description: z.description ?? "",
@@ -31,30 +37,28 @@ function zdbWorkloads(spec: ResolvedSpec, sealSecret: Sealer): TranslateResult {
 }
 
 function volumeWorkloads(spec: ResolvedSpec): TranslateResult {
-  return { held: [], items: spec.volumes.map((v) => ({
+  return { items: spec.volumes.map((v) => ({
     source: v,
     workload: { name: v.name, type: "volume", version: 0, description: v.description ?? "", data: { size: v.size } },
   })) };
 }
 
-/** The logs block of a container, or "held" when it names a 0-db of the file not provisioned yet. */
-function logsOf(c: ResolvedContainer, spec: ResolvedSpec, sealSecret: Sealer, zdbs: ZdbLookup): { address: string; namespace: string; password?: Sealed } | undefined | "held" {
+/** The logs block of a container. One that names a 0-db of the file refers to it by name: the
+ *  node provisions that 0-db first and starts the container once it is up, so the whole file is one
+ *  signed deployment. */
+function logsOf(c: ResolvedContainer, spec: ResolvedSpec, sealSecret: Sealer): { address: string; namespace: string; password?: Sealed } | undefined {
   if (!c.logs) return undefined;
   if ("zdb" in c.logs) {
-    const name = c.logs.zdb;
-    const at = zdbs(name);
-    if (!at) return "held";
-    const z = spec.zdbs.find((x) => x.name === name)!;
-    return { address: at.address, namespace: at.namespace, password: sealSecret(z.password) };
+    const z = spec.zdbs.find((x) => x.name === (c.logs as { zdb: string }).zdb)!;
+    return { address: siblingZdbAddress(z.name), namespace: "", password: sealSecret(z.password) };
   }
   return { address: c.logs.address, namespace: c.logs.namespace, ...(c.logs.password !== undefined ? { password: sealSecret(c.logs.password) } : {}) };
 }
 
-function containerWorkloads(spec: ResolvedSpec, sealSecret: Sealer, zdbs: ZdbLookup): TranslateResult {
-  const out: TranslateResult = { items: [], held: [] };
+function containerWorkloads(spec: ResolvedSpec, sealSecret: Sealer): TranslateResult {
+  const out: TranslateResult = { items: [] };
   for (const c of spec.containers) {
-    const logs = logsOf(c, spec, sealSecret, zdbs);
-    if (logs === "held") { out.held.push(c.name); continue; }
+    const logs = logsOf(c, spec, sealSecret);
     const secretEnv: Record<string, Sealed> = {};
     for (const [k, v] of Object.entries(c.secretEnv)) secretEnv[k] = sealSecret(v);
     out.items.push({
@@ -73,16 +77,14 @@ function containerWorkloads(spec: ResolvedSpec, sealSecret: Sealer, zdbs: ZdbLoo
 
 const TRANSLATORS: Translator[] = [zdbWorkloads, volumeWorkloads, containerWorkloads];
 
-/** Every workload of the spec; containers whose logs go to a 0-db of the same file that `zdbs`
- *  does not know yet are `held` (deployed once that 0-db is up and has an address). */
-export function translateAll(spec: ResolvedSpec, sealSecret: Sealer, zdbs: ZdbLookup): TranslateResult {
-  const all = TRANSLATORS.map((t) => t(spec, sealSecret, zdbs));
-  return { items: all.flatMap((r) => r.items), held: all.flatMap((r) => r.held) };
+/** Every workload of the spec. */
+export function translateAll(spec: ResolvedSpec, sealSecret: Sealer): TranslateResult {
+  return { items: TRANSLATORS.flatMap((t) => t(spec, sealSecret).items) };
 }
 
-/** Planning view: every workload, as if every 0-db had an address. */
+/** Planning view: every workload. */
 export function translateWorkloads(spec: ResolvedSpec, sealSecret: Sealer): Translated[] {
-  return translateAll(spec, sealSecret, () => ({ address: "0.0.0.0:0", namespace: "-" })).items;
+  return translateAll(spec, sealSecret).items;
 }
 
 /** Stand-in for sealing when only the shape matters (planning): never leaves the process. */
@@ -120,8 +122,6 @@ export interface BuildInput {
   sealSecret: Sealer;
   /** The deployment it replaces (an update), if any. */
   previous?: Deployment;
-  /** Addresses of the file's 0-dbs already provisioned (for containers' `logs: {zdb}`). */
-  zdbs?: ZdbLookup;
   /** Workloads made outside the spec's own kinds (a network's part on this node), with their source. */
   extra?: Translated[];
   /** More metadata fields (a multi-node deployment's parts and access peers). */
@@ -130,15 +130,14 @@ export interface BuildInput {
 
 /** The core Deployment for `spec` (defaults filled: it is what gets signed), and whether it
  *  differs from `previous`. Unchanged workloads keep their previous (sealed) form and version. */
-export function buildDeployment(input: BuildInput): { deployment: Deployment; changed: boolean; held: string[] } {
+export function buildDeployment(input: BuildInput): { deployment: Deployment; changed: boolean } {
   const { spec, twinId, nodeId, privateKey, previous } = input;
   const version = previous ? previous.version + 1 : 0;
   const prevMeta = previous ? parseMeta(previous.metadata) : null;
   const digests: Record<string, string> = {};
   let changed = !previous;
   const workloads: Workload[] = [];
-  const translated = translateAll(spec, input.sealSecret, input.zdbs ?? (() => null));
-  const items = [...(input.extra ?? []), ...translated.items], held = translated.held;
+  const items = [...(input.extra ?? []), ...translateAll(spec, input.sealSecret).items];
   for (const t of items) {
     const d = digestOf({ type: t.workload.type, source: t.source }, privateKey);
     digests[t.workload.name] = d;
@@ -162,7 +161,7 @@ export function buildDeployment(input: BuildInput): { deployment: Deployment; ch
     signatureRequirement: requirement,
     workloads,
   });
-  return { deployment, changed, held };
+  return { deployment, changed };
 }
 
 function httpOf(spec: ResolvedSpec): { http?: Record<string, number> } {

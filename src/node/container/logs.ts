@@ -8,6 +8,25 @@ import { UnavailableError } from "../../core/index.js";
 
 export const LOG_MAX_BYTES = 1024 * 1024;
 
+/** How much of a container's output its result carries (its last lines, bounded). */
+export const TAIL = { lines: 20, bytes: 2048 };
+
+/** The last lines of `file` (at most TAIL.lines and TAIL.bytes; a cut first line is dropped); "" if none. */
+export async function logTail(file: string, max = TAIL): Promise<string> {
+  const fh = await open(file, "r").catch(() => null);
+  if (!fh) return "";
+  try {
+    const { size } = await fh.stat();
+    const start = Math.max(0, size - max.bytes);
+    const buf = Buffer.alloc(size - start);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, start);
+    let lines = buf.subarray(0, bytesRead).toString("utf8").split("\n");
+    if (start > 0) lines = lines.slice(1);
+    if (lines.at(-1) === "") lines.pop();
+    return lines.slice(-max.lines).join("\n");
+  } finally { await fh.close(); }
+}
+
 /** When `file` is over `max` bytes: keep its content as `file.1` and empty it. True if rotated. */
 export async function rotateLog(file: string, max = LOG_MAX_BYTES): Promise<boolean> {
   const s = await stat(file).catch(() => null);

@@ -4,13 +4,13 @@
 // OOM kills, logs) is supervisor.ts; node-wide cleanup is cleanup.ts; cgroups, entrypoint checks
 // and the saved state have their own files.
 import { createHash } from "node:crypto";
-import { lstat, mkdir, open, readdir, rm, unlink, writeFile } from "node:fs/promises";
+import { lstat, mkdir, open, readFile, readdir, rm, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { DeploymentFailedError, ValidationError } from "../../core/index.js";
 import { pidAlive } from "../../runtime/index.js";
 import { ociConfig } from "./oci.js";
-import { LogShipper } from "./logs.js";
+import { LogShipper, logTail } from "./logs.js";
 import { mountRootfs, unmountRootfs, type RootfsPaths } from "./rootfs.js";
 import { netNames, netnsIp, planOf, removeNetns, setupNetns, teardownNetns, type NetPlan } from "./netns.js";
 import { NetPool } from "./netpool.js";
@@ -33,6 +33,18 @@ export interface ManagerOptions {
   logMaxBytes?: number;
   /** Network namespaces kept prepared for the next starts (default 2; 0: each start makes its own). */
   netPool?: number;
+  /** What counts as a crash loop (default CRASH_LOOP: 5 exits within 60 s). */
+  crashLoop?: { restarts: number; windowMs: number };
+}
+
+/** Waits (bounded) until the container's first process has exec'd its program: `runc run -d`
+ *  returns just before that, so a program that cannot be executed (a missing interpreter, a bad
+ *  binary) is only known once the process is either gone or no longer `runc init`. */
+async function execDone(pid: number, ms = 2000): Promise<void> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 2))) {
+    const comm = await readFile(`/proc/${pid}/comm`, "utf8").catch(() => "");
+    if (!comm.startsWith("runc:") || !pidAlive(pid)) return;
+  }
 }
 
 export class ContainerManager {
@@ -62,7 +74,7 @@ export class ContainerManager {
       save: (saved) => this.save(saved),
       serial: (id, f) => this.serial(id, f),
       startProcess: (spec, saved) => this.startProcess(spec, saved),
-    }, { log: this.log, pollMs: opts.pollMs ?? 200, backoff: this.backoff, logMaxBytes: opts.logMaxBytes });
+    }, { log: this.log, pollMs: opts.pollMs ?? 200, backoff: this.backoff, logMaxBytes: opts.logMaxBytes, crashLoop: opts.crashLoop });
     this.pool = new NetPool(join(this.root, ".netpool"), opts.netPool ?? 2, this.log, () => this.netnsOwned());
   }
 
@@ -134,7 +146,7 @@ export class ContainerManager {
     const saved: Saved = {
       id: spec.id, runcId: this.runcId(spec.id), specHash: hash, flistHash: spec.flistHash, ip: "", netns: netNames(this.netKey(spec.id)).netns,
       restarts: prev?.specHash === hash ? prev.restarts : 0, oomKills: prev?.specHash === hash ? prev.oomKills : 0,
-      lastExit: prev?.specHash === hash ? prev.lastExit : undefined, logOffset: prev?.logOffset ?? 0, createdAt: new Date().toISOString(),
+      lastExit: prev?.specHash === hash ? prev.lastExit : undefined, exitCode: prev?.specHash === hash ? prev.exitCode : undefined, tail: prev?.specHash === hash ? prev.tail : undefined, logOffset: prev?.logOffset ?? 0, createdAt: new Date().toISOString(),
     };
     // The network and the root are independent: prepared at the same time. The namespace is the one
     // the container had (an update keeps its IP), else one prepared in advance, else made now.
@@ -199,12 +211,16 @@ export class ContainerManager {
       await unlink(cfgPath).catch(() => {});
     }
     const pid = await rt.pid(saved.runcId);
-    if (!pid || !pidAlive(pid)) throw new DeploymentFailedError(`container ${spec.id} did not start: its process is gone right away`, `see ${join(dir, "logs", "output.log")}`);
+    if (pid) await execDone(pid);
+    if (!pid || !pidAlive(pid)) {
+      const tail = await logTail(join(dir, "logs", "output.log"), { lines: 5, bytes: 1024 }).catch(() => "");
+      throw new DeploymentFailedError(`container ${spec.id} did not start: its process is gone right away${tail ? `; its last output: ${tail}` : ", printing nothing"}`, `see ${join(dir, "logs", "output.log")}`);
+    }
     return pid;
   }
 
   private track(spec: ContainerSpec, saved: Saved, pid: number, paused: boolean): void {
-    const l: Live = { spec, saved, pid, startedAt: Date.now(), backoffMs: this.backoff.baseMs, restarting: false, paused, unreported: false, busy: Promise.resolve() };
+    const l: Live = { spec, saved, pid, startedAt: Date.now(), backoffMs: this.backoff.baseMs, restarting: false, paused, unreported: false, busy: Promise.resolve(), exits: [], crashLoop: false };
     if (spec.logs) l.shipper = new LogShipper(join(this.dir(spec.id), "logs", "output.log"), spec.logs, saved.logOffset);
     this.live.set(spec.id, l);
     this.supervisor.watch();
@@ -260,7 +276,19 @@ export class ContainerManager {
   status(id: string): ContainerStatus | null {
     const l = this.live.get(id);
     if (!l) return null;
-    return { state: l.paused ? "paused" : l.restarting ? "restarting" : "running", ip: l.saved.ip, restarts: l.saved.restarts, oomKills: l.saved.oomKills, lastExit: l.saved.lastExit };
+    return {
+      state: l.paused ? "paused" : l.restarting ? "restarting" : "running", ip: l.saved.ip, restarts: l.saved.restarts, oomKills: l.saved.oomKills,
+      lastExit: l.saved.lastExit, crashLoop: l.crashLoop, exitCode: l.saved.exitCode, tail: l.saved.tail,
+    };
+  }
+
+  /** What counts as a crash loop here. */
+  get crashLoopRule(): { restarts: number; windowMs: number } { return this.supervisor.loop; }
+
+  /** `f` is called when container `id` changes by itself (an exit, a crash loop, a recovery). */
+  onChange(id: string, f: () => void): void {
+    const l = this.live.get(id);
+    if (l) l.onChange = f;
   }
 
   /** An exit not yet reported upward (read once). */

@@ -27,12 +27,22 @@ export interface ContainerSpec {
 }
 
 /** What survives a node restart (no secrets: the env is rebuilt from the sealed workload). */
-export interface Saved { id: string; runcId: string; specHash: string; flistHash: string; ip: string; netns: string; restarts: number; oomKills: number; lastExit?: string; logOffset: number; createdAt: string }
+export interface Saved { id: string; runcId: string; specHash: string; flistHash: string; ip: string; netns: string; restarts: number; oomKills: number; lastExit?: string; logOffset: number; createdAt: string;
+  /** The last exit's code when the node saw it (a zombie's status), and the output's last lines then. */
+  exitCode?: number | null; tail?: string }
 
-export interface ContainerStatus { state: "running" | "paused" | "restarting" | "stopped"; ip: string; restarts: number; oomKills: number; lastExit?: string }
+export interface ContainerStatus {
+  state: "running" | "paused" | "restarting" | "stopped"; ip: string; restarts: number; oomKills: number; lastExit?: string;
+  /** Restarted CRASH_LOOP.restarts times within CRASH_LOOP.windowMs and not stable since. */
+  crashLoop: boolean; exitCode?: number | null; tail?: string;
+}
 
 /** A container this node process watches. `busy` serialises the operations on it. */
-export interface Live { spec: ContainerSpec; saved: Saved; pid: number; startedAt: number; backoffMs: number; timer?: NodeJS.Timeout; restarting: boolean; paused: boolean; shipper?: LogShipper; unreported: boolean; busy: Promise<unknown> }
+export interface Live { spec: ContainerSpec; saved: Saved; pid: number; startedAt: number; backoffMs: number; timer?: NodeJS.Timeout; restarting: boolean; paused: boolean; shipper?: LogShipper; unreported: boolean; busy: Promise<unknown>;
+  /** When its recent exits were (for crash-loop detection), and whether it is in one now. */
+  exits: number[]; crashLoop: boolean;
+  /** Told when something happened to it by itself (an exit, a crash loop, a recovery). */
+  onChange?: () => void }
 
 /** Hash of what decides how a container runs (env included, so a secret change restarts it). */
 export function specHash(s: ContainerSpec): string {

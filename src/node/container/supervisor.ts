@@ -1,14 +1,20 @@
 // Supervision of a node's running containers: one poll loop notices a process gone (restarted
 // after a back-off that grows while it keeps failing), an OOM kill (the whole container is killed
-// and restarted, and the kill counted), and does the log housekeeping (shipping, rotation).
+// and restarted, and the kill counted), a crash loop (CRASH_LOOP.restarts exits within
+// CRASH_LOOP.windowMs: still restarted, but reported as failing with its exit and last output until
+// it stays up a whole window), and does the log housekeeping (shipping, rotation).
 import type { Logger } from "pino";
 import { formatBytes } from "../../core/index.js";
 import { pidAlive } from "../../runtime/index.js";
 import { oomKills } from "./cgroups.js";
-import { rotateLog } from "./logs.js";
+import { logTail, rotateLog } from "./logs.js";
 import type { Runtime } from "./runc.js";
 import type { ContainerSpec, Live, Saved } from "./spec.js";
 import { join } from "node:path";
+import { readFileSync } from "node:fs";
+
+/** A container that exits this many times within this window is crash-looping (docs/containers.md). */
+export const CRASH_LOOP = { restarts: 5, windowMs: 60_000 };
 
 /** What the supervisor needs of the manager that owns the containers. */
 export interface SupervisorHost {
@@ -27,6 +33,8 @@ export interface SupervisorOptions {
   pollMs: number;
   backoff: { baseMs: number; maxMs: number };
   logMaxBytes?: number;
+  /** What counts as a crash loop (default CRASH_LOOP). */
+  crashLoop?: { restarts: number; windowMs: number };
 }
 
 export class Supervisor {
@@ -34,7 +42,11 @@ export class Supervisor {
   private ticking = false;
   private lastHousekeeping = 0;
 
-  constructor(private readonly host: SupervisorHost, private readonly o: SupervisorOptions) {}
+  readonly loop: { restarts: number; windowMs: number };
+
+  constructor(private readonly host: SupervisorHost, private readonly o: SupervisorOptions) {
+    this.loop = o.crashLoop ?? CRASH_LOOP;
+  }
 
   /** A container is tracked: make sure the loop runs. */
   watch(): void {
@@ -53,6 +65,14 @@ export class Supervisor {
       const house = Date.now() - this.lastHousekeeping > 1000;
       if (house) this.lastHousekeeping = Date.now();
       for (const l of [...this.host.live.values()]) {
+        if (l.crashLoop && !l.restarting && pidAlive(l.pid) && Date.now() - l.startedAt > this.loop.windowMs) {
+          // Up a whole window since its last restart: no longer failing.
+          l.crashLoop = false;
+          l.exits = [];
+          l.unreported = true;
+          this.o.log.info({ container: l.spec.id }, "container stable again after a crash loop");
+          l.onChange?.();
+        }
         if (!l.restarting && !l.paused && pidAlive(l.pid) && await oomKills(this.host.cgroupPath(l.spec.id)) > 0) {
           // The kernel killed a process of the container for exceeding the limit: whatever it left
           // running is in an unknown state, so the whole container is killed and restarted.
@@ -77,15 +97,28 @@ export class Supervisor {
     const id = l.spec.id;
     if (this.host.live.get(id) !== l) return;
     l.restarting = true;
+    // Read while it may still be a zombie: once reaped, its status is gone for good.
+    const code = exitCodeOf(l.pid);
     const oom = await oomKills(this.host.cgroupPath(id));
     const isOom = oom > 0;
-    const ran = Date.now() - l.startedAt;
+    const now = Date.now();
+    const ran = now - l.startedAt;
     l.saved.restarts++;
     if (isOom) l.saved.oomKills++;
-    l.saved.lastExit = isOom ? `killed: out of memory (over its ${formatBytes(l.spec.memory)} limit); restarted` : `exited after ${Math.round(ran / 1000)}s; restarted`;
-    l.unreported = true;
+    const how = isOom ? `killed: out of memory (over its ${formatBytes(l.spec.memory)} limit)` : `exited${code !== null ? ` with code ${code}` : ""} after ${Math.round(ran / 1000)}s`;
+    l.saved.lastExit = `${how}; restarted`;
+    l.saved.exitCode = isOom ? 137 : code;
+    l.saved.tail = await logTail(join(this.host.dir(id), "logs", "output.log")).catch(() => "");
+    l.exits = [...l.exits.filter((t) => now - t < this.loop.windowMs), now];
+    if (!l.crashLoop && l.exits.length >= this.loop.restarts) {
+      l.crashLoop = true;
+      this.o.log.warn({ container: id, restarts: l.exits.length, windowMs: this.loop.windowMs }, "container is crash-looping");
+    }
     await this.host.save(l.saved);
-    this.o.log.warn({ container: id, oom: isOom, restarts: l.saved.restarts }, isOom ? "container killed for exceeding its memory limit; restarting" : "container exited; restarting");
+    this.o.log.warn({ container: id, oom: isOom, code, restarts: l.saved.restarts }, isOom ? "container killed for exceeding its memory limit; restarting" : "container exited; restarting");
+    // Together (no await between): whoever is told finds the news.
+    l.unreported = true;
+    l.onChange?.();
     const rt = await this.host.runtime();
     await rt.delete(l.saved.runcId);
     if (ran > 30_000) l.backoffMs = this.o.backoff.baseMs;
@@ -107,6 +140,20 @@ export class Supervisor {
       });
     }, wait);
   }
+}
+
+/** The exit code (or 128+signal) of `pid` while it is a zombie not yet reaped; null once it is gone
+ *  (a detached container's process is not the node's child: its parent may have reaped it). */
+export function exitCodeOf(pid: number): number | null {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
+    if (f[0] !== "Z") return null;
+    // Field 52 (exit_code, since Linux 3.5), in waitpid's form; f[0] is field 3.
+    const st = Number(f[49]);
+    if (!Number.isInteger(st)) return null;
+    return st & 0x7f ? 128 + (st & 0x7f) : (st >> 8) & 0xff;
+  } catch { return null; }
 }
 
 /** Waits (bounded) until `pid` is gone. */

@@ -5,9 +5,10 @@ import { join } from "node:path";
 import type { Logger } from "pino";
 import { GridError, UnavailableError, ValidationError, unseal, type WorkloadOf } from "../../core/index.js";
 import { FlistCache, progressMessage, type CachedFlist } from "../../flist/index.js";
-import { ContainerManager, type ContainerSpec } from "../container/manager.js";
+import { ContainerManager, type ContainerSpec, type ContainerStatus } from "../container/manager.js";
+import { CRASH_LOOP } from "../container/supervisor.js";
 import { processOf } from "../container/oci.js";
-import type { Provisioner, WorkloadContext } from "./types.js";
+import type { Health, Provisioner, WorkloadContext } from "./types.js";
 import { readFile } from "node:fs/promises";
 import { allocate, attachIfName, gatewayOf, intToIp, networkNames, parseCidr, type Attachment } from "../network/index.js";
 
@@ -37,12 +38,37 @@ function overlayData(ctx: WorkloadContext, w: Container): Record<string, unknown
   return a ? { overlayIp: a.cidr.split("/")[0], network: w.data.network } : {};
 }
 
+/** A `logs.address` of this form names a 0-db workload of the same deployment: the node fills in
+ *  its address and namespace once that 0-db is up (one signed step for both; docs/containers.md). */
+export const SIBLING_ZDB = /^zdb:([a-z0-9][a-z0-9_-]{0,62})$/i;
+
+/** What a container's result carries: where it runs, and how it has fared (restarts, OOM kills,
+ *  the last exit and the output's last lines then). */
+export function containerData(st: ContainerStatus, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    ip: st.ip, state: st.state, ...extra, restarts: st.restarts, oomKills: st.oomKills,
+    ...(st.lastExit ? { message: st.lastExit } : {}),
+    ...(st.exitCode !== undefined && st.exitCode !== null ? { exitCode: st.exitCode } : {}),
+    ...(st.tail ? { output: st.tail } : {}),
+    crashLoop: st.crashLoop,
+  };
+}
+
+/** The result for a container in the state `st`: `error` while it crash-loops, else `ok`. */
+export function containerReport(st: ContainerStatus, rule = CRASH_LOOP): NonNullable<Health["report"]> {
+  const data = containerData(st);
+  if (!st.crashLoop) return { state: "ok", message: st.lastExit ?? "", data };
+  const message = `crash loop: ${rule.restarts} restarts within ${rule.windowMs / 1000}s (${st.restarts} in all, ${st.oomKills} out of memory); last: ${st.lastExit ?? "exited"}`
+    + (st.tail ? `; its last output:\n${st.tail}` : "; it printed nothing");
+  return { state: "error", message, data };
+}
+
 export class ContainerProvisioner implements Provisioner<"container"> {
   readonly type = "container" as const;
   private managers = new Map<string, ContainerManager>();
   private caches = new Map<string, FlistCache>();
 
-  constructor(private readonly opts: { pollMs?: number; backoff?: { baseMs: number; maxMs: number }; netPool?: number } = {}) {}
+  constructor(private readonly opts: { pollMs?: number; backoff?: { baseMs: number; maxMs: number }; netPool?: number; crashLoop?: { restarts: number; windowMs: number } } = {}) {}
 
   manager(dataDir: string, log: Logger): ContainerManager {
     let m = this.managers.get(dataDir);
@@ -91,7 +117,7 @@ export class ContainerProvisioner implements Provisioner<"container"> {
       return { source: join(ctx.dataDir, "volume", `${ctx.contractId}-${m.volume}`), destination: m.mountpoint };
     });
     const logs = w.data.logs && {
-      address: w.data.logs.address, namespace: w.data.logs.namespace,
+      ...await this.logsAt(ctx, w.data.logs),
       password: w.data.logs.password ? unseal(w.data.logs.password, ctx.sealKeys) : undefined,
     };
     const network = overlayOf(ctx, w);
@@ -101,14 +127,29 @@ export class ContainerProvisioner implements Provisioner<"container"> {
     };
   }
 
+  /** Where the logs go: as written, or a 0-db of the deployment once it is up (waited for here). */
+  private async logsAt(ctx: WorkloadContext, logs: NonNullable<Container["data"]["logs"]>): Promise<{ address: string; namespace: string }> {
+    const sib = SIBLING_ZDB.exec(logs.address)?.[1];
+    if (!sib) return { address: logs.address, namespace: logs.namespace };
+    if (!ctx.deployment.workloads.some((x) => x.type === "zdb" && x.name === sib)) throw new ValidationError(`logs: no zdb named ${sib} in the deployment`);
+    if (!ctx.sibling) throw new ValidationError(`logs: this node cannot resolve ${logs.address}`);
+    ctx.progress(`waiting for 0-db ${sib} (its logs go there)`);
+    const d = await ctx.sibling(sib) as { namespace?: string; ips?: string[]; port?: number };
+    if (!d.namespace || !d.ips?.[0] || !d.port) throw new ValidationError(`logs: 0-db ${sib} has no address`);
+    const host = d.ips[0].includes(":") ? `[${d.ips[0]}]` : d.ips[0];
+    return { address: `${host}:${d.port}`, namespace: d.namespace };
+  }
+
   async provision(ctx: WorkloadContext, w: Container): Promise<Record<string, unknown>> {
     overlayOf(ctx, w); // a bad network or address fails before the flist is fetched
     const f = await this.flist(ctx, w);
     const m = this.manager(ctx.dataDir, ctx.log);
-    const st = await m.ensure(await this.spec(ctx, w, f));
+    const spec = await this.spec(ctx, w, f);
+    const st = await m.ensure(spec);
     m.takeUnreported(ctx.workloadId);
+    if (ctx.changed) m.onChange(ctx.workloadId, ctx.changed);
     ctx.log.info({ ip: st.ip, flist: f.hash }, "container running");
-    return { ip: st.ip, ...overlayData(ctx, w), state: st.state, flist: f.hash, restarts: st.restarts, oomKills: st.oomKills, ...(st.lastExit ? { message: st.lastExit } : {}) };
+    return containerData(st, { ...overlayData(ctx, w), flist: f.hash, ...(spec.logs ? { logs: { address: spec.logs.address, namespace: spec.logs.namespace } } : {}) });
   }
 
   async deprovision(ctx: WorkloadContext, _w?: Container): Promise<void> {
@@ -119,16 +160,19 @@ export class ContainerProvisioner implements Provisioner<"container"> {
     const m = this.manager(ctx.dataDir, ctx.log);
     if (!m.status(ctx.workloadId)) return this.provision(ctx, w);
     await m.resume(ctx.workloadId);
-    const st = m.status(ctx.workloadId)!;
-    return { ip: st.ip, ...overlayData(ctx, w), state: st.state, restarts: st.restarts, oomKills: st.oomKills };
+    return containerData(m.status(ctx.workloadId)!, overlayData(ctx, w));
   }
-  async check(ctx: WorkloadContext, _w?: Container): Promise<{ ok: boolean; message?: string }> {
+  async check(ctx: WorkloadContext, w?: Container): Promise<Health> {
     const m = this.manager(ctx.dataDir, ctx.log);
     if (!m.status(ctx.workloadId)) return { ok: false, message: "container is not running on this node (node restarted?)" };
-    // An exit since the last report: answer "not ok" once so the engine re-provisions (adopting the
-    // restarted container) and posts a fresh result carrying the reason.
+    // An exit (or a crash loop, or its end) since the last report: the supervisor restarts it by
+    // itself, so nothing is made again; the new word is posted as the workload's result.
     const ev = m.takeUnreported(ctx.workloadId);
-    if (ev) return { ok: false, message: ev.lastExit };
+    if (ev) {
+      const report = containerReport(ev, m.crashLoopRule);
+      // The overlay address stays in the result a report replaces.
+      return { ok: true, report: w ? { ...report, data: { ...report.data, ...overlayData(ctx, w) } } : report };
+    }
     return { ok: true };
   }
   async shutdown(): Promise<void> { for (const m of this.managers.values()) await m.shutdown(); }

@@ -20,6 +20,21 @@ export interface WorkloadContext {
   progress(message: string): void;
   /** Aborted when the workload is being removed or the node stops. */
   signal: AbortSignal;
+  /** The workload changed by itself (a container exited, crash-loops, recovered): check it soon
+   *  instead of at the next periodic check. */
+  changed?(): void;
+  /** Waits until workload `name` of the same deployment is provisioned here (`ok`) and resolves
+   *  with its result's data; rejects when `signal` aborts. For a workload that needs a sibling's
+   *  address (a container logging into a 0-db of its deployment). */
+  sibling?(name: string): Promise<Record<string, unknown>>;
+}
+
+/** A health check's answer. `ok: false` makes the engine provision the workload again; a `report`
+ *  is a new word on a workload that still runs (restarts, a crash loop), posted as its result. */
+export interface Health {
+  ok: boolean;
+  message?: string;
+  report?: { state: "ok" | "error"; message: string; data: Record<string, unknown> };
 }
 
 export interface Provisioner<T extends WorkloadType = WorkloadType> {
@@ -31,7 +46,7 @@ export interface Provisioner<T extends WorkloadType = WorkloadType> {
   pause(ctx: WorkloadContext, w: WorkloadOf<T>): Promise<void>;
   resume(ctx: WorkloadContext, w: WorkloadOf<T>): Promise<Record<string, unknown>>;
   /** Health check used after restarts and periodically: is it still there and working? */
-  check(ctx: WorkloadContext, w: WorkloadOf<T>): Promise<{ ok: boolean; message?: string }>;
+  check(ctx: WorkloadContext, w: WorkloadOf<T>): Promise<Health>;
   /** Optional: called once when the node starts, before any workload (e.g. start a shared server). */
   init?(dataDir: string, log: Logger): Promise<void>;
   /** Optional: called when the node stops. */
@@ -53,7 +68,7 @@ export interface BoundProvisioner {
   deprovision(ctx: WorkloadContext): Promise<void>;
   pause(ctx: WorkloadContext): Promise<void>;
   resume(ctx: WorkloadContext): Promise<Record<string, unknown>>;
-  check(ctx: WorkloadContext): Promise<{ ok: boolean; message?: string }>;
+  check(ctx: WorkloadContext): Promise<Health>;
 }
 
 type WorkloadByType = { [T in WorkloadType]: WorkloadOf<T> };
