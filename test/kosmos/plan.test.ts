@@ -183,7 +183,7 @@ test("kosmos plan: flist, entrypoint, node liveness, room and money checked befo
   // creation is charged pro rata, and `ls --all` / `billing` tell it.
   assert.equal((await runBin("kosmos", ["cancel", "web"], alice)).code, 0);
   const ended = await runBin("kosmos", ["ls", "--all"], { ...alice, KOSMOS_PASSPHRASE: "not alice's" });
-  assert.match(ended.stdout, new RegExp(`^web\\s+${contractId}\\s+${a.id}\\s+deleted\\s+0\\s+-\\s+cancelled by its owner$`, "m"));
+  assert.match(ended.stdout, new RegExp(`^web\\s+${contractId}\\s+${a.id}\\s+deleted\\s+0\\s+-\\s+-\\s+cancelled by its owner$`, "m"));
   const bill = (await runBin("kosmos", ["billing", "web", "--json"], { ...alice, KOSMOS_PASSPHRASE: "not alice's" })).json();
   assert.equal(bill.charges.length, 1, JSON.stringify(bill));
   assert.deepEqual([bill.charges[0].contractId, bill.charges[0].kind, bill.charges[0].reserves], [contractId, "cancellation", "1 CPU, 128 MiB memory"]);

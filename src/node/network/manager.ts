@@ -70,12 +70,15 @@ export class NetworkManager {
       privateKey: spec.privateKey, listenPort: spec.listenPort,
       peers: spec.peers.map((p) => ({ ...p, keepalive: p.endpoint ? KEEPALIVE_S : 0 })),
     };
+    // Up before the peers are set: wireguard-go sends the first keepalive (and so a handshake) when a
+    // peer's persistent keepalive is set on an interface that is up. Set on a down one, the peers
+    // still holding a session with the old process wait for their own rekey timeout (~15 s+).
+    const link = await linkIn(n.netns, n.wg);
+    if (link && !/[<,]UP[,>]/.test(link)) await sh("ip", ["-n", n.netns, "link", "set", n.wg, "up"]);
     // Set only when it differs: setting again would reset the peers' sessions for nothing.
     const have = await getConfig(socketPath(n.wg));
     // A fresh wireguard-go has no key yet: everything is set; else only what differs, in place.
     if (!sameConfig(have, want)) await setConfig(socketPath(n.wg), want, have.privateKey ? have : undefined);
-    const link = await linkIn(n.netns, n.wg);
-    if (link && !/[<,]UP[,>]/.test(link)) await sh("ip", ["-n", n.netns, "link", "set", n.wg, "up"]);
     const routes = [...new Set(spec.peers.flatMap((p) => p.allowedIps))].filter((r) => r !== formatCidr(subnet));
     await syncRoutes(n.netns, n.wg, routes);
     return { wgPublicKey: publicKeyOf(spec.privateKey), subnet: spec.subnet, gateway, listenPort: spec.listenPort, interface: n.wg };
