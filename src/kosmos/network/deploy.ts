@@ -11,7 +11,7 @@
 // already submitted to existing parts stay (a re-deploy converges them). A node reporting a failed
 // workload after submission leaves everything in place: `kosmos deploy` again retries.
 import { randomInt } from "node:crypto";
-import { ConflictError, DeploymentFailedError, GridError, ValidationError, signDeployment, type KeyPair, type Workload } from "../../core/index.js";
+import { ConflictError, DeploymentFailedError, GridError, ValidationError, allocateHosts, signDeployment, type KeyPair, type Workload } from "../../core/index.js";
 import type { Contract, LedgerClient, NodeInfo, Signer } from "../../ledger/client/index.js";
 import { chooseNode, needOf } from "../planner.js";
 import { buildDeployment, parseMeta, sealerFor, translateWorkloads, placeholderSealer, type ResolvedSpec, type Translated, type ResolvedContainer } from "../spec/index.js";
@@ -20,7 +20,6 @@ import { waitSettled } from "../wait.js";
 import type { DeployProgress } from "../progress.js";
 import { deriveWgKeyPair } from "./keys.js";
 import { allocateSubnets, peersFor, type AccessPeer, type Member } from "./plan.js";
-import { hostAddresses } from "./hosts.js";
 
 export interface MultiContext { client: LedgerClient; signer: Signer; keys: KeyPair }
 
@@ -113,7 +112,7 @@ function networksFor(ctx: MultiContext, spec: ResolvedSpec, parts: Part[], exist
     const plan: Member[] = members.map((p) => ({ nodeId: p.node.id, subnet: subnets.get(p.node.id)!, publicKey: keys.get(p.node.id)!.publicKey, endpoint: `${p.node.underlay}:${ports.get(p.node.id)}` }));
     for (const m of plan) {
       const part = members.find((p) => p.node.id === m.nodeId)!;
-      for (const [name, ip] of hostAddresses(m.subnet, part.containers.filter((c) => c.network === net.name).map((c) => ({ name: c.name, ip: c.ip })))) ips.set(name, ip);
+      for (const [name, ip] of allocateHosts(m.subnet, part.containers.filter((c) => c.network === net.name).map((c) => ({ name: c.name, ip: c.ip })))) ips.set(name, ip);
       const peers = peersFor(m, plan, net.ipRange, access[net.name] ?? []);
       const key = keys.get(m.nodeId)!;
       const workload: Workload = {
