@@ -10,6 +10,11 @@
 // this run created (rolled back: nothing new is left) and says which node refused and why; updates
 // already submitted to existing parts stay (a re-deploy converges them). A node reporting a failed
 // workload after submission leaves everything in place: `kosmos deploy` again retries.
+//
+// Logs: a container logging into a 0-db of the file (`logs: {zdb}`) needs that 0-db's address,
+// which only its node's result gives (0-dbs live on the main node). As in the single-node deploy,
+// the first round deploys everything else, and once the 0-db is up a second round adds the held
+// containers, on whichever node they are, with the address read from the main part's result.
 import { randomInt } from "node:crypto";
 import { ConflictError, DeploymentFailedError, GridError, ValidationError, allocateHosts, signDeployment, type KeyPair, type Workload } from "../../core/index.js";
 import type { Contract, LedgerClient, NodeInfo, Signer } from "../../ledger/client/index.js";
@@ -128,10 +133,23 @@ function networksFor(ctx: MultiContext, spec: ResolvedSpec, parts: Part[], exist
   return { byNode, ips };
 }
 
-export async function deployMultiNode(ctx: MultiContext, twinId: number, spec: ResolvedSpec, opts: { onProgress?: (p: DeployProgress) => void; timeoutMs?: number; wait?: boolean; confirm?: () => boolean | Promise<boolean> } = {}): Promise<MultiResult> {
+export interface MultiOptions { onProgress?: (p: DeployProgress) => void; timeoutMs?: number; wait?: boolean; confirm?: () => boolean | Promise<boolean> }
+
+export async function deployMultiNode(ctx: MultiContext, twinId: number, spec: ResolvedSpec, opts: MultiOptions = {}): Promise<MultiResult> {
+  const first = await deployRound(ctx, twinId, spec, opts, false);
+  if (!first.held.length || opts.wait === false) return first.result;
+  // The held containers' 0-dbs are up now (the round waited for every part): add them.
+  opts.onProgress?.({ stage: "held", contractId: first.result.parts[0].contractId, containers: first.held, zdbs: first.heldZdbs });
+  const second = await deployRound(ctx, twinId, spec, { ...opts, confirm: undefined }, true);
+  return { ...second.result, status: first.result.status === "created" ? "created" : second.result.status, removed: [...first.result.removed, ...second.result.removed] };
+}
+
+async function deployRound(ctx: MultiContext, twinId: number, spec: ResolvedSpec, opts: MultiOptions, last: boolean): Promise<{ result: MultiResult; held: string[]; heldZdbs: string[] }> {
   const progress = opts.onProgress ?? (() => {});
   const existing = await partsOf(ctx.client, twinId, spec.name);
   const parts = await place(ctx, spec, existing);
+  // 0-dbs are on the main part: its result has their addresses, for containers on every node.
+  const mainContract = parts.find((p) => p.main)?.existing ?? null;
   // Access peers added with `kosmos network access` live in the parts' metadata: kept.
   const access: Record<string, AccessPeer[]> = {};
   for (const c of existing) {
@@ -149,15 +167,18 @@ export async function deployMultiNode(ctx: MultiContext, twinId: number, spec: R
     };
     const b = buildDeployment({
       spec: partSpec, twinId, nodeId: p.node.id, privateKey: ctx.keys.privateKey, sealSecret: sealerFor(p.node.sealKey),
-      previous: p.existing?.deployment, zdbs: zdbLookup(p.existing ?? null, spec), extra: byNode.get(p.node.id) ?? [], meta: { ...meta },
+      previous: p.existing?.deployment, extra: byNode.get(p.node.id) ?? [], meta: { ...meta },
+      zdbs: (name) => zdbLookup(p.existing ?? null, spec)(name) ?? zdbLookup(mainContract, spec)(name),
     });
-    if (b.held.length) throw new ValidationError(`container(s) ${b.held.join(", ")} log into a 0-db of the file: not supported yet in a deployment that spans nodes`, "give the logs an address, or drop `node:`/`networks` for now");
     return { part: p, ...b };
   });
+  const held = built.flatMap((b) => b.held);
+  const heldZdbs = [...new Set(spec.containers.filter((c) => held.includes(c.name)).map((c) => (c.logs as { zdb: string }).zdb))];
+  if (held.length && last) throw new DeploymentFailedError(`container(s) ${held.join(", ")} wait for 0-db(s) ${heldZdbs.join(", ")}, which have no address`, "see `kosmos show` for the 0-db's state");
   const gone = existing.filter((c) => !parts.some((p) => p.node.id === c.nodeId));
   if (!built.some((b) => b.changed) && !gone.length) {
     const views = await Promise.all(parts.map((p) => ctx.client.contract(p.existing!.id).then(viewOf)));
-    return { status: "unchanged", name: spec.name, parts: views, removed: [] };
+    return { result: { status: "unchanged", name: spec.name, parts: views, removed: [] }, held, heldZdbs };
   }
   if (opts.confirm && !(await opts.confirm())) throw new ValidationError("deployment not confirmed; nothing was signed");
   const from = (await ctx.client.status()).height;
@@ -188,10 +209,10 @@ export async function deployMultiNode(ctx: MultiContext, twinId: number, spec: R
   for (const c of gone) await ctx.signer.send("contract.cancel", { contractId: c.id });
   const status = existing.length ? "updated" : "created";
   if (opts.wait === false) {
-    return { status, name: spec.name, parts: await Promise.all(submitted.map((s) => ctx.client.contract(s.contractId).then(viewOf))), removed: gone.map((c) => c.id) };
+    return { result: { status, name: spec.name, parts: await Promise.all(submitted.map((s) => ctx.client.contract(s.contractId).then(viewOf))), removed: gone.map((c) => c.id) }, held, heldZdbs };
   }
   const settled = await Promise.allSettled(submitted.map((s) => waitSettled(ctx.client, s.contractId, s.version, { timeoutMs: opts.timeoutMs, from, onProgress: progress })));
   const failed = settled.flatMap((r, i) => (r.status === "rejected" ? [`node ${built[i].part.node.id}: ${(r.reason as Error).message}`] : []));
   if (failed.length) throw new DeploymentFailedError(`"${spec.name}" did not settle on every node: ${failed.join("; ")}`, "the parts stay as they are; read `kosmos show` and deploy again to retry");
-  return { status, name: spec.name, parts: settled.map((r) => (r as PromiseFulfilledResult<DeploymentView>).value), removed: gone.map((c) => c.id) };
+  return { result: { status, name: spec.name, parts: settled.map((r) => (r as PromiseFulfilledResult<DeploymentView>).value), removed: gone.map((c) => c.id) }, held, heldZdbs };
 }
