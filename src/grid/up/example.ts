@@ -78,15 +78,17 @@ async function waitForProbe(list: ContainerList, entrypoint: string, ms: number,
   const target = list.find((c) => c !== probe && c.overlayIp && entrypoint.includes(`//${c.overlayIp}/`));
   if (!probe || !target?.overlayIp) return null;
   const url = `http://${target.overlayIp}/`;
-  const expected = target.url ? (await httpGet(target.url))?.body : undefined;
   note(`  waiting for ${probe.name} (node ${probe.node}) to fetch ${url} from ${target.name} (node ${target.node}) over the network`);
   const got = await waitFor(`${probe.name} to fetch ${url} over the network`, ms, async () => {
     const page = await httpGet(`http://${probe.ip}/fetched.html`);
     const headers = await httpGet(`http://${probe.ip}/status`);
     const status = Number(/HTTP\/1\.\d (\d{3})/.exec(headers?.body ?? "")?.[1]);
-    return page?.status === 200 && status ? { status, body: page.body } : undefined;
+    if (page?.status !== 200 || !status) return undefined;
+    // The page the target serves now, as this host gets it: the probe's copy must be the same.
+    const expected = target.url ? (await httpGet(target.url))?.body : page.body;
+    return expected === undefined ? undefined : { status, samePage: page.body === expected };
   });
-  const r: OverlayProbe = { probe: probe.name, probeNode: probe.node, target: target.name, targetNode: target.node, url, status: got.status, samePage: expected !== undefined && got.body === expected };
+  const r: OverlayProbe = { probe: probe.name, probeNode: probe.node, target: target.name, targetNode: target.node, url, status: got.status, samePage: got.samePage };
   note(`  ${overlayLine(r)}`);
   return r;
 }

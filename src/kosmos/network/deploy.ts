@@ -178,6 +178,7 @@ async function deployRound(ctx: MultiContext, twinId: number, spec: ResolvedSpec
   const gone = existing.filter((c) => !parts.some((p) => p.node.id === c.nodeId));
   if (!built.some((b) => b.changed) && !gone.length) {
     const views = await Promise.all(parts.map((p) => ctx.client.contract(p.existing!.id).then(viewOf)));
+    if (!last) for (const v of views) progress({ stage: "unchanged", contractId: v.contractId });
     return { result: { status: "unchanged", name: spec.name, parts: views, removed: [] }, held, heldZdbs };
   }
   if (opts.confirm && !(await opts.confirm())) throw new ValidationError("deployment not confirmed; nothing was signed");
