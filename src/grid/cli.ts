@@ -22,7 +22,7 @@ function upText(r: UpReport): string {
     ...r.view.workloads.flatMap((w) => accessLines(w, r.examplePassword)),
     ...r.deployment.containers.filter((c) => c.url).map((c) => `curl ${c.url}`),
     ...(r.deployment.overlay ? [overlayLine(r.deployment.overlay)] : []),
-    ...(r.view.workloads.some((w) => w.type === "container") ? [`./bin/kosmos logs ${r.deployment.name} ${r.deployment.containers[0]?.name ?? "NAME"}   (its output, from the 0-db it streams into)`] : []),
+    ...r.deployment.containers.filter((c) => c.logs).map((c) => `./bin/kosmos logs ${r.deployment.name} ${c.name}   (its output, from the 0-db it streams into)`),
     "",
     "To use ./bin/kosmos as the demo user (a local demo grid: its passphrase is kept in a file):",
     ...Object.entries(r.env).map(([k, v]) => `  export ${k}=${v}`),

@@ -1,7 +1,8 @@
 // The local grid end to end, real processes: `grid up --json --nodes 2` → the example's 0-db answers
 // redis-cli with its password (and refuses a wrong one), its web container (node 1) serves its page
 // to this host, its probe container (node 2) fetched that page over the private network (the web's
-// own log, read back from its 0-db, shows the probe's overlay address asking) → kosmos ls/show list
+// own log, read back from its 0-db, shows the probe's overlay address asking; the probe's log, shipped
+// from node 2 into a 0-db on node 1, says it fetched) → kosmos ls/show list
 // it → down/up comes back (page served again) → cancel → gone → `grid down` leaves no process,
 // container, mount, namespace, link or WireGuard socket.
 import { test } from "node:test";
@@ -128,6 +129,12 @@ test("grid up → 0-db works with its password, the web page is served → kosmo
   await waitFor("web's log to show the probe's request over the network", async () => {
     const logs = await runBin("kosmos", ["logs", "hello", "web"], { ...user, KOSMOS_LOGS_PASSWORD: password });
     return logs.code === 0 && logs.stdout.includes(`[::ffff:${probe.overlayIp}]`) && logs.stdout.includes("response:200");
+  }, { timeoutMs: 20_000 });
+  // The probe's own output, shipped by node 2 into a 0-db on node 1 (a container logging across nodes).
+  assert.ok(containers.every((c) => (c as C & { logs: boolean }).logs), "both containers stream their output");
+  await waitFor("the probe's log, from node 1's 0-db, to say it fetched over the network", async () => {
+    const logs = await runBin("kosmos", ["logs", "hello", "probe"], { ...user, KOSMOS_LOGS_PASSWORD: password });
+    return logs.code === 0 && /fetched http:\/\/10\.20\.1\.10\/ over the network/.test(logs.stdout);
   }, { timeoutMs: 20_000 });
   const nets = rows.map((row, i) => networkNames(join(data, "nodes", `n${i + 1}`), row.contractId, "net"));
   const present0 = execFileSync("ip", ["netns", "list"], { encoding: "utf8" });

@@ -8,7 +8,8 @@ import type { GridState } from "../state.js";
 import { routeToContainer } from "../netns.js";
 import { EXAMPLE_FLIST_ENV, EXAMPLE_PASSWORD_ENV, httpGet, isRoot, tcpOpen, waitFor, type Note, type Step } from "./common.js";
 
-export type ContainerList = Array<{ name: string; node: number; ip: string; overlayIp: string | null; url: string | null }>;
+/** The example's containers as this host reaches them; `logs`: its output streams into a 0-db (`kosmos logs` reads it). */
+export type ContainerList = Array<{ name: string; node: number; ip: string; overlayIp: string | null; url: string | null; logs: boolean }>;
 
 /** What the probe container fetched over the network: from which container and node, the HTTP status, and whether it is that container's page. */
 export interface OverlayProbe { probe: string; probeNode: number; target: string; targetNode: number; url: string; status: number; samePage: boolean }
@@ -54,7 +55,8 @@ export async function upExample({ L, state, note }: Step, o: { file: string; use
     const d = w.data as { ips?: string[]; port?: number };
     if (w.type === "zdb" && d.ips?.[0] && d.port) await waitFor(`0-db ${w.name} at ${d.ips[0]}:${d.port}`, 30_000, () => tcpOpen(d.ips![0], d.port!));
   }
-  const c = await waitForContainers(o.user, state, spec.name, result, Math.max(30_000, o.timeoutMs ?? 90_000), note);
+  const logging = new Set(spec.containers.filter((x) => x.logs).map((x) => x.name));
+  const c = await waitForContainers(o.user, state, spec.name, result, Math.max(30_000, o.timeoutMs ?? 90_000), note, logging);
   const overlay = await waitForProbe(c.list, spec.containers.find((x) => x.name === PROBE)?.entrypoint ?? "", 45_000, note);
   state.example = { name: spec.name, file: resolve(o.file) };
   L.save(state);
@@ -102,7 +104,7 @@ export function overlayLine(r: OverlayProbe): string {
  * for one that serves HTTP, its page answering. The node's word is re-read while waiting: after a
  * restart it recreates a container (perhaps with another IP) and says so in a new result.
  */
-async function waitForContainers(user: Kosmos, state: GridState, name: string, first: DeploymentView, ms: number, note: Note): Promise<{ view: DeploymentView; list: ContainerList }> {
+async function waitForContainers(user: Kosmos, state: GridState, name: string, first: DeploymentView, ms: number, note: Note, logging: Set<string>): Promise<{ view: DeploymentView; list: ContainerList }> {
   if (!first.workloads.some((w) => w.type === "container")) return { view: first, list: [] };
   let view = first;
   let said = "";
@@ -123,7 +125,7 @@ async function waitForContainers(user: Kosmos, state: GridState, name: string, f
           return undefined;
         }
       }
-      out.push({ name: w.name, node: nodeId, ip, overlayIp: overlayIp ?? null, url: w.url ?? null });
+      out.push({ name: w.name, node: nodeId, ip, overlayIp: overlayIp ?? null, url: w.url ?? null, logs: logging.has(w.name) });
     }
     return out;
   });

@@ -91,7 +91,8 @@ async function place(ctx: MultiContext, spec: ResolvedSpec, existing: Contract[]
     const containers = spec.containers.filter((c) => (c.node ?? main.id) === id);
     const part: Part = { node, containers, main: id === main.id, existing: existing.find((c) => c.nodeId === id) };
     if (!part.existing) {
-      const need = needOf(translateWorkloads({ ...spec, containers, networks: [], zdbs: part.main ? spec.zdbs : [], volumes: part.main ? spec.volumes : [] }, placeholderSealer).map((t) => t.workload));
+      // Logs take no capacity; without them a container logging into the main node's 0-db translates here too.
+      const need = needOf(translateWorkloads({ ...spec, containers: containers.map((c) => ({ ...c, logs: undefined })), networks: [], zdbs: part.main ? spec.zdbs : [], volumes: part.main ? spec.volumes : [] }, placeholderSealer).map((t) => t.workload));
       chooseNode([node], need, { node: id, farm: undefined });
     }
     parts.push(part);
@@ -159,18 +160,29 @@ async function deployRound(ctx: MultiContext, twinId: number, spec: ResolvedSpec
   const { byNode, ips } = networksFor(ctx, spec, parts, existing, access);
   const meta: PartMeta = { nodes: parts.map((p) => p.node.id), ...(Object.keys(access).length ? { access } : {}) };
   // Every part built (and so checked) before anything is signed.
+  const mainZdbs = zdbLookup(mainContract, spec);
   const built = parts.map((p) => {
+    // A container on another node than its logs' 0-db gets the 0-db's address written out (its
+    // part does not hold the 0-db), or is held until the 0-db has one.
+    const awayHeld: string[] = [];
+    const containers = p.containers.flatMap((c): ResolvedContainer[] => {
+      const x = c.network ? { ...c, ip: ips.get(c.name) } : c;
+      if (p.main || !x.logs || !("zdb" in x.logs)) return [x];
+      const name = x.logs.zdb;
+      const at = mainZdbs(name), z = spec.zdbs.find((y) => y.name === name);
+      if (!at || !z) { awayHeld.push(c.name); return []; }
+      return [{ ...x, logs: { address: at.address, namespace: at.namespace, password: z.password } }];
+    });
     const partSpec: ResolvedSpec = {
-      ...spec, node: p.node.id, networks: [],
-      containers: p.containers.map((c) => (c.network ? { ...c, ip: ips.get(c.name) } : c)),
+      ...spec, node: p.node.id, networks: [], containers,
       zdbs: p.main ? spec.zdbs : [], volumes: p.main ? spec.volumes : [],
     };
     const b = buildDeployment({
       spec: partSpec, twinId, nodeId: p.node.id, privateKey: ctx.keys.privateKey, sealSecret: sealerFor(p.node.sealKey),
       previous: p.existing?.deployment, extra: byNode.get(p.node.id) ?? [], meta: { ...meta },
-      zdbs: (name) => zdbLookup(p.existing ?? null, spec)(name) ?? zdbLookup(mainContract, spec)(name),
+      zdbs: (name) => zdbLookup(p.existing ?? null, spec)(name) ?? mainZdbs(name),
     });
-    return { part: p, ...b };
+    return { part: p, ...b, held: [...b.held, ...awayHeld] };
   });
   const held = built.flatMap((b) => b.held);
   const heldZdbs = [...new Set(spec.containers.filter((c) => held.includes(c.name)).map((c) => (c.logs as { zdb: string }).zdb))];
