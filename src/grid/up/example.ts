@@ -46,7 +46,7 @@ export async function upExample({ L, state, note }: Step, o: { file: string; use
       else if (p.stage === "unchanged") note(`  already deployed (contract ${p.contractId})`);
       else if (p.stage === "submitted") note(`  submitted: contract ${p.contractId}`);
       else if (p.stage === "approved") note(`  approved`);
-      else if (p.stage === "held") note(`  ${p.containers.join(", ")}: added once 0-db ${p.zdbs.join(", ")} is up (it holds their logs)`);
+      else if (p.stage === "held") note(`  ${p.containers.join(", ")}: added once ${p.zdbs.length > 1 ? "0-dbs" : "0-db"} ${p.zdbs.join(", ")} ${p.zdbs.length > 1 ? "are" : "is"} up (${p.zdbs.length > 1 ? "they hold" : "it holds"} their logs)`);
       else if (p.stage === "workload") note(`  ${p.name}: ${p.state === "pending" ? "waiting for the node" : p.state}${p.message ? ` (${p.message})` : ""}`);
     },
   });
