@@ -3,7 +3,7 @@
 // file has a `probe` container, until the probe has fetched another container's page over the
 // file's private network (it serves what it got: /fetched.html, and the answer's headers at /status).
 import { resolve } from "node:path";
-import { Kosmos, parseDeploymentFile, logPasswordsOf, type ConfigStore, type DeploymentView } from "../../kosmos/index.js";
+import { type Kosmos, parseDeploymentFile, logPasswordsOf, type ConfigStore, type DeploymentView } from "../../kosmos/index.js";
 import type { GridState } from "../state.js";
 import { routeToContainer } from "../netns.js";
 import { EXAMPLE_FLIST_ENV, EXAMPLE_PASSWORD_ENV, httpGet, isRoot, tcpOpen, waitFor, type Note, type Step } from "./common.js";
