@@ -30,3 +30,6 @@ export {
 export {
   type TxType, type Payload, type UnsignedTx, type Tx, TX_TYPES, MAX_TX_BYTES, payloadSchemas, parseTx, signTx, txHash, formatIssues,
 } from "./transactions.js";
+export {
+  type Cidr, ipToInt, intToIp, parseCidr, formatCidr, cidrSize, cidrContains, cidrWithin, cidrOverlaps, gatewayOf, allocateHosts,
+} from "./cidr.js";

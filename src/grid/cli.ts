@@ -2,7 +2,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { runCli } from "../runtime/index.js";
 import { accessLines } from "../kosmos/index.js";
-import { gridUp, DEFAULT_EXAMPLE, type UpReport } from "./up.js";
+import { gridUp, overlayLine, DEFAULT_EXAMPLE, type UpReport } from "./up.js";
 import { gridDown } from "./down.js";
 import { gridStatus, type StatusReport } from "./status.js";
 
@@ -17,12 +17,12 @@ function upText(r: UpReport): string {
     `explorer ${r.explorer}   (open it in a browser)`,
     ...r.nodes.map((n) => `node ${n.id}   ${n.underlay}${n.netns ? `  (netns ${n.netns})` : ""}  pid ${n.pid}`),
     "",
-    `"${r.deployment.name}" is deployed (contract ${r.deployment.contractId}) by the demo user, twin ${r.user.twinId}:`,
-    ...r.view.workloads.map((w) => `  ${w.name} (${w.type}): ${w.state}`),
+    ...deployedLines(r),
     "",
     ...r.view.workloads.flatMap((w) => accessLines(w, r.examplePassword)),
     ...r.deployment.containers.filter((c) => c.url).map((c) => `curl ${c.url}`),
-    ...(r.view.workloads.some((w) => w.type === "container") ? [`./bin/kosmos logs ${r.deployment.name} ${r.deployment.containers[0]?.name ?? "NAME"}   (its output, from the 0-db it streams into)`] : []),
+    ...(r.deployment.overlay ? [overlayLine(r.deployment.overlay)] : []),
+    ...r.deployment.containers.filter((c) => c.logs).map((c) => `./bin/kosmos logs ${r.deployment.name} ${c.name}   (its output, from the 0-db it streams into)`),
     "",
     "To use ./bin/kosmos as the demo user (a local demo grid: its passphrase is kept in a file):",
     ...Object.entries(r.env).map(([k, v]) => `  export ${k}=${v}`),
@@ -30,6 +30,18 @@ function upText(r: UpReport): string {
     `Stop it with: ./bin/grid down --data ${r.dir}`,
   ];
   return lines.join("\n");
+}
+
+/** The deployment's workloads; a file spanning nodes has a contract per node, listed each. */
+function deployedLines(r: UpReport): string[] {
+  const parts = (r.view as { parts?: UpReport["view"][] }).parts;
+  if (!parts || parts.length < 2) {
+    return [`"${r.deployment.name}" is deployed (contract ${r.deployment.contractId}) by the demo user, twin ${r.user.twinId}:`, ...r.view.workloads.map((w) => `  ${w.name} (${w.type}): ${w.state}`)];
+  }
+  return [
+    `"${r.deployment.name}" is deployed on ${parts.length} nodes (contracts ${parts.map((p) => p.contractId).join(", ")}) by the demo user, twin ${r.user.twinId}:`,
+    ...parts.flatMap((p) => p.workloads.map((w) => `  node ${p.nodeId}: ${w.name} (${w.type}): ${w.state}`)),
+  ];
 }
 
 function statusText(s: StatusReport): string {

@@ -14,10 +14,11 @@ import { upFarm, upLedger } from "./up/ledger.js";
 import { upNodes } from "./up/nodes.js";
 import { upUser } from "./up/user.js";
 import { upExampleFlist, upHub } from "./up/hub.js";
-import { upExample, type ContainerList } from "./up/example.js";
+import { upExample, type ContainerList, type OverlayProbe } from "./up/example.js";
 import { upRoutes } from "./up/routes.js";
 import { upExplorer } from "./up/explorer.js";
 
+export { overlayLine, type OverlayProbe } from "./up/example.js";
 export { REPO, BIN, DEFAULT_EXAMPLE, EXAMPLE_PASSWORD_ENV, EXAMPLE_FLIST_ENV, EXAMPLE_FLIST_NAME } from "./up/common.js";
 
 export interface UpOptions {
@@ -44,8 +45,10 @@ export interface UpReport {
   deployment: {
     name: string; contractId: number;
     workloads: Array<{ name: string; type: string; state: string; data: Record<string, unknown> }>;
-    /** Its containers: IP, and the URL their page is served at (reachable from this host). */
+    /** Its containers: node, IP (and overlay IP), and the URL their page is served at (reachable from this host). */
     containers: ContainerList;
+    /** What the probe container fetched from another node over the private network (null: the file has no probe). */
+    overlay: OverlayProbe | null;
   };
   mode: "netns" | "local";
   dir: string;
@@ -95,7 +98,7 @@ export async function gridUp(opts: UpOptions): Promise<UpReport> {
     nodes: state.nodes.map((n, i) => ({ id: n.nodeId!, underlay: n.underlay, netns: n.netns, pid: pids[i] })),
     user: { twinId: demo.twinId, home: L.userHome },
     hub: hub.url,
-    deployment: { name: view.name, contractId: view.contractId, workloads: view.workloads.map((w) => ({ name: w.name, type: w.type, state: w.state, data: w.data })), containers: example.containers },
+    deployment: { name: view.name, contractId: view.contractId, workloads: view.workloads.map((w) => ({ name: w.name, type: w.type, state: w.state, data: w.data })), containers: example.containers, overlay: example.overlay },
     mode, dir,
     env: { KOSMOS_HOME: L.userHome, KOSMOS_PASSPHRASE: `$(cat ${L.passphraseFile})`, KOSMOS_LEDGER: state.ledger.url, KOSMOS_HUB: hub.url, [EXAMPLE_FLIST_ENV]: example.flist },
     examplePassword: example.password,

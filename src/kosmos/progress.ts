@@ -32,6 +32,8 @@ export type DeployProgress =
   | { stage: "submitted"; contractId: number; version: number; update: boolean }
   | { stage: "signatures"; contractId: number; version: number; weight: number; weightRequired: number; waitingFor: number[] }
   | { stage: "approved"; contractId: number; version: number }
+  /** A file spanning nodes: containers logging into a 0-db on another node are added once it is up. */
+  | { stage: "held"; contractId: number; containers: string[]; zdbs: string[] }
   | { stage: "workload"; contractId: number; name: string; state: WorkloadView["state"]; message: string };
 
 /** A workload ended in `error` (or the contract was deleted under the wait): permanent until the

@@ -166,10 +166,14 @@ export class Kosmos extends KosmosReader {
   /** Where a container of a deployment streams its logs: address and namespace from the ledger
    *  (the password, sealed there, is the user's to give). */
   async logTarget(name: string, container: string): Promise<{ address: string; namespace: string; sealedPassword: boolean }> {
-    const c = await this.mustContractNamed(name);
-    const w = c.deployment.workloads.find((x) => x.name === container);
+    await this.mustContractNamed(name);
+    // A file spanning nodes has a contract per node: the container is in one of them.
+    const parts = (await this.contractsOf()).filter((x) => nameOf(x) === name);
+    const all = parts.flatMap((c) => c.deployment.workloads);
+    const w = all.find((x) => x.name === container && x.type === "container");
+    const c = parts.find((x) => x.deployment.workloads.includes(w as never))!;
     if (w?.type !== "container") {
-      const names = c.deployment.workloads.filter((x) => x.type === "container").map((x) => x.name);
+      const names = all.filter((x) => x.type === "container").map((x) => x.name);
       throw new NotFoundError(`"${name}" has no container named "${container}"`, names.length ? `its containers: ${names.join(", ")}` : "it has no containers");
     }
     if (!w.data.logs) throw new NotFoundError(`container ${container} of "${name}" does not stream its logs`, "add `logs: {zdb: NAME}` (a `mode: seq` 0-db of the file) to it and deploy again");

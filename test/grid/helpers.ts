@@ -4,6 +4,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { runcList, runcRoot } from "../../src/node/index.js";
+import { UnavailableError } from "../../src/core/index.js";
 
 export interface ContainerState { runc: string[]; pids: number[]; mounts: string[]; netns: string[] }
 
@@ -28,7 +29,7 @@ export function containerState(gridDir: string, nodeData: string, nodeNetns: str
 /** GET a page with a deadline per attempt; the body, or throws with why. */
 export async function fetchPage(url: string): Promise<string> {
   const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
-  if (res.status !== 200) throw new Error(`${url}: HTTP ${res.status}`);
+  if (res.status !== 200) throw new UnavailableError(`${url}: HTTP ${res.status}`);
   return res.text();
 }
 

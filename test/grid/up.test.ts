@@ -1,7 +1,10 @@
 // The local grid end to end, real processes: `grid up --json --nodes 2` → the example's 0-db answers
-// redis-cli with its password (and refuses a wrong one), its web container serves its page to this
-// host → kosmos ls/show list it → down/up comes back (page served again) → cancel → gone → `grid
-// down` leaves no process, container, mount, namespace or link.
+// redis-cli with its password (and refuses a wrong one), its web container (node 1) serves its page
+// to this host, its probe container (node 2) fetched that page over the private network (the web's
+// own log, read back from its 0-db, shows the probe's overlay address asking; the probe's log, shipped
+// from node 2 into a 0-db on node 1, says it fetched) → kosmos ls/show list
+// it → down/up comes back (page served again) → cancel → gone → `grid down` leaves no process,
+// container, mount, namespace, link or WireGuard socket.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
@@ -11,6 +14,7 @@ import { join } from "node:path";
 import { runBin, waitFor } from "../kosmos/helpers.js";
 import { LedgerClient } from "../../src/ledger/client/index.js";
 import { EXAMPLE_PAGE } from "../../src/flist/index.js";
+import { networkNames, socketPath } from "../../src/node/network/index.js";
 import { cgroupsOf, containerState, fetchPage } from "./helpers.js";
 
 const root = process.getuid?.() === 0;
@@ -56,14 +60,25 @@ test("grid up → 0-db works with its password, the web page is served → kosmo
   assert.equal(statSync(join(data, "user", ".passphrase")).mode & 0o777, 0o600);
 
   // The web container: its IP and URL, and its page fetched from this host.
-  assert.equal(r.deployment.containers.length, 1);
-  const web = r.deployment.containers[0] as { name: string; ip: string; url: string };
-  assert.equal(web.name, "web");
+  type C = { name: string; node: number; ip: string; overlayIp: string | null; url: string | null };
+  const containers = r.deployment.containers as C[];
+  assert.deepEqual(containers.map((c) => c.name).sort(), ["probe", "web"]);
+  const web = containers.find((c) => c.name === "web") as C & { url: string };
+  const probe = containers.find((c) => c.name === "probe")!;
   assert.match(web.ip, /^100\.\d+\.\d+\.\d+$/);
   assert.equal(web.url, `http://${web.ip}/`);
   assert.equal(r.deployment.workloads.find((w: { name: string }) => w.name === "web").state, "ok");
   assert.match(r.hub, /^http:\/\//);
   assert.equal(await fetchPage(web.url), EXAMPLE_PAGE);
+
+  // The two-node private network: web on node 1, the probe on node 2, each with an address of its
+  // node's /24, and the probe fetched web's page over it (what grid up read back from the probe).
+  assert.deepEqual([web.node, probe.node], [r.nodes[0].id, r.nodes[1].id]);
+  assert.equal(web.overlayIp, "10.20.1.10");
+  assert.match(probe.overlayIp ?? "", /^10\.20\.2\.\d+$/);
+  assert.deepEqual(r.deployment.overlay, { probe: "probe", probeNode: probe.node, target: "web", targetNode: web.node, url: "http://10.20.1.10/", status: 200, samePage: true });
+  assert.equal(await fetchPage(`http://${probe.ip}/fetched.html`), EXAMPLE_PAGE, "the probe serves the page it fetched");
+  assert.match(up.stderr, /probe \(node \d+\) fetched http:\/\/10\.20\.1\.10\/ from web \(node \d+\) over the network: 200/);
   const firstNode = r.nodes.find((n: { underlay: string }) => n.underlay === ips[0]);
   const nodeData = join(data, "nodes", `n${r.nodes.indexOf(firstNode) + 1}`);
   const before = containerState(data, nodeData, firstNode.netns);
@@ -104,9 +119,26 @@ test("grid up → 0-db works with its password, the web page is served → kosmo
   const user = { KOSMOS_HOME: join(data, "user"), KOSMOS_PASSPHRASE: readFileSync(join(data, "user", ".passphrase"), "utf8").trim(), KOSMOS_LEDGER: r.ledger };
   const ls = await runBin("kosmos", ["ls", "--json"], user);
   assert.equal(ls.code, 0, ls.stderr);
-  assert.deepEqual(ls.json().map((d: { name: string; contractId: number }) => [d.name, d.contractId]), [["hello", r.deployment.contractId]]);
+  const rows = ls.json() as Array<{ name: string; contractId: number; nodeId: number }>;
+  assert.deepEqual(rows.map((d) => [d.name, d.nodeId]), [["hello", web.node], ["hello", probe.node]], "one contract per node, under one name");
+  assert.equal(rows[0].contractId, r.deployment.contractId);
   const show = await runBin("kosmos", ["show", "hello", "--json"], user);
-  assert.equal(show.json().workloads[0].data.namespace, namespace);
+  assert.equal(show.json().workloads.find((w: { name: string }) => w.name === "db").data.namespace, namespace);
+  assert.equal(show.json().parts.length, 2);
+  // The web's own log (shipped into the `logs` 0-db on its node): the probe asked from its overlay address.
+  await waitFor("web's log to show the probe's request over the network", async () => {
+    const logs = await runBin("kosmos", ["logs", "hello", "web"], { ...user, KOSMOS_LOGS_PASSWORD: password });
+    return logs.code === 0 && logs.stdout.includes(`[::ffff:${probe.overlayIp}]`) && logs.stdout.includes("response:200");
+  }, { timeoutMs: 20_000 });
+  // The probe's own output, shipped by node 2 into a 0-db on node 1 (a container logging across nodes).
+  assert.ok(containers.every((c) => (c as C & { logs: boolean }).logs), "both containers stream their output");
+  await waitFor("the probe's log, from node 1's 0-db, to say it fetched over the network", async () => {
+    const logs = await runBin("kosmos", ["logs", "hello", "probe"], { ...user, KOSMOS_LOGS_PASSWORD: password });
+    return logs.code === 0 && /fetched http:\/\/10\.20\.1\.10\/ over the network/.test(logs.stdout);
+  }, { timeoutMs: 20_000 });
+  const nets = rows.map((row, i) => networkNames(join(data, "nodes", `n${i + 1}`), row.contractId, "net"));
+  const present0 = execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
+  for (const n of nets) assert.ok(present0.includes(n.netns) && existsSync(socketPath(n.wg)), `network namespace ${n.netns} and wireguard socket ${n.wg} are there`);
 
   // Up again while up: it just reports, with the same deployment.
   const again = await runBin("grid", ["up", "--json", "--nodes", "2", "--data", data], env, undefined, 60_000);
@@ -124,8 +156,9 @@ test("grid up → 0-db works with its password, the web page is served → kosmo
   assert.equal(back.json().deployment.contractId, r.deployment.contractId, "found by name, not deployed twice");
   assert.match(back.stderr, /already deployed/);
   await waitFor("the 0-db to answer with the data written before down", () => /OK[\s\S]*v/.test(redis(ips[0], port, ["SELECT", namespace, password], ["GET", "k"])), { timeoutMs: 15_000 });
-  const backWeb = back.json().deployment.containers[0] as { url: string };
+  const backWeb = back.json().deployment.containers.find((c: { name: string }) => c.name === "web") as { url: string };
   assert.equal(await fetchPage(backWeb.url), EXAMPLE_PAGE, "the container runs again after down/up");
+  assert.equal(back.json().deployment.overlay?.status, 200, "the probe fetches over the network again after down/up");
   assert.equal(containerState(data, nodeData, firstNode.netns).runc.length, 1);
 
   // Cancel: the contract is gone and the namespace with it.
@@ -147,6 +180,7 @@ test("grid up → 0-db works with its password, the web page is served → kosmo
   assert.deepEqual({ runc: after.runc, mounts: after.mounts, pids: after.pids, cgroups: cgroupsOf(before.runc) }, { runc: [], mounts: [], pids: [], cgroups: [] });
   const present = execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
   for (const n of before.netns) assert.ok(!present.includes(n), `container namespace ${n} is gone`);
+  for (const n of nets) assert.ok(!present.includes(n.netns) && !existsSync(socketPath(n.wg)), `network namespace ${n.netns} and wireguard socket ${n.wg} are gone`);
   assert.equal((await runBin("grid", ["status", "--json", "--data", data], {})).json().running, false);
   assert.ok(existsSync(join(data, "ledger")), "the data stays for the next up");
 });

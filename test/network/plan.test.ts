@@ -2,8 +2,8 @@
 // public and hidden nodes and the user's access, the access config, and the bad ranges refused.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { GridError } from "../../src/core/index.js";
-import { accessConfigText, accessSubnet, allocateSubnets, checkRange, generateWgKeyPair, nextAccessAddress, overlaps, parseCidr, peersFor, type Member } from "../../src/kosmos/network/index.js";
+import { GridError, allocateHosts as hostAddresses, cidrOverlaps as overlaps, parseCidr } from "../../src/core/index.js";
+import { accessConfigText, accessSubnet, allocateSubnets, checkRange, generateWgKeyPair, nextAccessAddress, peersFor, type Member } from "../../src/kosmos/network/index.js";
 
 const invalid = (f: () => unknown, re: RegExp) => assert.throws(f, (e: unknown) => e instanceof GridError && e.code === "invalid" && re.test(e.message));
 
@@ -74,8 +74,7 @@ test("the deployment file: networks checked before anything is signed", async ()
   refused(base("[{name: net, ipRange: 10.20.0.0/16}]").replace(", network: net", ", ip: 10.20.1.5"), /an overlay address needs a `network`/);
 });
 
-test("container addresses on the Kosmos side: outside the node's subnet or taken is refused", async () => {
-  const { hostAddresses } = await import("../../src/kosmos/network/index.js");
+test("container addresses on the Kosmos side: outside the node's subnet or taken is refused", () => {
   assert.deepEqual([...hostAddresses("10.20.2.0/24", [{ name: "a" }, { name: "b", ip: "10.20.2.2" }])], [["b", "10.20.2.2"], ["a", "10.20.2.3"]]);
   invalid(() => hostAddresses("10.20.2.0/24", [{ name: "a", ip: "10.20.1.5" }]), /not a usable address of its node's subnet 10\.20\.2\.0\/24/);
   invalid(() => hostAddresses("10.20.2.0/24", [{ name: "a", ip: "10.20.2.7" }, { name: "b", ip: "10.20.2.7" }]), /taken/);

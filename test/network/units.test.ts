@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { allocate, parseCidr, within } from "../../src/node/network/cidr.js";
+import { allocateHosts as allocate, parseCidr, cidrWithin as within } from "../../src/core/index.js";
 import { parseGet, sameConfig, setRequest } from "../../src/node/network/uapi.js";
 import { publicKeyOf } from "../../src/node/network/keys.js";
 import { attachIfName, networkNames } from "../../src/node/network/names.js";
@@ -27,7 +27,7 @@ test("container addresses: asked ones kept and checked, the rest the lowest free
   const more = allocate("10.20.1.0/24", [{ name: "a" }, { name: "b", ip: "10.20.1.2" }, { name: "c" }, { name: "d" }]);
   for (const n of ["a", "b", "c"]) assert.equal(more.get(n), got.get(n));
   const invalid = (f: () => unknown, re: RegExp) => assert.throws(f, (e: unknown) => e instanceof GridError && e.code === "invalid" && re.test(e.message));
-  invalid(() => allocate("10.20.1.0/24", [{ name: "x", ip: "10.20.2.5" }]), /not a usable address of subnet/);
+  invalid(() => allocate("10.20.1.0/24", [{ name: "x", ip: "10.20.2.5" }]), /not a usable address of its node's subnet/);
   invalid(() => allocate("10.20.1.0/24", [{ name: "x", ip: "10.20.1.1" }]), /not a usable address/); // the gateway
   invalid(() => allocate("10.20.1.0/24", [{ name: "x", ip: "10.20.1.255" }]), /not a usable address/); // broadcast
   invalid(() => allocate("10.20.1.0/24", [{ name: "x", ip: "10.20.1.9" }, { name: "y", ip: "10.20.1.9" }]), /taken/);

@@ -33,6 +33,7 @@ function progressLine(p: DeployProgress): string {
     case "submitted": return `${p.update ? "updated" : "submitted"}: contract ${p.contractId}, version ${p.version}`;
     case "signatures": return `waiting for signatures: weight ${p.weight} of ${p.weightRequired}, not yet signed by twin(s) ${p.waitingFor.join(", ")} (they run: kosmos sign ${p.contractId})`;
     case "approved": return `approved: version ${p.version}`;
+    case "held": return `${p.containers.join(", ")}: added once 0-db(s) ${p.zdbs.join(", ")} on another node are up (they hold their logs)`;
     case "workload": return `  ${p.name}: ${p.state === "pending" ? "waiting for the node" : p.state}${p.message ? ` (${p.message})` : ""}`;
   }
 }

@@ -10,17 +10,21 @@
 // this run created (rolled back: nothing new is left) and says which node refused and why; updates
 // already submitted to existing parts stay (a re-deploy converges them). A node reporting a failed
 // workload after submission leaves everything in place: `kosmos deploy` again retries.
+//
+// Logs: a container logging into a 0-db of the file (`logs: {zdb}`) needs that 0-db's address,
+// which only its node's result gives (0-dbs live on the main node). As in the single-node deploy,
+// the first round deploys everything else, and once the 0-db is up a second round adds the held
+// containers, on whichever node they are, with the address read from the main part's result.
 import { randomInt } from "node:crypto";
-import { ConflictError, DeploymentFailedError, GridError, ValidationError, signDeployment, type KeyPair, type Workload } from "../../core/index.js";
+import { ConflictError, DeploymentFailedError, GridError, ValidationError, allocateHosts, signDeployment, type KeyPair, type Workload } from "../../core/index.js";
 import type { Contract, LedgerClient, NodeInfo, Signer } from "../../ledger/client/index.js";
 import { chooseNode, needOf } from "../planner.js";
 import { buildDeployment, parseMeta, sealerFor, translateWorkloads, placeholderSealer, type ResolvedSpec, type Translated, type ResolvedContainer } from "../spec/index.js";
-import { nameOf, viewOf, type DeploymentView } from "../views.js";
+import { nameOf, viewOf, zdbLookup, type DeploymentView } from "../views.js";
 import { waitSettled } from "../wait.js";
 import type { DeployProgress } from "../progress.js";
 import { deriveWgKeyPair } from "./keys.js";
 import { allocateSubnets, peersFor, type AccessPeer, type Member } from "./plan.js";
-import { hostAddresses } from "./hosts.js";
 
 export interface MultiContext { client: LedgerClient; signer: Signer; keys: KeyPair }
 
@@ -87,7 +91,8 @@ async function place(ctx: MultiContext, spec: ResolvedSpec, existing: Contract[]
     const containers = spec.containers.filter((c) => (c.node ?? main.id) === id);
     const part: Part = { node, containers, main: id === main.id, existing: existing.find((c) => c.nodeId === id) };
     if (!part.existing) {
-      const need = needOf(translateWorkloads({ ...spec, containers, networks: [], zdbs: part.main ? spec.zdbs : [], volumes: part.main ? spec.volumes : [] }, placeholderSealer).map((t) => t.workload));
+      // Logs take no capacity; without them a container logging into the main node's 0-db translates here too.
+      const need = needOf(translateWorkloads({ ...spec, containers: containers.map((c) => ({ ...c, logs: undefined })), networks: [], zdbs: part.main ? spec.zdbs : [], volumes: part.main ? spec.volumes : [] }, placeholderSealer).map((t) => t.workload));
       chooseNode([node], need, { node: id, farm: undefined });
     }
     parts.push(part);
@@ -113,7 +118,7 @@ function networksFor(ctx: MultiContext, spec: ResolvedSpec, parts: Part[], exist
     const plan: Member[] = members.map((p) => ({ nodeId: p.node.id, subnet: subnets.get(p.node.id)!, publicKey: keys.get(p.node.id)!.publicKey, endpoint: `${p.node.underlay}:${ports.get(p.node.id)}` }));
     for (const m of plan) {
       const part = members.find((p) => p.node.id === m.nodeId)!;
-      for (const [name, ip] of hostAddresses(m.subnet, part.containers.filter((c) => c.network === net.name).map((c) => ({ name: c.name, ip: c.ip })))) ips.set(name, ip);
+      for (const [name, ip] of allocateHosts(m.subnet, part.containers.filter((c) => c.network === net.name).map((c) => ({ name: c.name, ip: c.ip })))) ips.set(name, ip);
       const peers = peersFor(m, plan, net.ipRange, access[net.name] ?? []);
       const key = keys.get(m.nodeId)!;
       const workload: Workload = {
@@ -129,10 +134,23 @@ function networksFor(ctx: MultiContext, spec: ResolvedSpec, parts: Part[], exist
   return { byNode, ips };
 }
 
-export async function deployMultiNode(ctx: MultiContext, twinId: number, spec: ResolvedSpec, opts: { onProgress?: (p: DeployProgress) => void; timeoutMs?: number; wait?: boolean; confirm?: () => boolean | Promise<boolean> } = {}): Promise<MultiResult> {
+export interface MultiOptions { onProgress?: (p: DeployProgress) => void; timeoutMs?: number; wait?: boolean; confirm?: () => boolean | Promise<boolean> }
+
+export async function deployMultiNode(ctx: MultiContext, twinId: number, spec: ResolvedSpec, opts: MultiOptions = {}): Promise<MultiResult> {
+  const first = await deployRound(ctx, twinId, spec, opts, false);
+  if (!first.held.length || opts.wait === false) return first.result;
+  // The held containers' 0-dbs are up now (the round waited for every part): add them.
+  opts.onProgress?.({ stage: "held", contractId: first.result.parts[0].contractId, containers: first.held, zdbs: first.heldZdbs });
+  const second = await deployRound(ctx, twinId, spec, { ...opts, confirm: undefined }, true);
+  return { ...second.result, status: first.result.status === "created" ? "created" : second.result.status, removed: [...first.result.removed, ...second.result.removed] };
+}
+
+async function deployRound(ctx: MultiContext, twinId: number, spec: ResolvedSpec, opts: MultiOptions, last: boolean): Promise<{ result: MultiResult; held: string[]; heldZdbs: string[] }> {
   const progress = opts.onProgress ?? (() => {});
   const existing = await partsOf(ctx.client, twinId, spec.name);
   const parts = await place(ctx, spec, existing);
+  // 0-dbs are on the main part: its result has their addresses, for containers on every node.
+  const mainContract = parts.find((p) => p.main)?.existing ?? null;
   // Access peers added with `kosmos network access` live in the parts' metadata: kept.
   const access: Record<string, AccessPeer[]> = {};
   for (const c of existing) {
@@ -142,26 +160,38 @@ export async function deployMultiNode(ctx: MultiContext, twinId: number, spec: R
   const { byNode, ips } = networksFor(ctx, spec, parts, existing, access);
   const meta: PartMeta = { nodes: parts.map((p) => p.node.id), ...(Object.keys(access).length ? { access } : {}) };
   // Every part built (and so checked) before anything is signed.
+  const mainZdbs = zdbLookup(mainContract);
   const built = parts.map((p) => {
+    // A container on another node than its logs' 0-db gets the 0-db's address written out (its
+    // part does not hold the 0-db), or is held until the 0-db has one.
+    const awayHeld: string[] = [];
+    const containers = p.containers.flatMap((c): ResolvedContainer[] => {
+      const x = c.network ? { ...c, ip: ips.get(c.name) } : c;
+      if (p.main || !x.logs || !("zdb" in x.logs)) return [x];
+      const name = x.logs.zdb;
+      const at = mainZdbs(name), z = spec.zdbs.find((y) => y.name === name);
+      if (!at || !z) { awayHeld.push(c.name); return []; }
+      return [{ ...x, logs: { address: at.address, namespace: at.namespace, password: z.password } }];
+    });
     const partSpec: ResolvedSpec = {
-      ...spec, node: p.node.id, networks: [],
-      containers: p.containers.map((c) => (c.network ? { ...c, ip: ips.get(c.name) } : c)),
+      ...spec, node: p.node.id, networks: [], containers,
       zdbs: p.main ? spec.zdbs : [], volumes: p.main ? spec.volumes : [],
     };
     const b = buildDeployment({
       spec: partSpec, twinId, nodeId: p.node.id, privateKey: ctx.keys.privateKey, sealSecret: sealerFor(p.node.sealKey),
       previous: p.existing?.deployment, extra: byNode.get(p.node.id) ?? [], meta: { ...meta },
     });
-    // A container's `logs: {zdb}` is a sibling on its own node (the node waits for it): the 0-db must
-    // be in the same part, which holds the file's 0-dbs only on the main node.
-    const far = partSpec.containers.filter((c) => c.logs && "zdb" in c.logs && !partSpec.zdbs.some((z) => z.name === (c.logs as { zdb: string }).zdb));
-    if (far.length) throw new ValidationError(`container(s) ${far.map((c) => c.name).join(", ")} on node ${p.node.id} log into a 0-db the file puts on another node`, "place the container on the 0-dbs' node, or give its logs an address");
-    return { part: p, ...b };
+    // Containers on the main part log into a sibling 0-db: the node orders them (one step).
+    return { part: p, ...b, held: awayHeld };
   });
+  const held = built.flatMap((b) => b.held);
+  const heldZdbs = [...new Set(spec.containers.filter((c) => held.includes(c.name)).map((c) => (c.logs as { zdb: string }).zdb))];
+  if (held.length && last) throw new DeploymentFailedError(`container(s) ${held.join(", ")} wait for 0-db(s) ${heldZdbs.join(", ")}, which have no address`, "see `kosmos show` for the 0-db's state");
   const gone = existing.filter((c) => !parts.some((p) => p.node.id === c.nodeId));
   if (!built.some((b) => b.changed) && !gone.length) {
     const views = await Promise.all(parts.map((p) => ctx.client.contract(p.existing!.id).then(viewOf)));
-    return { status: "unchanged", name: spec.name, parts: views, removed: [] };
+    if (!last) for (const v of views) progress({ stage: "unchanged", contractId: v.contractId });
+    return { result: { status: "unchanged", name: spec.name, parts: views, removed: [] }, held, heldZdbs };
   }
   if (opts.confirm && !(await opts.confirm())) throw new ValidationError("deployment not confirmed; nothing was signed");
   const from = (await ctx.client.status()).height;
@@ -192,10 +222,10 @@ export async function deployMultiNode(ctx: MultiContext, twinId: number, spec: R
   for (const c of gone) await ctx.signer.send("contract.cancel", { contractId: c.id });
   const status = existing.length ? "updated" : "created";
   if (opts.wait === false) {
-    return { status, name: spec.name, parts: await Promise.all(submitted.map((s) => ctx.client.contract(s.contractId).then(viewOf))), removed: gone.map((c) => c.id) };
+    return { result: { status, name: spec.name, parts: await Promise.all(submitted.map((s) => ctx.client.contract(s.contractId).then(viewOf))), removed: gone.map((c) => c.id) }, held, heldZdbs };
   }
   const settled = await Promise.allSettled(submitted.map((s) => waitSettled(ctx.client, s.contractId, s.version, { timeoutMs: opts.timeoutMs, from, onProgress: progress })));
   const failed = settled.flatMap((r, i) => (r.status === "rejected" ? [`node ${built[i].part.node.id}: ${(r.reason as Error).message}`] : []));
   if (failed.length) throw new DeploymentFailedError(`"${spec.name}" did not settle on every node: ${failed.join("; ")}`, "the parts stay as they are; read `kosmos show` and deploy again to retry");
-  return { status, name: spec.name, parts: settled.map((r) => (r as PromiseFulfilledResult<DeploymentView>).value), removed: gone.map((c) => c.id) };
+  return { result: { status, name: spec.name, parts: settled.map((r) => (r as PromiseFulfilledResult<DeploymentView>).value), removed: gone.map((c) => c.id) }, held, heldZdbs };
 }

@@ -3,7 +3,5 @@
 export { generateWgKeyPair, deriveWgKeyPair, type WgKeyPair } from "./keys.js";
 export { allocateSubnets, accessSubnet, checkRange, nextAccessAddress, peersFor, relayOf, SUBNET_PREFIX, type AccessPeer, type Member, type Peer } from "./plan.js";
 export { accessConfigText, type AccessConfig } from "./access.js";
-export { overlaps, parseCidr } from "./cidr.js";
 export { deployMultiNode, isMultiNode, partsOf, listenPorts, type MultiContext, type MultiResult, type PartMeta } from "./deploy.js";
 export { networkAccess, type AccessResult } from "./access-peer.js";
-export { hostAddresses } from "./hosts.js";

@@ -6,8 +6,7 @@
 //    towards peers that have an endpoint). The relay peers with it without an endpoint (it learns it
 //    from the hidden node's packets), and the other public nodes route its subnet via the relay.
 //  - The user's access peers (a /32 each from the range's last /24) hang off the relay the same way.
-import { ValidationError } from "../../core/index.js";
-import { formatCidr, intToIp, parseCidr } from "./cidr.js";
+import { ValidationError, formatCidr, intToIp, parseCidr } from "../../core/index.js";
 
 /** The subnet each node gets: a /24 (the range must be at least a /22: nodes plus the access /24). */
 export const SUBNET_PREFIX = 24;

@@ -3,7 +3,7 @@
 import { z } from "zod";
 import { describeError, nameSchema, parseSize } from "../../core/index.js";
 import { checkRange } from "../network/plan.js";
-import { overlaps, parseCidr } from "../network/cidr.js";
+import { cidrOverlaps, parseCidr } from "../../core/index.js";
 
 const size = z.union([z.string(), z.number()]).transform((v, ctx) => {
   let n: number;
@@ -115,7 +115,7 @@ export const deploymentSpecSchema = z.object({
   d.networks.forEach((n, i) => {
     try { checkRange(n.ipRange); } catch (e) { ctx.addIssue({ code: "custom", path: ["networks", i, "ipRange"], message: describeError(e) }); return; }
     d.networks.slice(0, i).forEach((o) => {
-      try { if (overlaps(parseCidr(o.ipRange), parseCidr(n.ipRange))) ctx.addIssue({ code: "custom", path: ["networks", i, "ipRange"], message: `${n.ipRange} overlaps network "${o.name}" (${o.ipRange})` }); } catch { /* reported on its own entry */ }
+      try { if (cidrOverlaps(parseCidr(o.ipRange), parseCidr(n.ipRange))) ctx.addIssue({ code: "custom", path: ["networks", i, "ipRange"], message: `${n.ipRange} overlaps network "${o.name}" (${o.ipRange})` }); } catch { /* reported on its own entry */ }
     });
   });
   d.containers.forEach((c, i) => {

@@ -3,7 +3,6 @@
 export { NetworkManager, type NetworkSpec, type NetworkRecord, KEEPALIVE_S } from "./manager.js";
 export { attach, detach, OVERLAY_MTU, type Attachment } from "./attach.js";
 export { networkNames, attachIfName, socketPath, CONTAINER_IF, type NetworkNames } from "./names.js";
-export { allocate, parseCidr, formatCidr, within, gatewayOf, intToIp, ipToInt, contains } from "./cidr.js";
 export { publicKeyOf } from "./keys.js";
 export { cleanupNetworks, type NetworkCleanup } from "./cleanup.js";
 export { wgPids } from "./wg.js";

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { Logger } from "pino";
 import { writeFileAtomic } from "../../runtime/index.js";
 import { sh } from "../container/sys.js";
-import { formatCidr, gatewayOf, intToIp, parseCidr } from "./cidr.js";
+import { formatCidr, gatewayOf, intToIp, parseCidr } from "../../core/index.js";
 import { publicKeyOf } from "./keys.js";
 import { networkNames, socketPath, type NetworkNames } from "./names.js";
 import { ensureNetworkNs, linkIn, nsExists, removeNetworkNs, syncRoutes } from "./ns.js";

@@ -3,14 +3,14 @@
 // the container run by the ContainerManager (src/node/container).
 import { join } from "node:path";
 import type { Logger } from "pino";
-import { GridError, UnavailableError, ValidationError, unseal, type WorkloadOf } from "../../core/index.js";
+import { GridError, UnavailableError, ValidationError, allocateHosts, gatewayOf, intToIp, parseCidr, unseal, type WorkloadOf } from "../../core/index.js";
 import { FlistCache, progressMessage, type CachedFlist } from "../../flist/index.js";
 import { ContainerManager, type ContainerSpec, type ContainerStatus } from "../container/manager.js";
 import { CRASH_LOOP } from "../container/supervisor.js";
 import { processOf } from "../container/oci.js";
 import type { Health, Provisioner, WorkloadContext } from "./types.js";
 import { readFile } from "node:fs/promises";
-import { allocate, attachIfName, gatewayOf, intToIp, networkNames, parseCidr, type Attachment } from "../network/index.js";
+import { attachIfName, networkNames, type Attachment } from "../network/index.js";
 
 /**
  * Where a container naming `network` goes: the network workload of the same deployment, the
@@ -22,7 +22,7 @@ export function overlayOf(ctx: WorkloadContext, w: Container): Attachment | unde
   const net = ctx.deployment.workloads.find((x) => x.name === name);
   if (net?.type !== "network") throw new ValidationError(`container ${w.name}: no network named ${name} in the deployment`);
   const members = ctx.deployment.workloads.flatMap((x) => x.type === "container" && x.data.network === name ? [{ name: x.name, ip: x.data.ip }] : []);
-  const ip = allocate(net.data.subnet, members).get(w.name)!;
+  const ip = allocateHosts(net.data.subnet, members).get(w.name)!;
   const subnet = parseCidr(net.data.subnet);
   const { netns, bridge } = networkNames(ctx.dataDir, ctx.contractId, name);
   return {

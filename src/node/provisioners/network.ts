@@ -2,15 +2,15 @@
 // (kept in memory only, handed to wireguard-go over its socket), its subnet checked against the
 // range, and the network made by the NetworkManager (src/node/network).
 import type { Logger } from "pino";
-import { ValidationError, unseal, type WorkloadOf } from "../../core/index.js";
-import { NetworkManager, parseCidr, publicKeyOf, within, type NetworkSpec } from "../network/index.js";
+import { ValidationError, cidrWithin, parseCidr, unseal, type WorkloadOf } from "../../core/index.js";
+import { NetworkManager, publicKeyOf, type NetworkSpec } from "../network/index.js";
 import { defineProvisioner, type Provisioner, type WorkloadContext } from "./types.js";
 
 type Network = WorkloadOf<"network">;
 
 export function networkSpec(ctx: WorkloadContext, w: Network): NetworkSpec {
   const range = parseCidr(w.data.ipRange), subnet = parseCidr(w.data.subnet);
-  if (!within(subnet, range)) throw new ValidationError(`subnet ${w.data.subnet} is not inside the network's range ${w.data.ipRange}`);
+  if (!cidrWithin(subnet, range)) throw new ValidationError(`subnet ${w.data.subnet} is not inside the network's range ${w.data.ipRange}`);
   let privateKey: string;
   try { privateKey = unseal(w.data.wgPrivateKey, ctx.sealKeys); } catch (e) {
     throw new ValidationError("wgPrivateKey cannot be opened with this node's seal key", "seal it to the node's sealKey", { cause: e });
