@@ -33,3 +33,4 @@ export {
 export {
   type Cidr, ipToInt, intToIp, parseCidr, formatCidr, cidrSize, cidrContains, cidrWithin, cidrOverlaps, gatewayOf, allocateHosts,
 } from "./cidr.js";
+export { CONTAINER_DEFAULT_PATH, splitCommand } from "./command.js";

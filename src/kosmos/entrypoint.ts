@@ -2,26 +2,11 @@
 // the flist (src/node/container), answered here from the flist document alone, before anything is
 // signed: the command (the workload's entrypoint, else the image's entrypoint + cmd) resolves,
 // through the flist's symlinks and the container's PATH, to an executable file. Pure.
-import { ValidationError } from "../core/index.js";
+import { CONTAINER_DEFAULT_PATH, splitCommand } from "../core/index.js";
 import type { Flist, FlistEntry } from "../flist/index.js";
 
-/** The default PATH a container gets (the node's, before the image's and the workload's env). */
-const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-/** Splits a shell-like command line: spaces separate, quotes group (as the node does). */
-export function splitCommand(s: string): string[] {
-  const out: string[] = [];
-  let cur = "", q: string | null = null, has = false;
-  for (const ch of s) {
-    if (q) { if (ch === q) q = null; else cur += ch; continue; }
-    if (ch === "'" || ch === '"') { q = ch; has = true; continue; }
-    if (/\s/.test(ch)) { if (has || cur) { out.push(cur); cur = ""; has = false; } continue; }
-    cur += ch;
-  }
-  if (q) throw new ValidationError(`unbalanced quote in entrypoint: ${s}`, "close the quote, or drop it");
-  if (has || cur) out.push(cur);
-  return out;
-}
+export { splitCommand };
+const DEFAULT_PATH = CONTAINER_DEFAULT_PATH;
 
 /** The entry a path leads to inside the flist, symlinks followed (an absolute target means the
  *  image's own root); null when it leads nowhere. */

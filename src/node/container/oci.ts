@@ -1,5 +1,5 @@
 // The OCI runtime config (config.json) of a container: pure, from what the workload and the flist ask.
-import { ValidationError } from "../../core/index.js";
+import { CONTAINER_DEFAULT_PATH, splitCommand } from "../../core/index.js";
 export interface OciInput {
   rootfs: string;
   args: string[];
@@ -62,22 +62,11 @@ export function ociConfig(i: OciInput): Record<string, unknown> {
  */
 export function processOf(entrypoint: string, image: { entrypoint: string[]; cmd: string[]; env: string[]; workdir: string }, env: Record<string, string>): { args: string[]; env: string[]; cwd: string } {
   const args = entrypoint.trim() ? splitArgs(entrypoint) : [...image.entrypoint, ...image.cmd];
-  const merged = new Map<string, string>([["PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]]);
+  const merged = new Map<string, string>([["PATH", CONTAINER_DEFAULT_PATH]]);
   for (const kv of image.env) { const eq = kv.indexOf("="); if (eq > 0) merged.set(kv.slice(0, eq), kv.slice(eq + 1)); }
   for (const [k, v] of Object.entries(env)) merged.set(k, v);
   return { args, env: [...merged].map(([k, v]) => `${k}=${v}`), cwd: image.workdir || "/" };
 }
 
-export function splitArgs(s: string): string[] {
-  const out: string[] = [];
-  let cur = "", q: string | null = null, has = false;
-  for (const ch of s) {
-    if (q) { if (ch === q) q = null; else cur += ch; continue; }
-    if (ch === "'" || ch === '"') { q = ch; has = true; continue; }
-    if (/\s/.test(ch)) { if (has || cur) { out.push(cur); cur = ""; has = false; } continue; }
-    cur += ch;
-  }
-  if (q) throw new ValidationError(`unbalanced quote in entrypoint: ${s}`, "close the quote in the workload's entrypoint");
-  if (has || cur) out.push(cur);
-  return out;
-}
+/** The node reads a command line as Kosmos does (core's splitCommand). */
+export const splitArgs = splitCommand;
