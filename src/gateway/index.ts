@@ -3,4 +3,4 @@
 export { checkHostname, fqdnOf } from "./hostname.js";
 export { type Backend, type BackendPolicy, type Cidr, checkBackend, parseCidr, inCidr, ipv4ToInt } from "./backends.js";
 export { type Route, type GatewayWorkload, routeOf, holderOf } from "./routes.js";
-export { type HaproxyOptions, renderHaproxyConfig, renderCrtList } from "./haproxy.js";
+export { type HaproxyOptions, renderHaproxyConfig, renderCrtList, backendName } from "./haproxy.js";
