@@ -69,7 +69,8 @@ export function renderHaproxyConfig(routesIn: Route[], o: HaproxyOptions): strin
     if (r.tlsPassthrough || r.certificate) line(`  http-request redirect scheme https code 301 if { var(txn.host) -m str ${r.fqdn} }`);
   }
   for (const r of routes) if (!r.tlsPassthrough && !r.certificate) line(`  use_backend ${backendName(r)} if { var(txn.host) -m str ${r.fqdn} }`);
-  line("  http-request return status 404 content-type text/plain string \"no such name on this gateway\\n\"");
+  // (http-request rules run before use_backend: the 404 lives in a backend of its own.)
+  line("  default_backend no_such_name");
   line();
 
   line("frontend tls");
@@ -97,10 +98,15 @@ export function renderHaproxyConfig(routesIn: Route[], o: HaproxyOptions): strin
     line("  http-request set-var(txn.host) ssl_fc_sni,lower");
     line("  http-request set-header X-Forwarded-Proto https");
     for (const r of tls) line(`  use_backend ${backendName(r)} if { var(txn.host) -m str ${r.fqdn} }`);
-    line("  http-request return status 404 content-type text/plain string \"no such name on this gateway\\n\"");
+    // (http-request rules run before use_backend: the 404 lives in a backend of its own.)
+  line("  default_backend no_such_name");
     line();
   }
 
+  line("backend no_such_name");
+  line("  mode http");
+  line("  http-request return status 404 content-type text/plain string \"no such name on this gateway\\n\"");
+  line();
   for (const r of routes) {
     if (r.tlsPassthrough) {
       line(`backend ${backendName(r)}`);

@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import type { AfterHooks } from "../support.js";
 import { waitFor } from "../support.js";
 
-export interface BackendNs { ns: string; ip: string; range: string; url: string; stop(): void; start(): Promise<void> }
+export interface BackendNs { ns: string; www: string; ip: string; range: string; url: string; stop(): void; start(): Promise<void> }
 
 /** Ranges handed out in this process: two backends of one test never share a /30. */
 let next = Math.floor(Math.random() * 60);
@@ -44,5 +44,5 @@ export async function backendNs(t: AfterHooks, dir: string, page: string, port =
   const stop = () => { child?.kill("SIGKILL"); child = undefined; };
   t.after(stop);
   await start();
-  return { ns, ip: n, range: `10.${b}.0.0/16`, url: `http://${n}:${port}`, stop, start };
+  return { ns, www, ip: n, range: `10.${b}.0.0/16`, url: `http://${n}:${port}`, stop, start };
 }

@@ -55,7 +55,9 @@ test("config: by Host and SNI, redirects for TLS names, 404 for unknown names, d
   assert.match(text, /use_backend tls_11-a if \{ req_ssl_sni -m str a.gw1.example \}/);
   assert.match(text, /use_backend terminate if \{ req_ssl_sni -m str shop.example.org \}/);
   assert.match(text, /server s1 10.20.2.2:80/);
-  assert.doesNotMatch(text, /default_backend/, "an unknown name is never handed to someone's backend");
+  const tlsFrontend = /frontend tls\n([\s\S]*?)\n\n/.exec(text)![1]!;
+  assert.doesNotMatch(tlsFrontend, /default_backend/, "an unknown name is never handed to someone's backend");
+  assert.equal([...text.matchAll(/default_backend (\S+)/g)].map((m) => m[1]).join(), "no_such_name,no_such_name");
   assert.equal(renderCrtList(routes(dir)), `${join(dir, "c.pem")} [alpn http/1.1] shop.example.org\n`);
 });
 
