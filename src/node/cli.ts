@@ -1,7 +1,7 @@
 // `zos` flags → options. Kept apart from the daemon so the parsing can be tested on its own.
 import { Command, InvalidArgumentError } from "commander";
 import { resolve } from "node:path";
-import { parseSize } from "../core/index.js";
+import { parseSize, ValidationError } from "../core/index.js";
 import type { CapacityOverrides } from "./capacity.js";
 
 export interface ZosConfig {
@@ -15,6 +15,8 @@ export interface ZosConfig {
   reportIntervalMs: number;
   simulate: boolean;
   logLevel: string;
+  /** Set when this node offers a gateway (--gateway-domain and --public-ip). */
+  gateway?: { domain: string; ipv4: string; httpPort: number; httpsPort: number };
 }
 
 function int(min: number, max: number) {
@@ -48,10 +50,15 @@ export function zosCommand(onRun: (c: ZosConfig) => Promise<void>): Command {
     .option("--zdb-port <port>", "port of the node's 0-db", int(1, 65535), 9900)
     .option("--metrics-port <port>", "read-only /metrics port on the underlay address (0 = off)", int(0, 65535), 9100)
     .option("--report-interval <seconds>", "seconds between uptime reports", int(1, 86400), 10)
+    .option("--gateway-domain <domain>", "offer a gateway: serve names as NAME.DOMAIN (needs --public-ip); registered as the node's public config")
+    .option("--public-ip <ipv4>", "the gateway's public IPv4 address (registered on the ledger; the proxy listens on it)")
+    .option("--gateway-http-port <port>", "gateway HTTP port", int(1, 65535), 80)
+    .option("--gateway-https-port <port>", "gateway HTTPS port", int(1, 65535), 443)
     .option("--simulate", "provision nothing, answer ok with fake data (for benchmarks)", false)
     .option("--log-level <level>", "log level: trace, debug, info, warn, error", "info")
     .addHelpText("after", "\nOn start it prints one JSON line {\"nodeId\",\"twinId\",\"underlay\"} on stdout once registered; logs (JSON) go to stderr.\nSIGTERM stops it and leaves its containers running (the next zos adopts them).\n\nOther command:\n  zos cleanup --data DIR [--purge] [--json]   remove everything a stopped node made on this machine (see zos cleanup --help)")
     .action(async (o: Record<string, unknown>) => {
+      if ((o.gatewayDomain === undefined) !== (o.publicIp === undefined)) throw new ValidationError("--gateway-domain and --public-ip go together", "give both to offer a gateway, or neither");
       const cap: CapacityOverrides = {};
       for (const k of ["cru", "mru", "sru", "hru"] as const) if (o[k] !== undefined) cap[k] = o[k] as number;
       await onRun({
@@ -65,6 +72,9 @@ export function zosCommand(onRun: (c: ZosConfig) => Promise<void>): Command {
         reportIntervalMs: (o.reportInterval as number) * 1000,
         simulate: o.simulate === true,
         logLevel: String(o.logLevel),
+        ...(o.gatewayDomain !== undefined ? {
+          gateway: { domain: String(o.gatewayDomain).toLowerCase(), ipv4: String(o.publicIp), httpPort: o.gatewayHttpPort as number, httpsPort: o.gatewayHttpsPort as number },
+        } : {}),
       });
     });
 }

@@ -13,13 +13,15 @@ export interface BackendNs { ns: string; www: string; ip: string; range: string;
 /** Ranges handed out in this process: two backends of one test never share a /30. */
 let next = Math.floor(Math.random() * 60);
 
-export async function backendNs(t: AfterHooks, dir: string, page: string, port = 8080): Promise<BackendNs> {
+/** `base`: the first two octets of the range (default a random 10.x; "198.18" is a public-looking benchmark range). */
+export async function backendNs(t: AfterHooks, dir: string, page: string, port = 8080, base?: string): Promise<BackendNs> {
   const tag = randomBytes(3).toString("hex");
   const ns = `gwb-${tag}`, host = `gwh${tag}`, peer = `gwp${tag}`;
   const b = 192 + (next++ % 60), c = Math.floor(Math.random() * 64) * 4;
   const third = Math.floor(Math.random() * 250);
-  const base = `10.${b}.${third}`;
-  const [h, n] = [`${base}.${c + 1}`, `${base}.${c + 2}`];
+  const two = base ?? `10.${b}`;
+  const prefix = `${two}.${third}`;
+  const [h, n] = [`${prefix}.${c + 1}`, `${prefix}.${c + 2}`];
   const sh = (...a: string[]) => execFileSync(a[0]!, a.slice(1), { stdio: "pipe" });
   sh("ip", "netns", "add", ns);
   t.after(() => {
@@ -44,5 +46,5 @@ export async function backendNs(t: AfterHooks, dir: string, page: string, port =
   const stop = () => { child?.kill("SIGKILL"); child = undefined; };
   t.after(stop);
   await start();
-  return { ns, www, ip: n, range: `10.${b}.0.0/16`, url: `http://${n}:${port}`, stop, start };
+  return { ns, www, ip: n, range: `${two}.0.0/16`, url: `http://${n}:${port}`, stop, start };
 }

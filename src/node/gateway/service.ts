@@ -111,11 +111,15 @@ export class GatewayService {
   async #live(timeoutMs = 10_000): Promise<void> {
     const want = new Set(this.routes().map(backendName));
     const end = Date.now() + timeoutMs;
+    let nextAsk = Date.now() + 1000;
     for (;;) {
       try {
         const live = (await liveBackends(this.adminSocket)).filter((b) => b.startsWith("http_") || b.startsWith("tls_"));
         if (live.length === want.size && live.every((b) => want.has(b))) return;
       } catch { /* not up yet */ }
+      // A SIGUSR2 that lands while the master is still re-executing from the previous one is lost:
+      // asking again is harmless (the file is the same), waiting forever is not.
+      if (Date.now() > nextAsk) { this.#proc.reload(); nextAsk = Date.now() + 1000; }
       if (Date.now() > end) throw new TimeoutError(`haproxy did not load the gateway configuration within ${timeoutMs} ms`, this.#proc.lastError ? `haproxy said: ${this.#proc.lastError}` : "see the node's log for haproxy's own error");
       await new Promise((r) => setTimeout(r, 25));
     }

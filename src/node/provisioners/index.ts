@@ -26,14 +26,14 @@ export function createRegistry(opts: RegistryOptions): Registry {
   if (opts.simulate) return simulatedRegistry();
   // Volumes grown offline stop the containers that mount them: the two know each other.
   const container = new ContainerProvisioner();
-  const gateway = new GatewayHost(opts.gateway);
+  // Only a gateway node (public config given) serves gateway workloads; others answer "not supported".
+  const gateway = opts.gateway ? new GatewayHost(opts.gateway) : undefined;
   return {
     zdb: new ZdbProvisioner(opts.zdb),
     volume: new VolumeProvisioner({ users: container }),
     container,
     network: createNetworkProvisioner(),
-    "gateway-name-proxy": createGatewayNameProvisioner(gateway),
-    "gateway-fqdn-proxy": createGatewayFqdnProvisioner(gateway),
+    ...(gateway ? { "gateway-name-proxy": createGatewayNameProvisioner(gateway), "gateway-fqdn-proxy": createGatewayFqdnProvisioner(gateway) } : {}),
   };
 }
 
