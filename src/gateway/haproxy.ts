@@ -17,6 +17,11 @@ export interface HaproxyOptions {
   /** A folder of the proxy's own: its admin socket, the terminating frontend's socket, the crt-list. */
   stateDir: string;
   maxConnections?: number;
+  /** Port on 127.0.0.1 of the ACME client answering HTTP-01 challenges while it asks for a certificate. */
+  acmePort?: number;
+  /** A tag of this configuration, as an empty backend `generation_<tag>`: the admin socket's
+   *  `show backend` then says which configuration the running worker has loaded. */
+  generation?: string;
   /** Health-check interval (ms): how soon a dead backend is taken out and a live one put back. */
   checkIntervalMs?: number;
 }
@@ -65,9 +70,13 @@ export function renderHaproxyConfig(routesIn: Route[], o: HaproxyOptions): strin
   line("  mode http");
   line(`  bind ${addr(o.bind, o.httpPort)}`);
   line("  http-request set-var(txn.host) req.hdr(host),field(1,:),lower");
+  // The CA's HTTP-01 check must reach the ACME client, never a redirect or a user's backend.
+  const tlsPort = o.httpsPort === 443 ? "" : `:${o.httpsPort}`;
+  const acme = o.acmePort ? " !{ path_beg /.well-known/acme-challenge/ }" : "";
   for (const r of routes) {
-    if (r.tlsPassthrough || r.certificate) line(`  http-request redirect scheme https code 301 if { var(txn.host) -m str ${r.fqdn} }`);
+    if (r.tlsPassthrough || r.certificate) line(`  http-request redirect prefix https://${r.fqdn}${tlsPort} code 301 if { var(txn.host) -m str ${r.fqdn} }${acme}`);
   }
+  if (o.acmePort) line("  use_backend acme_challenge if { path_beg /.well-known/acme-challenge/ }");
   for (const r of routes) if (!r.tlsPassthrough && !r.certificate) line(`  use_backend ${backendName(r)} if { var(txn.host) -m str ${r.fqdn} }`);
   // (http-request rules run before use_backend: the 404 lives in a backend of its own.)
   line("  default_backend no_such_name");
@@ -103,6 +112,17 @@ export function renderHaproxyConfig(routesIn: Route[], o: HaproxyOptions): strin
     line();
   }
 
+  if (o.acmePort) {
+    line("backend acme_challenge");
+    line("  mode http");
+    line(`  server acme 127.0.0.1:${o.acmePort} no-check`);
+    line();
+  }
+  if (o.generation) {
+    line(`backend generation_${ident(o.generation)}`);
+    line("  mode http");
+    line();
+  }
   line("backend no_such_name");
   line("  mode http");
   line("  http-request return status 404 content-type text/plain string \"no such name on this gateway\\n\"");

@@ -50,8 +50,8 @@ test("config: by Host and SNI, redirects for TLS names, 404 for unknown names, d
   const text = renderHaproxyConfig(routes(dir), opts);
   assert.equal(renderHaproxyConfig([...routes(dir)].reverse(), opts), text, "order of routes does not matter");
   assert.match(text, /use_backend http_12-b if \{ var\(txn.host\) -m str b.gw1.example \}/);
-  assert.match(text, /redirect scheme https code 301 if \{ var\(txn.host\) -m str a.gw1.example \}/);
-  assert.match(text, /redirect scheme https code 301 if \{ var\(txn.host\) -m str shop.example.org \}/);
+  assert.match(text, /redirect prefix https:\/\/a.gw1.example:8443 code 301 if \{ var\(txn.host\) -m str a.gw1.example \}/);
+  assert.match(text, /redirect prefix https:\/\/shop.example.org:8443 code 301 if \{ var\(txn.host\) -m str shop.example.org \}/);
   assert.match(text, /use_backend tls_11-a if \{ req_ssl_sni -m str a.gw1.example \}/);
   assert.match(text, /use_backend terminate if \{ req_ssl_sni -m str shop.example.org \}/);
   assert.match(text, /server s1 10.20.2.2:80/);

@@ -2,3 +2,4 @@
 export { type GatewayConfig, GatewayService } from "./service.js";
 export { HaproxyProcess } from "./haproxy-process.js";
 export { adminCommand, liveBackends, serverStates } from "./admin.js";
+export { type AcmeConfig, obtainCertificate } from "./acme.js";

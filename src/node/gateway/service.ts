@@ -2,14 +2,16 @@
 // DATA/gateway/routes, so a restarted zos serves the same names at once), the HAProxy configuration
 // generated from them, and the supervised proxy. Every change is serialized, checked by
 // `haproxy -c` before it replaces the live file, and awaited until the new worker runs it.
+import { createHash } from "node:crypto";
 import { readdir, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { ConflictError, TimeoutError, describeError } from "../../core/index.js";
 import { ensureDir, readJson, writeFileAtomic } from "../../runtime/index.js";
-import { backendName, holderOf, renderCrtList, renderHaproxyConfig, type Route } from "../../gateway/index.js";
+import { holderOf, renderCrtList, renderHaproxyConfig, type Route } from "../../gateway/index.js";
 import { HaproxyProcess } from "./haproxy-process.js";
 import { liveBackends } from "./admin.js";
+import { obtainCertificate, type AcmeConfig } from "./acme.js";
 
 /** A node's gateway settings: what it registers as its public config, and where the proxy listens. */
 export interface GatewayConfig {
@@ -22,6 +24,8 @@ export interface GatewayConfig {
   httpsPort?: number;
   haproxyBin?: string;
   checkIntervalMs?: number;
+  /** Obtain certificates for the names served with TLS terminated here (else they are served over HTTP only). */
+  acme?: AcmeConfig;
 }
 
 export class GatewayService {
@@ -29,6 +33,7 @@ export class GatewayService {
   readonly #routes = new Map<string, Route>();
   readonly #proc: HaproxyProcess;
   #queue: Promise<unknown> = Promise.resolve();
+  #generation = "";
 
   constructor(readonly config: GatewayConfig, dataDir: string, readonly log: Logger) {
     this.dir = join(dataDir, "gateway");
@@ -59,7 +64,23 @@ export class GatewayService {
   async stop(): Promise<void> { await this.#proc.stop(); }
 
   /** Serve `route` (replacing the workload's previous route); refused when another workload serves its name. */
-  ensure(route: Route): Promise<void> {
+  /** Serve `route`; with ACME configured and TLS terminated here, first over HTTP, then with its certificate. */
+  async ensure(route: Route): Promise<void> {
+    const acme = this.config.acme;
+    if (!acme || route.tlsPassthrough) return this.#ensure(route);
+    const prev = this.#routes.get(route.id);
+    // Keep a certificate already obtained for the same name; the CA's challenge needs the name routed.
+    await this.#ensure({ ...route, ...(prev?.fqdn === route.fqdn && prev.certificate ? { certificate: prev.certificate } : {}) });
+    if (this.#routes.get(route.id)?.certificate) return;
+    let pem: string;
+    try { pem = await obtainCertificate(acme, this.dir, route.fqdn); } catch (err) {
+      await this.remove(route.id);
+      throw err;
+    }
+    await this.#ensure({ ...route, certificate: pem });
+  }
+
+  #ensure(route: Route): Promise<void> {
     return this.#serial(async () => {
       const holder = holderOf(this.#routes.values(), route.fqdn, route.id);
       if (holder) throw new ConflictError(`${route.fqdn} is already served on this gateway by workload ${holder.id}`, "choose another name or domain");
@@ -97,9 +118,13 @@ export class GatewayService {
   async #write(): Promise<void> {
     const routes = this.routes();
     const c = this.config;
-    const text = renderHaproxyConfig(routes, {
+    const opts = {
       bind: c.bind ?? c.ipv4, httpPort: c.httpPort ?? 80, httpsPort: c.httpsPort ?? 443, stateDir: this.dir, checkIntervalMs: c.checkIntervalMs,
-    });
+      acmePort: c.acme?.challengePort,
+    };
+    // The tag is the hash of the configuration itself: a reload is live when the worker shows it.
+    this.#generation = createHash("sha256").update(renderHaproxyConfig(routes, opts)).digest("hex").slice(0, 16);
+    const text = renderHaproxyConfig(routes, { ...opts, generation: this.#generation });
     await writeFileAtomic(join(this.dir, "crt-list"), renderCrtList(routes));
     const next = join(this.dir, "haproxy.cfg.next");
     await writeFileAtomic(next, text);
@@ -107,15 +132,14 @@ export class GatewayService {
     await rename(next, join(this.dir, "haproxy.cfg"));
   }
 
-  /** Wait until the running worker has exactly the configured backends (the reload is live). */
+  /** Wait until the running worker shows this configuration's generation (the reload is live). */
   async #live(timeoutMs = 10_000): Promise<void> {
-    const want = new Set(this.routes().map(backendName));
+    const want = `generation_${this.#generation}`;
     const end = Date.now() + timeoutMs;
     let nextAsk = Date.now() + 1000;
     for (;;) {
       try {
-        const live = (await liveBackends(this.adminSocket)).filter((b) => b.startsWith("http_") || b.startsWith("tls_"));
-        if (live.length === want.size && live.every((b) => want.has(b))) return;
+        if ((await liveBackends(this.adminSocket)).includes(want)) return;
       } catch { /* not up yet */ }
       // A SIGUSR2 that lands while the master is still re-executing from the previous one is lost:
       // asking again is harmless (the file is the same), waiting forever is not.
