@@ -16,7 +16,11 @@ export interface ZosConfig {
   simulate: boolean;
   logLevel: string;
   /** Set when this node offers a gateway (--gateway-domain and --public-ip). */
-  gateway?: { domain: string; ipv4: string; httpPort: number; httpsPort: number };
+  gateway?: {
+    domain: string; ipv4: string; httpPort: number; httpsPort: number;
+    /** Certificates from this ACME CA (--acme-directory); without it names are served over HTTP only. */
+    acme?: { directory: string; email: string; caCertificates?: string; challengePort: number };
+  };
 }
 
 function int(min: number, max: number) {
@@ -54,6 +58,10 @@ export function zosCommand(onRun: (c: ZosConfig) => Promise<void>): Command {
     .option("--public-ip <ipv4>", "the gateway's public IPv4 address (registered on the ledger; the proxy listens on it)")
     .option("--gateway-http-port <port>", "gateway HTTP port", int(1, 65535), 80)
     .option("--gateway-https-port <port>", "gateway HTTPS port", int(1, 65535), 443)
+    .option("--acme-directory <url>", "gateway: obtain certificates from this ACME CA (e.g. https://acme-v02.api.letsencrypt.org/directory, or the local grid's pebble)")
+    .option("--acme-email <email>", "gateway: the ACME account's contact", "farmer@localhost")
+    .option("--acme-ca-certificates <pem>", "gateway: CAs to trust for the ACME directory's own HTTPS (pebble's test certificate)")
+    .option("--acme-challenge-port <port>", "gateway: loopback port the ACME client answers HTTP-01 challenges on", int(1, 65535), 8402)
     .option("--simulate", "provision nothing, answer ok with fake data (for benchmarks)", false)
     .option("--log-level <level>", "log level: trace, debug, info, warn, error", "info")
     .addHelpText("after", "\nOn start it prints one JSON line {\"nodeId\",\"twinId\",\"underlay\"} on stdout once registered; logs (JSON) go to stderr.\nSIGTERM stops it and leaves its containers running (the next zos adopts them).\n\nOther command:\n  zos cleanup --data DIR [--purge] [--json]   remove everything a stopped node made on this machine (see zos cleanup --help)")
@@ -73,7 +81,13 @@ export function zosCommand(onRun: (c: ZosConfig) => Promise<void>): Command {
         simulate: o.simulate === true,
         logLevel: String(o.logLevel),
         ...(o.gatewayDomain !== undefined ? {
-          gateway: { domain: String(o.gatewayDomain).toLowerCase(), ipv4: String(o.publicIp), httpPort: o.gatewayHttpPort as number, httpsPort: o.gatewayHttpsPort as number },
+          gateway: {
+            domain: String(o.gatewayDomain).toLowerCase(), ipv4: String(o.publicIp), httpPort: o.gatewayHttpPort as number, httpsPort: o.gatewayHttpsPort as number,
+            ...(o.acmeDirectory !== undefined ? { acme: {
+              directory: String(o.acmeDirectory), email: String(o.acmeEmail), challengePort: o.acmeChallengePort as number,
+              ...(o.acmeCaCertificates !== undefined ? { caCertificates: resolve(String(o.acmeCaCertificates)) } : {}),
+            } } : {}),
+          },
         } : {}),
       });
     });

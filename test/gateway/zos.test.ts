@@ -12,6 +12,8 @@ import { ConflictError, type Workload } from "../../src/core/index.js";
 import { createContract, deployment, newUser, nodeFixture, waitResult } from "../node/grid.js";
 import { freePort, waitFor } from "../support.js";
 import { backendNs } from "./backend-ns.js";
+import { runBin } from "../kosmos/helpers.js";
+import { join } from "node:path";
 
 const run = promisify(execFile);
 
@@ -29,6 +31,9 @@ test("a gateway node serves a name contract's NAME.DOMAIN; the name is its owner
   const f = await nodeFixture(t, "gateway", { zos: { extra: ["--gateway-domain", "gw.test", "--public-ip", "127.0.0.1", "--gateway-http-port", String(httpPort), "--gateway-https-port", String(httpsPort)] } });
   const node = await f.client.node(f.zos.nodeId);
   assert.deepEqual(node.publicConfig, { domain: "gw.test", ipv4: "127.0.0.1" });
+  // Kosmos lists it as a gateway (read-only: no identity needed).
+  const listed = (await runBin("kosmos", ["nodes", "--gateways", "--json"], { KOSMOS_LEDGER: f.ledger.url, KOSMOS_HOME: join(f.dir, "kosmos") })).json() as Array<{ id: number; publicConfig: unknown }>;
+  assert.deepEqual(listed.map((n) => [n.id, n.publicConfig]), [[f.zos.nodeId, { domain: "gw.test", ipv4: "127.0.0.1" }]]);
 
   // 198.18/15 is outside every private range: a "public" backend, in a namespace of this test.
   const web = await backendNs(t, f.dir, "hello from the web container\n", 8080, "198.18");
