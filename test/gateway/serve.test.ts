@@ -85,6 +85,9 @@ test("a reload (a new route) does not cut a transfer in progress", { timeout: 60
   await svc.ensure(mk("2-b", "two"));
   assert.equal((await curl(httpPort, "two.gw.test")).status, 200, "the new route is live");
   assert.equal(svc.process.pid, before, "reloaded by the same master, not restarted");
+  // Another workload asking for a name already served here is refused, and the first keeps it.
+  await assert.rejects(svc.ensure(mk("3-c", "one")), (e: Error & { code?: string }) => e.code === "conflict" && /already served on this gateway by workload 1-a/.test(e.message));
+  assert.equal(svc.route("3-c"), undefined);
   const { stdout } = await transfer;
   assert.equal(stdout, `200 ${2 << 20}`, "the transfer begun before the reload completed");
 });
