@@ -9,11 +9,13 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { randomBytes } from "node:crypto";
 import { ConflictError, type Workload } from "../../src/core/index.js";
-import { createContract, deployment, newUser, nodeFixture, waitResult } from "../node/grid.js";
+import { createContract, deployment, newUser, nodeFixture, restartZos, waitResult } from "../node/grid.js";
 import { freePort, waitFor } from "../support.js";
 import { backendNs } from "./backend-ns.js";
 import { runBin } from "../kosmos/helpers.js";
 import { join } from "node:path";
+import { readFileSync } from "node:fs";
+import { pidAlive } from "../../src/runtime/index.js";
 
 const run = promisify(execFile);
 
@@ -46,6 +48,18 @@ test("a gateway node serves a name contract's NAME.DOMAIN; the name is its owner
   assert.equal(c.results.web!.data.fqdn, `${name}.gw.test`);
   const page = await get(httpPort, `${name}.gw.test`);
   assert.deepEqual(page, { status: 200, body: "hello from the web container" });
+
+  // zos killed -9: its HAProxy keeps serving meanwhile; the next zos replaces it and serves the same routes.
+  const pidFile = join(f.nodeDir, "gateway", "haproxy.pid");
+  const oldMaster = Number(readFileSync(pidFile, "utf8").trim().split("\n")[0]);
+  assert.ok(pidAlive(oldMaster));
+  f.zos.proc.child.kill("SIGKILL");
+  await new Promise((r) => f.zos.proc.child.once("exit", r));
+  assert.equal((await get(httpPort, `${name}.gw.test`)).status, 200, "served while zos is down");
+  f.zos = await restartZos(f.ledger.url, f.farmId, f.zos);
+  await waitFor("served by the new zos's haproxy", async () => (await get(httpPort, `${name}.gw.test`)).status === 200, { timeoutMs: 20_000, stepMs: 100 });
+  await waitFor("the old master gone", () => !pidAlive(oldMaster));
+  assert.notEqual(Number(readFileSync(pidFile, "utf8").trim().split("\n")[0]), oldMaster, "a new master runs");
 
   // Bob cannot take the name: the ledger refuses the contract, nothing reaches the node.
   await assert.rejects(createContract(bob, deployment(bob, f.zos.nodeId, [nameProxy("steal", name, [web.url])])), (e: Error) => e instanceof ConflictError && /is taken by twin/.test(e.message));
