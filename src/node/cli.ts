@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { resolve } from "node:path";
 import { parseSize, ValidationError } from "../core/index.js";
 import type { CapacityOverrides } from "./capacity.js";
+import { checkHostname, ipv4ToInt } from "../gateway/index.js";
 
 export interface ZosConfig {
   ledger: string;
@@ -82,7 +83,8 @@ export function zosCommand(onRun: (c: ZosConfig) => Promise<void>): Command {
         logLevel: String(o.logLevel),
         ...(o.gatewayDomain !== undefined ? {
           gateway: {
-            domain: String(o.gatewayDomain).toLowerCase(), ipv4: String(o.publicIp), httpPort: o.gatewayHttpPort as number, httpsPort: o.gatewayHttpsPort as number,
+            // Checked now: a bad domain or address would otherwise surface only at the first workload.
+            domain: checkHostname(String(o.gatewayDomain), "--gateway-domain"), ipv4: (ipv4ToInt(String(o.publicIp)), String(o.publicIp)), httpPort: o.gatewayHttpPort as number, httpsPort: o.gatewayHttpsPort as number,
             ...(o.acmeDirectory !== undefined ? { acme: {
               directory: String(o.acmeDirectory), email: String(o.acmeEmail), challengePort: o.acmeChallengePort as number,
               ...(o.acmeCaCertificates !== undefined ? { caCertificates: resolve(String(o.acmeCaCertificates)) } : {}),

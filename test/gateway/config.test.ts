@@ -76,3 +76,22 @@ test("config: the real haproxy accepts it (with and without certificates, and em
     assert.equal(r.status, 0, `${label}: ${r.stdout}${r.stderr}`);
   }
 });
+
+test("zos gateway flags: parsed into the node's gateway config; a bad domain, address or half a pair refused", async () => {
+  const { zosCommand } = await import("../../src/node/index.js");
+  const base = ["--ledger", "http://127.0.0.1:1", "--data", "/tmp/x", "--farm", "1", "--underlay", "127.0.0.1"];
+  const parse = async (extra: string[]) => {
+    let got: unknown;
+    const cmd = zosCommand(async (c) => { got = c.gateway; });
+    cmd.exitOverride();
+    await cmd.parseAsync([...base, ...extra], { from: "user" });
+    return got;
+  };
+  assert.equal(await parse([]), undefined);
+  assert.deepEqual(await parse(["--gateway-domain", "GW1.example", "--public-ip", "203.0.113.7", "--acme-directory", "https://ca/dir"]), {
+    domain: "gw1.example", ipv4: "203.0.113.7", httpPort: 80, httpsPort: 443, acme: { directory: "https://ca/dir", email: "farmer@localhost", challengePort: 8402 },
+  });
+  await assert.rejects(parse(["--gateway-domain", "bad domain", "--public-ip", "203.0.113.7"]), { code: "invalid" });
+  await assert.rejects(parse(["--gateway-domain", "gw1.example", "--public-ip", "203.0.113"]), { code: "invalid" });
+  await assert.rejects(parse(["--gateway-domain", "gw1.example"]), { code: "invalid" });
+});
