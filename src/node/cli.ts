@@ -41,6 +41,11 @@ function size(v: string): number {
   }
 }
 
+function checkedIpv4(v: string): string {
+  ipv4ToInt(v);
+  return v;
+}
+
 export function zosCommand(onRun: (c: ZosConfig) => Promise<void>): Command {
   return new Command("zos")
     .description("Zero-OS node daemon: registers this machine's capacity on the ledger and provisions the workloads the ledger assigns to it. It has no API: the ledger is the only way to command it.")
@@ -84,7 +89,7 @@ export function zosCommand(onRun: (c: ZosConfig) => Promise<void>): Command {
         ...(o.gatewayDomain !== undefined ? {
           gateway: {
             // Checked now: a bad domain or address would otherwise surface only at the first workload.
-            domain: checkHostname(String(o.gatewayDomain), "--gateway-domain"), ipv4: (ipv4ToInt(String(o.publicIp)), String(o.publicIp)), httpPort: o.gatewayHttpPort as number, httpsPort: o.gatewayHttpsPort as number,
+            domain: checkHostname(String(o.gatewayDomain), "--gateway-domain"), ipv4: checkedIpv4(String(o.publicIp)), httpPort: o.gatewayHttpPort as number, httpsPort: o.gatewayHttpsPort as number,
             ...(o.acmeDirectory !== undefined ? { acme: {
               directory: String(o.acmeDirectory), email: String(o.acmeEmail), challengePort: o.acmeChallengePort as number,
               ...(o.acmeCaCertificates !== undefined ? { caCertificates: resolve(String(o.acmeCaCertificates)) } : {}),
