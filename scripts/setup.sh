@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(redis-server redis-tools runc wireguard-go wireguard-tools iptables iperf3 etcd-server etcd-client busybox-static iproute2 procps e2fsprogs util-linux mount tar python3-nacl chromium openssh-server tmux)
+DEBIAN_PACKAGES=(redis-server redis-tools runc wireguard-go wireguard-tools iptables iperf3 etcd-server etcd-client busybox-static iproute2 procps e2fsprogs util-linux mount tar python3-nacl chromium openssh-server tmux haproxy pebble lego dnsmasq-base wrk nginx-light openssl)
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,8 +1,9 @@
 // `zos` flags → options. Kept apart from the daemon so the parsing can be tested on its own.
 import { Command, InvalidArgumentError } from "commander";
 import { resolve } from "node:path";
-import { parseSize } from "../core/index.js";
+import { parseSize, ValidationError } from "../core/index.js";
 import type { CapacityOverrides } from "./capacity.js";
+import { checkHostname, ipv4ToInt } from "../gateway/index.js";
 
 export interface ZosConfig {
   ledger: string;
@@ -15,6 +16,12 @@ export interface ZosConfig {
   reportIntervalMs: number;
   simulate: boolean;
   logLevel: string;
+  /** Set when this node offers a gateway (--gateway-domain and --public-ip). */
+  gateway?: {
+    domain: string; ipv4: string; httpPort: number; httpsPort: number;
+    /** Certificates from this ACME CA (--acme-directory); without it names are served over HTTP only. */
+    acme?: { directory: string; email: string; caCertificates?: string; challengePort: number };
+  };
 }
 
 function int(min: number, max: number) {
@@ -34,6 +41,11 @@ function size(v: string): number {
   }
 }
 
+function checkedIpv4(v: string): string {
+  ipv4ToInt(v);
+  return v;
+}
+
 export function zosCommand(onRun: (c: ZosConfig) => Promise<void>): Command {
   return new Command("zos")
     .description("Zero-OS node daemon: registers this machine's capacity on the ledger and provisions the workloads the ledger assigns to it. It has no API: the ledger is the only way to command it.")
@@ -48,10 +60,19 @@ export function zosCommand(onRun: (c: ZosConfig) => Promise<void>): Command {
     .option("--zdb-port <port>", "port of the node's 0-db", int(1, 65535), 9900)
     .option("--metrics-port <port>", "read-only /metrics port on the underlay address (0 = off)", int(0, 65535), 9100)
     .option("--report-interval <seconds>", "seconds between uptime reports", int(1, 86400), 10)
+    .option("--gateway-domain <domain>", "offer a gateway: serve names as NAME.DOMAIN (needs --public-ip); registered as the node's public config")
+    .option("--public-ip <ipv4>", "the gateway's public IPv4 address (registered on the ledger; the proxy listens on it)")
+    .option("--gateway-http-port <port>", "gateway HTTP port", int(1, 65535), 80)
+    .option("--gateway-https-port <port>", "gateway HTTPS port", int(1, 65535), 443)
+    .option("--acme-directory <url>", "gateway: obtain certificates from this ACME CA (e.g. https://acme-v02.api.letsencrypt.org/directory, or the local grid's pebble)")
+    .option("--acme-email <email>", "gateway: the ACME account's contact", "farmer@localhost")
+    .option("--acme-ca-certificates <pem>", "gateway: CAs to trust for the ACME directory's own HTTPS (pebble's test certificate)")
+    .option("--acme-challenge-port <port>", "gateway: loopback port the ACME client answers HTTP-01 challenges on", int(1, 65535), 8402)
     .option("--simulate", "provision nothing, answer ok with fake data (for benchmarks)", false)
     .option("--log-level <level>", "log level: trace, debug, info, warn, error", "info")
     .addHelpText("after", "\nOn start it prints one JSON line {\"nodeId\",\"twinId\",\"underlay\"} on stdout once registered; logs (JSON) go to stderr.\nSIGTERM stops it and leaves its containers running (the next zos adopts them).\n\nOther command:\n  zos cleanup --data DIR [--purge] [--json]   remove everything a stopped node made on this machine (see zos cleanup --help)")
     .action(async (o: Record<string, unknown>) => {
+      if ((o.gatewayDomain === undefined) !== (o.publicIp === undefined)) throw new ValidationError("--gateway-domain and --public-ip go together", "give both to offer a gateway, or neither");
       const cap: CapacityOverrides = {};
       for (const k of ["cru", "mru", "sru", "hru"] as const) if (o[k] !== undefined) cap[k] = o[k] as number;
       await onRun({
@@ -65,6 +86,16 @@ export function zosCommand(onRun: (c: ZosConfig) => Promise<void>): Command {
         reportIntervalMs: (o.reportInterval as number) * 1000,
         simulate: o.simulate === true,
         logLevel: String(o.logLevel),
+        ...(o.gatewayDomain !== undefined ? {
+          gateway: {
+            // Checked now: a bad domain or address would otherwise surface only at the first workload.
+            domain: checkHostname(String(o.gatewayDomain), "--gateway-domain"), ipv4: checkedIpv4(String(o.publicIp)), httpPort: o.gatewayHttpPort as number, httpsPort: o.gatewayHttpsPort as number,
+            ...(o.acmeDirectory !== undefined ? { acme: {
+              directory: String(o.acmeDirectory), email: String(o.acmeEmail), challengePort: o.acmeChallengePort as number,
+              ...(o.acmeCaCertificates !== undefined ? { caCertificates: resolve(String(o.acmeCaCertificates)) } : {}),
+            } } : {}),
+          },
+        } : {}),
       });
     });
 }

@@ -60,7 +60,7 @@ export async function main(argv: string[]): Promise<void> {
       const node = await startNode({
         ledger, signerFor: (keys) => ledger.signer(keys), dataDir: c.dataDir, farmId: c.farmId, underlay: c.underlay,
         capacity: c.capacity, zdbPort: c.zdbPort, metricsPort: c.metricsPort, reportIntervalMs: c.reportIntervalMs,
-        simulate: c.simulate, log,
+        simulate: c.simulate, gateway: c.gateway, log,
       }).catch((err: unknown) => { log.fatal({ err: describeError(err) }, "zos could not start"); throw err; });
       process.stdout.write(JSON.stringify({ nodeId: node.nodeId, twinId: node.twinId, underlay: c.underlay }) + "\n");
       const stop = (signal: string) => {

@@ -18,6 +18,7 @@ import { Watcher } from "./watcher.js";
 import { Reporter } from "./reporter.js";
 import { NodeMetrics } from "./metrics.js";
 import type { NodeLedger, NodeSigner } from "./ledger.js";
+import type { GatewayConfig } from "./gateway/index.js";
 
 export interface NodeOptions {
   ledger: NodeLedger;
@@ -33,6 +34,8 @@ export interface NodeOptions {
   simulate?: boolean;
   log: Logger;
   zdbBin?: string;
+  /** A gateway node: registered as its public config, served by its HAProxy. */
+  gateway?: GatewayConfig;
 }
 
 export interface RunningNode {
@@ -68,6 +71,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   const twinId = await untilDone(log, "twin creation", () => signer.ensureTwin());
   await untilDone(log, "node registration", () => signer.send("node.register", {
     farmId: o.farmId, capacity, sealKey: identity.seal.publicKey, underlay: o.underlay,
+    ...(o.gateway ? { publicConfig: { domain: o.gateway.domain, ipv4: o.gateway.ipv4 } } : {}),
   }));
   const node = await untilDone(log, "node lookup", async () => {
     const found = (await o.ledger.nodes({ farmId: o.farmId })).find((n) => n.twinId === twinId);
@@ -83,7 +87,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   const cursor = new Cursor(o.dataDir);
   await cursor.load();
   const zdbPort = o.zdbPort ?? 9900;
-  const registry = createRegistry({ simulate: !!o.simulate, zdb: { listen: o.underlay, port: zdbPort, bin: o.zdbBin } });
+  const registry = createRegistry({ simulate: !!o.simulate, zdb: { listen: o.underlay, port: zdbPort, bin: o.zdbBin }, gateway: o.gateway });
   for (const p of provisionersOf(registry)) await p.init?.(o.dataDir, log);
 
   let ledgerTime = 0;

@@ -135,15 +135,19 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
   program.command("nodes").description("the grid's nodes and their free capacity")
     .option("--farm <id>", "only this farm's", positiveInt("farm"))
     .addOption(new Option("--status <status>", "only nodes that are up or down").choices(["up", "down"]))
-    .action(async (o: { farm?: number; status?: "up" | "down" }, cmd: Command) => {
+    .option("--gateways", "only gateway nodes (a public config with a domain), with their domain and public address")
+    .action(async (o: { farm?: number; status?: "up" | "down"; gateways?: boolean }, cmd: Command) => {
       const c = ctx(cmd);
       // Read-only: needs no identity.
       const client = new LedgerClient(c.ledgerUrl());
-      const [nodes, facts] = await Promise.all([client.nodes({ farmId: o.farm, status: o.status }), ledgerFacts(client)]);
+      const [all, facts] = await Promise.all([client.nodes({ farmId: o.farm, status: o.status }), ledgerFacts(client)]);
+      const nodes = o.gateways ? all.filter((n) => !!n.publicConfig?.domain) : all;
       // STATUS is the ledger's (reported within two report intervals), the same rule the planner uses.
       const last = (n: (typeof nodes)[number]) => (n.lastReportAt === null ? "never" : `${durationText(Math.max(0, facts.time - n.lastReportAt))} ago${nodeLiveness(n, facts).up ? "" : " (stale)"}`);
-      c.out.result(nodes.map((n) => ({ id: n.id, farmId: n.farmId, status: n.status, lastReportAt: n.lastReportAt, offered: nodeLiveness(n, facts).up, free: n.free, capacity: n.capacity, underlay: n.underlay })), () =>
-        nodes.length ? table(["ID", "FARM", "STATUS", "LAST REPORT", "FREE", "UNDERLAY"], nodes.map((n) => [String(n.id), String(n.farmId), n.status, last(n), capacityText(n.free), n.underlay])) : "no nodes");
+      c.out.result(nodes.map((n) => ({ id: n.id, farmId: n.farmId, status: n.status, lastReportAt: n.lastReportAt, offered: nodeLiveness(n, facts).up, free: n.free, capacity: n.capacity, underlay: n.underlay, ...(o.gateways ? { publicConfig: n.publicConfig } : {}) })), () =>
+        !nodes.length ? (o.gateways ? "no gateway nodes" : "no nodes")
+        : o.gateways ? table(["ID", "FARM", "STATUS", "LAST REPORT", "DOMAIN", "PUBLIC IPV4"], nodes.map((n) => [String(n.id), String(n.farmId), n.status, last(n), n.publicConfig?.domain ?? "", n.publicConfig?.ipv4 ?? ""]))
+        : table(["ID", "FARM", "STATUS", "LAST REPORT", "FREE", "UNDERLAY"], nodes.map((n) => [String(n.id), String(n.farmId), n.status, last(n), capacityText(n.free), n.underlay])));
     });
 
   program.command("plan").description("what deploying a file would do, checked, without signing anything: node, cost, how long your balance lasts, what changes")
