@@ -25,5 +25,8 @@ let files = walk(testRoot);
 if (filters.length) files = files.filter((f) => filters.some((x) => relative(root, f).includes(x)));
 if (!files.length) { console.error("no test files found; run `npm run build` first"); process.exit(1); }
 const args = ["--test", "--test-reporter=spec", `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, ...files];
-const r = spawnSync(process.execPath, args, { stdio: "inherit", cwd: root });
+// The tests start their own grids: a user's Kosmos settings (a demo grid's `export KOSMOS_LEDGER=…`)
+// must not reach the commands they run.
+const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(KOSMOS_|HELLO_FLIST$)/.test(k)));
+const r = spawnSync(process.execPath, args, { stdio: "inherit", cwd: root, env });
 process.exit(r.status ?? 1);

@@ -9,9 +9,16 @@ export { REPO };
 export interface Run { code: number | null; stdout: string; stderr: string; json<T = any>(): T }
 
 /** Run bin/kosmos (or another bin) to completion; `input` is written to its stdin. */
+/** The environment a command under test starts with: this process's, less any Kosmos or hub setting
+ *  of the person running the tests (a demo grid's `export KOSMOS_LEDGER=…` must not leak in), plus `env`. */
+export function cleanEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(KOSMOS_|HELLO_FLIST$)/.test(k)));
+  return { ...base, ...env };
+}
+
 export function runBin(bin: string, args: string[], env: NodeJS.ProcessEnv, input?: string, timeoutMs = 60_000): Promise<Run> {
   return new Promise((res, rej) => {
-    const p = spawn(process.execPath, [join(REPO, "bin", bin), ...args], { env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
+    const p = spawn(process.execPath, [join(REPO, "bin", bin), ...args], { env: cleanEnv(env), stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "", stderr = "";
     p.stdout.on("data", (d) => { stdout += d; });
     p.stderr.on("data", (d) => { stderr += d; });
