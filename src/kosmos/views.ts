@@ -18,8 +18,8 @@ export interface WorkloadView {
   oomKills?: number;
 }
 
-export interface DeploymentView {
-  name: string;
+/** What every view of a contract says about where it stands. */
+export interface ContractFacts {
   contractId: number;
   nodeId: number;
   state: Contract["state"];
@@ -27,6 +27,10 @@ export interface DeploymentView {
   approved: boolean;
   approvedVersion: number | null;
   costPerPeriod: number;
+}
+
+export interface DeploymentView extends ContractFacts {
+  name: string;
   workloads: WorkloadView[];
   /** A deleted contract's end, in words ("cancelled by its owner", "out of funds: …"). */
   endReason?: string;
@@ -87,16 +91,9 @@ export function viewOf(c: Contract): DeploymentView {
 
 /** What a signer is asked to sign, field by field: the contract's latest version as the ledger
  *  holds it (secrets are sealed to the node: only their names show). */
-export interface SigningView {
-  contractId: number;
+export interface SigningView extends ContractFacts {
   name: string;
   ownerTwinId: number;
-  nodeId: number;
-  state: Contract["state"];
-  version: number;
-  approved: boolean;
-  approvedVersion: number | null;
-  costPerPeriod: number;
   signers: Array<{ twinId: number; weight: number; required: boolean; signed: boolean }>;
   weightRequired: number;
   workloads: Array<{ name: string; type: string; version: number; fields: Record<string, string> }>;
