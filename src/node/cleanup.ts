@@ -8,6 +8,7 @@ import type { Logger } from "pino";
 import { ConflictError, GridError, InternalError, NotFoundError, ValidationError } from "../core/index.js";
 import { cleanupAll } from "./container/cleanup.js";
 import { cleanupNetworks } from "./network/index.js";
+import { cleanupGateway } from "./gateway/index.js";
 import { cleanupVolumes } from "./provisioners/volume.js";
 import { cleanupZdb } from "./provisioners/zdb.js";
 import { lockDataDir, lockHolder, unlockDataDir } from "./lock.js";
@@ -32,9 +33,9 @@ export interface CleanupReport {
 /** The node's record of its workloads (deleted by --purge with the parts' own folders); the
  *  identity (identity.key, seal.key, node.json) and the flist cache stay, so the node keeps its id. */
 const WORKLOAD_STATE = ["workloads", "cursor.json"];
-const PURGED = [...WORKLOAD_STATE, "container", "volume", "zdb", "network"];
+const PURGED = [...WORKLOAD_STATE, "container", "volume", "zdb", "network", "gateway"];
 /** Any of these says "a zos used this folder": cleanup refuses a folder that has none. */
-const NODE_MARKS = ["identity.key", "node.json", "zos.pid", "workloads", "container", "zdb", "volume", "network"];
+const NODE_MARKS = ["identity.key", "node.json", "zos.pid", "workloads", "container", "zdb", "volume", "network", "gateway"];
 
 const exists = (p: string) => access(p).then(() => true, () => false);
 
@@ -72,6 +73,8 @@ export async function cleanupNode(dataDir: string, opts: { purge?: boolean; log:
     const v = await cleanupVolumes(dataDir, { purge });
     report.mounts.push(...v.mounts);
     errors.push(...v.errors);
+    // A gateway's HAProxy outlives a killed zos (it keeps serving): stopped here.
+    report.processes.push(...(await cleanupGateway(dataDir, opts.log)).processes);
     const z = await cleanupZdb(dataDir, { purge });
     report.processes.push(...z.processes);
     errors.push(...z.errors);

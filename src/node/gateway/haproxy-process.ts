@@ -43,7 +43,7 @@ export class HaproxyProcess {
   /** Start it (after stopping a master a previous zos left behind, found by its pid file). */
   async start(): Promise<void> {
     this.#stopping = false;
-    await this.#killLeftover();
+    await this.stopLeftover();
     this.#spawn();
   }
 
@@ -84,17 +84,20 @@ export class HaproxyProcess {
     clearTimeout(t);
   }
 
-  async #killLeftover(): Promise<void> {
+  /** Stops the master a previous zos left running (found by its pid file); resolves with its pid, or
+   *  null when there was none. Used at start and by `zos cleanup`. */
+  async stopLeftover(): Promise<number | null> {
     let pid: number;
-    try { pid = Number(readFileSync(this.#o.pidFile, "utf8").trim().split("\n")[0]); } catch { return; }
-    if (!pidAlive(pid)) return;
+    try { pid = Number(readFileSync(this.#o.pidFile, "utf8").trim().split("\n")[0]); } catch { return null; }
+    if (!pidAlive(pid)) return null;
     let cmd = "";
-    try { cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8"); } catch { return; }
+    try { cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8"); } catch { return null; }
     // Only our own master (its command line names our configuration file), never a stranger reusing the pid.
-    if (!cmd.includes("haproxy") || !cmd.includes(this.#o.configFile)) return;
+    if (!cmd.includes("haproxy") || !cmd.includes(this.#o.configFile)) return null;
     this.#o.log.info({ pid }, "stopping the haproxy a previous zos left running");
     process.kill(pid, "SIGTERM");
     for (let i = 0; i < 100 && pidAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
     if (pidAlive(pid)) process.kill(pid, "SIGKILL");
+    return pid;
   }
 }

@@ -149,3 +149,12 @@ export class GatewayService {
     }
   }
 }
+
+/** `zos cleanup`: the HAProxy a killed zos left serving its routes is stopped (the routes stay, the
+ *  next zos serves them again); with `purge` the gateway's folder goes too. */
+export async function cleanupGateway(dataDir: string, log: Logger): Promise<{ processes: number[] }> {
+  const dir = join(dataDir, "gateway");
+  const proc = new HaproxyProcess({ configFile: join(dir, "haproxy.cfg"), pidFile: join(dir, "haproxy.pid"), log });
+  const pid = await proc.stopLeftover();
+  return { processes: pid === null ? [] : [pid] };
+}
