@@ -86,8 +86,11 @@ export async function restartZos(ledgerUrl: string, farmId: number, z: ZosProc):
   return { ...z, proc, nodeId: proc.line.nodeId as number };
 }
 
-/** Stop whatever a node left (its zdb after a kill -9, loop mounts) so the temp folder can go. */
+/** Stop whatever a node left so the temp folder can go: `zos cleanup` first (containers, the
+ *  prepared namespace pool, networks, the gateway, its 0-db, mounts), then by hand what a folder
+ *  cleanup refuses (not a node's) could still hold. */
 export async function cleanupNode(dir: string): Promise<void> {
+  await run(process.execPath, [BIN.zos, "cleanup", "--data", dir]).catch(() => {});
   try {
     const { pid } = JSON.parse(await readFile(join(dir, "zdb", "zdb.pid"), "utf8")) as { pid: number };
     if (pidAlive(pid)) process.kill(pid, "SIGKILL");
