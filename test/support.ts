@@ -73,6 +73,16 @@ export function tempDir(t: AfterHooks, prefix: string): string {
   return dir;
 }
 
+/** Stops a child: `signal`, then SIGKILL if it has not exited within `graceMs`; a no-op once it has exited. */
+export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM", graceMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill(signal);
+  const kill = setTimeout(() => child.kill("SIGKILL"), graceMs);
+  await exited;
+  clearTimeout(kill);
+}
+
 export interface LedgerOptions {
   /** More bcdb arguments (`--faucet`, `--block-interval 200`, …); `--log-level warn` unless one is given. */
   args?: string[];
@@ -107,14 +117,7 @@ export async function startLedger(dir: string, opts: LedgerOptions = {}): Promis
   const proc = spawn(process.execPath, [join(REPO_ROOT, "bin", "bcdb"), "--data", dir, "--port", String(opts.port ?? 0), ...logLevel, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let err = "";
   proc.stderr!.on("data", (d: Buffer) => { err = (err + d.toString()).slice(-20_000); });
-  const stop = async (signal: NodeJS.Signals = "SIGTERM") => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise((r) => proc.once("exit", r));
-    proc.kill(signal);
-    const kill = setTimeout(() => proc.kill("SIGKILL"), 10_000);
-    await exited;
-    clearTimeout(kill);
-  };
+  const stop = (signal: NodeJS.Signals = "SIGTERM") => stopChild(proc, signal);
   opts.t?.after(() => stop());
   const timeoutMs = opts.readyTimeoutMs ?? 15_000;
   const line = await new Promise<string>((resolve, reject) => {

@@ -15,17 +15,19 @@ import { captureLogger, ctxFor, useExampleHub } from "./helpers.js";
 const MiB = 1024 * 1024;
 const fx = useExampleHub("crash-loop-test-");
 
+/** A small container of the example flist that runs `script` under /bin/sh. */
+function shellContainer(name: string, script: string): WorkloadOf<"container"> {
+  return {
+    name, version: 0, description: "", type: "container",
+    data: { flist: fx.example.address, entrypoint: `/bin/sh -c '${script}'`, env: {}, secretEnv: {}, cpu: 1, memory: 32 * MiB, rootfsSize: 32 * MiB, mounts: [] },
+  };
+}
+
 test("a crash-looping container is reported error with its exit code and last output; each exit is told at once", { timeout: 60_000 }, async (t) => {
   const dataDir = join(fx.work, "node-crash");
   const { log } = captureLogger();
   // 40 lines per run (more than the tail keeps), then a failure exit.
-  const w: WorkloadOf<"container"> = {
-    name: "crashy", version: 0, description: "", type: "container",
-    data: {
-      flist: fx.example.address, entrypoint: "/bin/sh -c 'for i in $(seq 0 39); do echo line-$i; done; echo about to fail >&2; sleep 0.3; exit 3'",
-      env: {}, secretEnv: {}, cpu: 1, memory: 32 * MiB, rootfsSize: 32 * MiB, mounts: [],
-    },
-  };
+  const w = shellContainer("crashy", "for i in $(seq 0 39); do echo line-$i; done; echo about to fail >&2; sleep 0.3; exit 3");
   const ctx = ctxFor(dataDir, 21, [w], log);
   let told = 0;
   ctx.changed = () => { told++; };
@@ -70,13 +72,7 @@ test("a crash loop ends: once the container stays up a whole window its result i
   const dataDir = join(fx.work, "node-recover");
   const { log } = captureLogger();
   // Its writable root outlives its process: the sixth run stays up.
-  const w: WorkloadOf<"container"> = {
-    name: "recovers", version: 0, description: "", type: "container",
-    data: {
-      flist: fx.example.address, entrypoint: "/bin/sh -c 'n=$(cat /runs 2>/dev/null || echo 0); n=$((n+1)); echo $n > /runs; echo run $n; [ $n -ge 4 ] && exec sleep 1000; sleep 0.2; exit 2'",
-      env: {}, secretEnv: {}, cpu: 1, memory: 32 * MiB, rootfsSize: 32 * MiB, mounts: [],
-    },
-  };
+  const w = shellContainer("recovers", "n=$(cat /runs 2>/dev/null || echo 0); n=$((n+1)); echo $n > /runs; echo run $n; [ $n -ge 4 ] && exec sleep 1000; sleep 0.2; exit 2");
   const ctx = ctxFor(dataDir, 22, [w], log);
   const p = new ContainerProvisioner({ pollMs: 20, backoff: { baseMs: 20, maxMs: 40 }, crashLoop: { restarts: 3, windowMs: 1500 } });
   try {

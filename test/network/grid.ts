@@ -16,7 +16,7 @@ import { gridNet, nodeNet, type GridNet, type NodeNet } from "../../src/grid/nam
 import { ensureBridge, ensureNodeNs, removeBridge, removeNodeNs } from "../../src/grid/netns.js";
 import type { Contract, LedgerClient } from "../../src/ledger/client/index.js";
 import { generateWgKeyPair, type WgKeyPair } from "../../src/kosmos/network/keys.js";
-import { startLedger, waitFor, REPO_ROOT, type AfterHooks, type Ledger } from "../support.js";
+import { startLedger, stopChild, waitFor, REPO_ROOT, type AfterHooks, type Ledger } from "../support.js";
 import { startHub, startHubStore, type HubProc, type StoreProc } from "../flist/helpers.js";
 import { newFarm, newUser, type User } from "../node/grid.js";
 
@@ -47,14 +47,7 @@ async function startZos(net: NodeNet, args: string[]): Promise<{ pid: number; li
     createInterface({ input: child.stdout! }).once("line", (l) => { clearTimeout(t); resolve(JSON.parse(l) as Record<string, unknown>); });
   });
   child.stdout!.resume();
-  const kill = async (signal: NodeJS.Signals = "SIGTERM") => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const done = new Promise((r) => child.once("exit", r));
-    child.kill(signal);
-    const k = setTimeout(() => child.kill("SIGKILL"), 10_000);
-    await done;
-    clearTimeout(k);
-  };
+  const kill = (signal: NodeJS.Signals = "SIGTERM") => stopChild(child, signal);
   return { pid: child.pid!, line, stderr: () => err, kill };
 }
 
